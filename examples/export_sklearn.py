@@ -1,0 +1,158 @@
+"""Write a fitted scikit-learn SVC or NuSVC as svm2onnx JSON ("svm2onnx.model/1").
+
+The JSON is one object whose fields are scikit-learn's public fitted attributes
+without the trailing underscore, holding exactly their values (public sign
+convention: for two classes ``dual_coef`` and ``intercept`` are sklearn's
+sign-flipped public arrays, see SVM_SEMANTICS.md 1.4).  ``gamma`` is the
+resolved value ``est._gamma``, never the string 'scale' or 'auto'.
+
+Library use (needs only numpy at import time)::
+
+    from export_sklearn import export, write
+    write(fitted_svc, "model.json", X_samples=X_test)   # samples are optional
+
+Command line::
+
+    python examples/export_sklearn.py model.joblib out.json
+
+The command line loads the model with joblib.  Loading a pickle/joblib file runs
+code chosen by whoever wrote it: only do this with files you trust.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+FORMAT = "svm2onnx.model/1"
+KERNELS = ("linear", "rbf", "poly", "sigmoid", "precomputed")
+
+
+def _dense(a):
+    """Return a float64 ndarray, densifying scipy sparse matrices/arrays."""
+    if hasattr(a, "toarray"):
+        a = a.toarray()
+    return np.asarray(a, dtype=np.float64)
+
+
+def _floats(a, name):
+    """Nested lists of Python floats; refuse NaN and infinities."""
+    a = _dense(a)
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} contains NaN or infinity; refusing to export")
+    return a.tolist()
+
+
+def _label_kind(classes):
+    """'int', 'str' or 'float': how the labels in classes_ are written."""
+    if classes.dtype.kind in "iu":
+        return "int"
+    if classes.dtype.kind in "US":
+        return "str"
+    if classes.dtype.kind == "O" and all(isinstance(c, str) for c in classes):
+        return "str"
+    return "float"
+
+
+def _labels(values, kind, name):
+    values = np.asarray(values)
+    if kind == "int":
+        return [int(v) for v in values]
+    if kind == "str":
+        return [str(v) for v in values]
+    return _floats(values.astype(np.float64), name)
+
+
+def export(estimator, X_samples=None):
+    """Return the svm2onnx JSON object (a dict) for a fitted SVC or NuSVC.
+
+    With ``X_samples`` the dict also records sklearn's own outputs for those
+    rows under "samples" (predict, decision_function and, when the model has
+    Platt parameters, predict_proba), for tests to compare against.
+    """
+    import sklearn  # the estimator came from sklearn, so it is importable
+
+    est = estimator
+    name = type(est).__name__
+    if name not in ("SVC", "NuSVC"):
+        raise TypeError(f"expected a fitted SVC or NuSVC, got {name}")
+    if not hasattr(est, "support_vectors_"):
+        raise ValueError(f"{name} is not fitted")
+    if callable(est.kernel):
+        kernel = "callable"
+    elif est.kernel in KERNELS:
+        kernel = est.kernel
+    else:
+        raise ValueError(f"unknown kernel {est.kernel!r}")
+
+    kind = _label_kind(est.classes_)
+    out = {
+        "format": FORMAT,
+        "estimator": name,
+        "sklearn_version": sklearn.__version__,
+        # a callable kernel skips input validation, so only shape_fit_ knows d
+        "n_features_in": int(getattr(est, "n_features_in_", est.shape_fit_[1])),
+        "kernel": kernel,
+        "gamma": _floats(float(est._gamma), "gamma"),
+        "coef0": _floats(float(est.coef0), "coef0"),
+        "degree": int(est.degree),
+        "classes": _labels(est.classes_, kind, "classes"),
+        "n_support": [int(n) for n in est.n_support_],
+        "support_vectors": _floats(est.support_vectors_, "support_vectors"),
+        "dual_coef": _floats(est.dual_coef_, "dual_coef"),
+        "intercept": _floats(est.intercept_, "intercept"),
+        "decision_function_shape": str(est.decision_function_shape),
+        "break_ties": bool(est.break_ties),
+    }
+    # probA_/probB_ are deprecated properties in sklearn 1.9; prefer the private arrays.
+    prob_a = getattr(est, "_probA", None)
+    prob_b = getattr(est, "_probB", None)
+    if prob_a is None:  # older sklearn versions
+        prob_a, prob_b = getattr(est, "probA_", ()), getattr(est, "probB_", ())
+    has_proba = np.size(prob_a) > 0 and np.size(prob_b) > 0
+    if has_proba:
+        out["prob_a"] = _floats(prob_a, "prob_a")
+        out["prob_b"] = _floats(prob_b, "prob_b")
+
+    if X_samples is not None:
+        X = _floats(X_samples, "X_samples")
+        samples = {
+            "X": X,
+            "predict": _labels(est.predict(X_samples), kind, "predict"),
+            "decision_function": _floats(est.decision_function(X_samples), "decision_function"),
+        }
+        if has_proba:
+            samples["predict_proba"] = _floats(est.predict_proba(X_samples), "predict_proba")
+        out["samples"] = samples
+    return out
+
+
+def dumps(obj):
+    """Serialise with one top-level field per line; floats round-trip (repr)."""
+    lines = [
+        json.dumps(k) + ": " + json.dumps(v, separators=(",", ":"), allow_nan=False)
+        for k, v in obj.items()
+    ]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+def write(estimator, path, X_samples=None):
+    """Export ``estimator`` (see :func:`export`) and write the JSON to ``path``."""
+    text = dumps(export(estimator, X_samples))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(f"usage: {argv[0]} MODEL.joblib OUT.json   (loads a pickle: trusted files only)",
+              file=sys.stderr)
+        return 2
+    import joblib  # only the CLI needs it
+
+    write(joblib.load(argv[1]), argv[2])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

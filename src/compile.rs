@@ -1,0 +1,99 @@
+//! SvmModel + options → ONNX bytes: lowering, metadata, encoding.
+
+use crate::emit;
+use crate::graph::FloatType;
+use crate::lower::{self, LowerOptions};
+use crate::model::SvmModel;
+
+/// Options for [`compile`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompileOptions {
+    /// Precision of input, constants and float outputs (default f32).
+    pub float: FloatType,
+    /// Default-domain opset, 13 to 18 (default 17).
+    pub opset: i64,
+    /// Emit `label` as int64 class indices; class names go to metadata.
+    pub label_index: bool,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            float: FloatType::F32,
+            opset: 17,
+            label_index: false,
+        }
+    }
+}
+
+/// Why a model could not be compiled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CompileError {
+    #[error("opset {0} is not supported (choose {lo} to {hi})", lo = emit::OPSETS.start(), hi = emit::OPSETS.end())]
+    Opset(i64),
+}
+
+/// Metadata keys written into every model (see the README).
+pub mod meta {
+    pub const ESTIMATOR: &str = "estimator";
+    pub const KERNEL: &str = "kernel";
+    pub const CLASSES: &str = "classes";
+    pub const DTYPE: &str = "dtype";
+    pub const LABEL_OUTPUT: &str = "label_output";
+    pub const DECISION_FUNCTION_SHAPE: &str = "decision_function_shape";
+    pub const BREAK_TIES: &str = "break_ties";
+    pub const SKLEARN_VERSION: &str = "sklearn_version";
+}
+
+/// The metadata_props of a compiled model.
+pub fn metadata(model: &SvmModel, options: &CompileOptions) -> Vec<(String, String)> {
+    let mut m = vec![
+        (meta::ESTIMATOR, model.estimator().name().to_string()),
+        (meta::KERNEL, model.kernel().name().to_string()),
+        (meta::CLASSES, model.classes().to_json()),
+        (meta::DTYPE, options.float.name().to_string()),
+        (
+            meta::LABEL_OUTPUT,
+            if options.label_index {
+                "index"
+            } else {
+                "class"
+            }
+            .to_string(),
+        ),
+        (
+            meta::DECISION_FUNCTION_SHAPE,
+            model.decision_shape().name().to_string(),
+        ),
+        (meta::BREAK_TIES, model.break_ties().to_string()),
+    ];
+    if let Some(v) = model.sklearn_version() {
+        m.push((meta::SKLEARN_VERSION, v.to_string()));
+    }
+    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Compiles a model into ONNX bytes.
+pub fn compile(model: &SvmModel, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+    if !emit::OPSETS.contains(&options.opset) {
+        return Err(CompileError::Opset(options.opset));
+    }
+    let graph = lower::lower(
+        model,
+        &LowerOptions {
+            float: options.float,
+            label_index: options.label_index,
+        },
+    );
+    let doc = format!(
+        "{} compiled by svm2onnx {}: outputs `label` (= predict) and `scores` (= decision_function)",
+        model.describe(),
+        env!("CARGO_PKG_VERSION")
+    );
+    Ok(emit::encode(
+        &graph,
+        options.opset,
+        &metadata(model, options),
+        &doc,
+    ))
+}

@@ -1,0 +1,313 @@
+//! An append-only builder for small ONNX graphs.
+//!
+//! Lowering code calls `g.matmul(x, w)`, `g.exp(t)` and gets [`Value`]
+//! handles back; no string plumbing at call sites and nothing that can fail.
+//! Encoding to protobuf is a separate step ([`crate::emit`]).
+
+use ndarray::ArrayD;
+
+/// Floating-point precision of a graph's input, constants and float outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FloatType {
+    /// float32: what TensorFlow, TFLite and most accelerators run.
+    #[default]
+    F32,
+    /// float64: bit-level agreement with scikit-learn.
+    F64,
+}
+
+impl FloatType {
+    pub fn name(self) -> &'static str {
+        match self {
+            FloatType::F32 => "f32",
+            FloatType::F64 => "f64",
+        }
+    }
+
+    /// Rounds an f64 to this precision (the value the graph will hold).
+    pub fn round(self, v: f64) -> f64 {
+        match self {
+            FloatType::F32 => v as f32 as f64,
+            FloatType::F64 => v,
+        }
+    }
+
+    pub fn elem(self) -> ElemType {
+        match self {
+            FloatType::F32 => ElemType::F32,
+            FloatType::F64 => ElemType::F64,
+        }
+    }
+}
+
+impl std::str::FromStr for FloatType {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" | "float32" | "float" => Ok(FloatType::F32),
+            "f64" | "float64" | "double" => Ok(FloatType::F64),
+            other => Err(format!("unknown dtype '{other}' (expected f32 or f64)")),
+        }
+    }
+}
+
+/// Element types that appear in our graphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElemType {
+    F32,
+    F64,
+    I64,
+    Bool,
+    Str,
+}
+
+/// A tensor dimension of a graph input or output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dim {
+    /// The symbolic batch dimension `N`.
+    Batch,
+    Fixed(usize),
+}
+
+/// A handle to a tensor in the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Value(pub(crate) usize);
+
+/// Constant data held by an initializer. Float constants are kept in f64 and
+/// rounded to the graph's [`FloatType`] when encoded.
+#[derive(Debug, Clone)]
+pub enum Constant {
+    Float(ArrayD<f64>),
+    Int64(ArrayD<i64>),
+    Str(ArrayD<String>),
+}
+
+/// An attribute of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Attribute {
+    Int(&'static str, i64),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub op: &'static str,
+    pub inputs: Vec<Value>,
+    pub output: Value,
+    pub attributes: Vec<Attribute>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Port {
+    pub value: Value,
+    pub elem: ElemType,
+    pub dims: Vec<Dim>,
+}
+
+/// A graph under construction.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub float: FloatType,
+    names: Vec<String>,
+    pub inputs: Vec<Port>,
+    pub initializers: Vec<(Value, Constant)>,
+    pub nodes: Vec<Node>,
+    pub outputs: Vec<Port>,
+}
+
+impl Graph {
+    pub fn new(float: FloatType) -> Graph {
+        Graph {
+            float,
+            names: Vec::new(),
+            inputs: Vec::new(),
+            initializers: Vec::new(),
+            nodes: Vec::new(),
+            outputs: Vec::new(),
+        }
+    }
+
+    /// The (unique) name of a value.
+    pub fn name(&self, v: Value) -> &str {
+        &self.names[v.0]
+    }
+
+    fn fresh(&mut self, hint: &str) -> Value {
+        let mut name = hint.to_string();
+        let mut n = 1;
+        while self.names.iter().any(|x| *x == name) {
+            n += 1;
+            name = format!("{hint}_{n}");
+        }
+        self.names.push(name);
+        Value(self.names.len() - 1)
+    }
+
+    /// Declares a graph input.
+    pub fn input(&mut self, name: &str, elem: ElemType, dims: Vec<Dim>) -> Value {
+        let v = self.fresh(name);
+        self.inputs.push(Port {
+            value: v,
+            elem,
+            dims,
+        });
+        v
+    }
+
+    /// A float constant (rounded to the graph's precision on encoding).
+    pub fn constant(&mut self, name: &str, data: ArrayD<f64>) -> Value {
+        let v = self.fresh(name);
+        self.initializers.push((v, Constant::Float(data)));
+        v
+    }
+
+    /// A float constant of shape `[1]`, broadcast against anything.
+    pub fn scalar(&mut self, name: &str, value: f64) -> Value {
+        self.constant(name, ndarray::arr1(&[value]).into_dyn())
+    }
+
+    pub fn constant_i64(&mut self, name: &str, data: ArrayD<i64>) -> Value {
+        let v = self.fresh(name);
+        self.initializers.push((v, Constant::Int64(data)));
+        v
+    }
+
+    pub fn constant_str(&mut self, name: &str, data: ArrayD<String>) -> Value {
+        let v = self.fresh(name);
+        self.initializers.push((v, Constant::Str(data)));
+        v
+    }
+
+    /// Appends a node and returns its single output.
+    pub fn op(&mut self, op: &'static str, inputs: &[Value], attributes: Vec<Attribute>) -> Value {
+        let output = self.fresh(&op.to_ascii_lowercase());
+        self.nodes.push(Node {
+            op,
+            inputs: inputs.to_vec(),
+            output,
+            attributes,
+        });
+        output
+    }
+
+    /// Gives a node output a descriptive name (for readers of the graph).
+    /// Inputs and initializers keep theirs.
+    pub fn rename(&mut self, v: Value, name: &str) -> Value {
+        let is_node_output = self.nodes.iter().any(|n| n.output == v);
+        if is_node_output && !self.names.iter().any(|x| x == name) {
+            self.names[v.0] = name.to_string();
+        }
+        v
+    }
+
+    /// Declares a graph output. A value that is not a fresh node output (an
+    /// input, a constant, or an output already) is routed through Identity.
+    pub fn output(&mut self, v: Value, name: &str, elem: ElemType, dims: Vec<Dim>) {
+        let is_node_output = self.nodes.iter().any(|n| n.output == v);
+        let already_output = self.outputs.iter().any(|p| p.value == v);
+        let v = if is_node_output && !already_output {
+            v
+        } else {
+            self.op("Identity", &[v], vec![])
+        };
+        self.names[v.0] = name.to_string();
+        self.outputs.push(Port {
+            value: v,
+            elem,
+            dims,
+        });
+    }
+
+    pub fn matmul(&mut self, a: Value, b: Value) -> Value {
+        self.op("MatMul", &[a, b], vec![])
+    }
+    pub fn add(&mut self, a: Value, b: Value) -> Value {
+        self.op("Add", &[a, b], vec![])
+    }
+    pub fn sub(&mut self, a: Value, b: Value) -> Value {
+        self.op("Sub", &[a, b], vec![])
+    }
+    pub fn mul(&mut self, a: Value, b: Value) -> Value {
+        self.op("Mul", &[a, b], vec![])
+    }
+    pub fn div(&mut self, a: Value, b: Value) -> Value {
+        self.op("Div", &[a, b], vec![])
+    }
+    pub fn abs(&mut self, a: Value) -> Value {
+        self.op("Abs", &[a], vec![])
+    }
+    pub fn exp(&mut self, a: Value) -> Value {
+        self.op("Exp", &[a], vec![])
+    }
+    pub fn tanh(&mut self, a: Value) -> Value {
+        self.op("Tanh", &[a], vec![])
+    }
+    pub fn relu(&mut self, a: Value) -> Value {
+        self.op("Relu", &[a], vec![])
+    }
+    pub fn less(&mut self, a: Value, b: Value) -> Value {
+        self.op("Less", &[a, b], vec![])
+    }
+    pub fn greater(&mut self, a: Value, b: Value) -> Value {
+        self.op("Greater", &[a, b], vec![])
+    }
+    pub fn not(&mut self, a: Value) -> Value {
+        self.op("Not", &[a], vec![])
+    }
+    /// Cast to an element type.
+    pub fn cast(&mut self, a: Value, to: ElemType) -> Value {
+        self.op(
+            "Cast",
+            &[a],
+            vec![Attribute::Int("to", crate::emit::data_type(to) as i64)],
+        )
+    }
+    /// Index of the first maximum along `axis` (int64), dropping the axis.
+    pub fn argmax(&mut self, a: Value, axis: i64) -> Value {
+        self.op(
+            "ArgMax",
+            &[a],
+            vec![
+                Attribute::Int("axis", axis),
+                Attribute::Int("keepdims", 0),
+                Attribute::Int("select_last_index", 0),
+            ],
+        )
+    }
+    /// `data[indices]` along axis 0.
+    pub fn gather(&mut self, data: Value, indices: Value) -> Value {
+        self.op("Gather", &[data, indices], vec![Attribute::Int("axis", 0)])
+    }
+    /// Sum over the given axes (opset ≥ 13: axes as a constant input).
+    pub fn reduce_sum(&mut self, a: Value, axes: &[i64], keepdims: bool) -> Value {
+        let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
+        self.op(
+            "ReduceSum",
+            &[a, axes],
+            vec![Attribute::Int("keepdims", i64::from(keepdims))],
+        )
+    }
+    /// Reshape to a constant shape (`-1` allowed once).
+    pub fn reshape(&mut self, a: Value, shape: &[i64]) -> Value {
+        let shape = self.constant_i64("shape", ndarray::arr1(shape).into_dyn());
+        self.op("Reshape", &[a, shape], vec![])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_outputs_renamed() {
+        let mut g = Graph::new(FloatType::F64);
+        let x = g.input("X", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
+        let a = g.exp(x);
+        let b = g.exp(a);
+        assert_ne!(g.name(a), g.name(b));
+        g.output(b, "scores", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
+        assert_eq!(g.name(b), "scores");
+        // An input routed to an output goes through Identity.
+        g.output(x, "echo", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
+        assert_eq!(g.nodes.last().unwrap().op, "Identity");
+    }
+}

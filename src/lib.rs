@@ -1,0 +1,108 @@
+//! # svm2onnx
+//!
+//! Compiles trained support vector machines into exact ONNX graphs made of
+//! standard operators only (MatMul, Add, Exp, Tanh, ArgMax, Gather, …), so
+//! they run in onnxruntime, tract, TensorFlow/Keras and TFLite (through
+//! onnx2tf), and on mobile and embedded runtimes that lack the `ai.onnx.ml`
+//! domain.
+//!
+//! The pipeline: a model file is [loaded](load) into the [`SvmModel`] IR,
+//! [lowered](lower) to a small [`graph::Graph`], and [emitted](emit) as
+//! ONNX bytes. A [reference evaluator](reference) reproduces scikit-learn's
+//! inference in f64; with the `tract` feature (on by default) [`validate`]
+//! executes the graph and compares it with the reference and with the
+//! outputs scikit-learn recorded.
+//!
+//! ```
+//! use svm2onnx::{compile, load_path, CompileOptions, FloatType};
+//!
+//! let loaded = load_path("examples/iris_rbf.json".as_ref())?;
+//! let options = CompileOptions { float: FloatType::F64, ..CompileOptions::default() };
+//! let onnx: Vec<u8> = compile(&loaded.model, &options)?;
+//! assert!(!onnx.is_empty());
+//!
+//! # #[cfg(feature = "tract")]
+//! # {
+//! // Execute the graph with tract on the recorded samples and probes.
+//! let report = svm2onnx::validate_onnx(&onnx, &loaded, None, None)?;
+//! assert!(report.passed, "{}", report.render());
+//! # }
+//! # Ok::<(), svm2onnx::Error>(())
+//! ```
+//!
+//! Build scripts that only need the compiler can depend on the crate with
+//! `default-features = false`, which leaves tract and the CLI out.
+
+pub mod onnx {
+    //! Rust types for the project's subset of the ONNX schema (`proto/onnx.proto`).
+    #![allow(clippy::all, missing_docs)]
+    include!(concat!(env!("OUT_DIR"), "/onnx.rs"));
+}
+pub mod compile;
+pub mod data;
+pub mod emit;
+pub mod graph;
+pub mod load;
+pub mod lower;
+pub mod model;
+pub mod probes;
+pub mod reference;
+#[cfg(feature = "tract")]
+pub mod run;
+#[cfg(feature = "tract")]
+pub mod validate;
+
+pub use compile::{compile, CompileError, CompileOptions};
+pub use graph::FloatType;
+pub use load::{load_bytes, load_path, LoadError, LoadedModel};
+pub use model::{ModelError, SvmModel};
+
+/// Any error of the convenience API.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Compile(#[from] CompileError),
+    #[error(transparent)]
+    Data(#[from] data::DataError),
+    #[cfg(feature = "tract")]
+    #[error(transparent)]
+    Validate(#[from] validate::ValidateError),
+}
+
+/// Loads a model file and compiles it: the whole `convert` without
+/// validation, for build scripts.
+pub fn convert_file(path: &std::path::Path, options: &CompileOptions) -> Result<Vec<u8>, Error> {
+    let loaded = load_path(path)?;
+    Ok(compile(&loaded.model, options)?)
+}
+
+/// Runs ONNX bytes with tract and compares them with the model: on `data`
+/// when given, otherwise on the recorded samples and generated probes.
+/// `tolerance` defaults to 1e-9 for f64 graphs and 1e-4 for f32 graphs.
+#[cfg(feature = "tract")]
+pub fn validate_onnx(
+    onnx: &[u8],
+    loaded: &LoadedModel,
+    data: Option<ndarray::Array2<f64>>,
+    tolerance: Option<f64>,
+) -> Result<validate::Report, Error> {
+    let runner = run::Runner::new(onnx).map_err(validate::ValidateError::from)?;
+    let tolerance =
+        tolerance.unwrap_or_else(|| validate::default_tolerance(runner.info().input_elem));
+    let batches = match data {
+        Some(x) => vec![validate::Batch {
+            name: "data".into(),
+            x,
+            recorded: None,
+        }],
+        None => validate::default_batches(&loaded.model, loaded.samples.as_ref()),
+    };
+    Ok(validate::validate(
+        &runner,
+        &loaded.model,
+        &batches,
+        tolerance,
+    )?)
+}

@@ -1,0 +1,490 @@
+//! The svm2onnx JSON interchange format (`"format": "svm2onnx.model/1"`):
+//! scikit-learn's public fitted attributes without the trailing underscore.
+//! See the README's "JSON format" section.
+
+use super::{LoadError, LoadedModel};
+use crate::model::{
+    Classes, DecisionShape, Estimator, Kernel, Label, PlattParameters, Samples, SvmModel, SvmParts,
+};
+use ndarray::{Array1, Array2};
+use serde_json::{Map, Value};
+
+/// The format tag this reader understands.
+pub const FORMAT: &str = "svm2onnx.model/1";
+
+const KNOWN_FIELDS: &[&str] = &[
+    "format",
+    "estimator",
+    "sklearn_version",
+    "n_features_in",
+    "kernel",
+    "gamma",
+    "coef0",
+    "degree",
+    "classes",
+    "n_support",
+    "support_vectors",
+    "dual_coef",
+    "intercept",
+    "decision_function_shape",
+    "break_ties",
+    "prob_a",
+    "prob_b",
+    "preprocessing",
+    "samples",
+];
+
+fn field_error(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
+    LoadError::Field {
+        field: field.into(),
+        problem: problem.into(),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn number(field: &str, v: &Value) -> Result<f64, LoadError> {
+    match v.as_f64() {
+        Some(x) if x.is_finite() => Ok(x),
+        Some(x) => Err(field_error(field, format!("{x} is not a finite number"))),
+        None => Err(field_error(
+            field,
+            format!("expected a number, found {}", kind(v)),
+        )),
+    }
+}
+
+fn integer(field: &str, v: &Value) -> Result<i64, LoadError> {
+    if let Some(i) = v.as_i64() {
+        return Ok(i);
+    }
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => Ok(x as i64),
+        _ => Err(field_error(
+            field,
+            format!("expected an integer, found {}", describe(v)),
+        )),
+    }
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Number(n) => format!("{n}"),
+        other => kind(other).to_string(),
+    }
+}
+
+fn array<'a>(field: &str, v: &'a Value) -> Result<&'a Vec<Value>, LoadError> {
+    v.as_array()
+        .ok_or_else(|| field_error(field, format!("expected an array, found {}", kind(v))))
+}
+
+fn vector(field: &str, v: &Value) -> Result<Array1<f64>, LoadError> {
+    let items = array(field, v)?;
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        out.push(number(&format!("{field}[{i}]"), item)?);
+    }
+    Ok(Array1::from(out))
+}
+
+/// A rectangular matrix given as a list of rows.
+fn matrix(field: &str, v: &Value) -> Result<Array2<f64>, LoadError> {
+    let rows = array(field, v)?;
+    let width = match rows.first() {
+        Some(first) => array(&format!("{field}[0]"), first)?.len(),
+        None => 0,
+    };
+    let mut data = Vec::with_capacity(rows.len() * width);
+    for (r, row) in rows.iter().enumerate() {
+        let name = format!("{field}[{r}]");
+        let items = array(&name, row)?;
+        if items.len() != width {
+            return Err(field_error(
+                name,
+                format!("has {} values but row 0 has {width}", items.len()),
+            ));
+        }
+        for (c, item) in items.iter().enumerate() {
+            data.push(number(&format!("{field}[{r}][{c}]"), item)?);
+        }
+    }
+    Array2::from_shape_vec((rows.len(), width), data)
+        .map_err(|e| field_error(field, format!("not a matrix: {e}")))
+}
+
+/// A matrix, or a vector read as one column (binary decision_function).
+fn matrix_or_column(field: &str, v: &Value) -> Result<Array2<f64>, LoadError> {
+    let rows = array(field, v)?;
+    if rows.first().is_some_and(|r| r.is_array()) {
+        matrix(field, v)
+    } else {
+        Ok(vector(field, v)?.insert_axis(ndarray::Axis(1)))
+    }
+}
+
+fn labels(field: &str, v: &Value) -> Result<Vec<Label>, LoadError> {
+    let items = array(field, v)?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let name = format!("{field}[{i}]");
+            match item {
+                Value::String(s) => Ok(Label::Str(s.clone())),
+                Value::Number(n) => match n.as_i64() {
+                    Some(i) => Ok(Label::Int(i)),
+                    None => Ok(Label::Float(number(&name, item)?)),
+                },
+                other => Err(field_error(
+                    name,
+                    format!("expected a number or a string, found {}", kind(other)),
+                )),
+            }
+        })
+        .collect()
+}
+
+fn classes(v: &Value) -> Result<Classes, LoadError> {
+    let labels = labels("classes", v)?;
+    if labels.iter().all(|l| matches!(l, Label::Int(_))) {
+        return Ok(Classes::Int(
+            labels
+                .into_iter()
+                .map(|l| if let Label::Int(i) = l { i } else { 0 })
+                .collect(),
+        ));
+    }
+    if labels.iter().all(|l| matches!(l, Label::Str(_))) {
+        return Ok(Classes::Str(
+            labels
+                .into_iter()
+                .map(|l| {
+                    if let Label::Str(s) = l {
+                        s
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect(),
+        ));
+    }
+    let mut floats = Vec::with_capacity(labels.len());
+    for (i, l) in labels.into_iter().enumerate() {
+        match l {
+            Label::Int(v) => floats.push(v as f64),
+            Label::Float(v) => floats.push(v),
+            Label::Str(_) => {
+                return Err(field_error(
+                    format!("classes[{i}]"),
+                    "mixes strings and numbers; all labels must have one type",
+                ))
+            }
+        }
+    }
+    Ok(Classes::Float(floats))
+}
+
+/// Field access on the top-level object, remembering which names are known.
+struct Fields<'a> {
+    object: &'a Map<String, Value>,
+}
+
+impl<'a> Fields<'a> {
+    fn optional(&self, name: &str) -> Option<&'a Value> {
+        self.object.get(name).filter(|v| !v.is_null())
+    }
+
+    fn required(&self, name: &str) -> Result<&'a Value, LoadError> {
+        self.optional(name)
+            .ok_or_else(|| field_error(name, "is missing"))
+    }
+
+    fn string(&self, name: &str) -> Result<&'a str, LoadError> {
+        let v = self.required(name)?;
+        v.as_str()
+            .ok_or_else(|| field_error(name, format!("expected a string, found {}", kind(v))))
+    }
+}
+
+/// Points at NaN/Infinity tokens, which Python's json module writes but JSON
+/// does not allow, so the one-line error says what is wrong.
+fn syntax_error(bytes: &[u8], e: serde_json::Error) -> LoadError {
+    let offset = line_column_offset(bytes, e.line(), e.column());
+    let rest = &bytes[offset.min(bytes.len())..];
+    let rest = rest.strip_prefix(b"-").unwrap_or(rest);
+    let message = if rest.starts_with(b"NaN") || rest.starts_with(b"Infinity") {
+        "NaN and Infinity are not valid values (every number must be finite)".to_string()
+    } else {
+        e.to_string()
+            .split(" at line ")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    LoadError::Syntax {
+        line: e.line(),
+        column: e.column(),
+        message,
+    }
+}
+
+fn line_column_offset(bytes: &[u8], line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for _ in 1..line {
+        match bytes[offset..].iter().position(|&b| b == b'\n') {
+            Some(p) => offset += p + 1,
+            None => return bytes.len(),
+        }
+    }
+    // serde_json's column is 1-based and points at the offending byte.
+    offset + column.saturating_sub(1)
+}
+
+/// Parses an svm2onnx JSON model.
+pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
+    let root: Value = serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, e))?;
+    let object = root
+        .as_object()
+        .ok_or_else(|| LoadError::Format("the JSON document is not an object".into()))?;
+    let fields = Fields { object };
+    let mut warnings = Vec::new();
+    for key in object.keys() {
+        if !KNOWN_FIELDS.contains(&key.as_str()) {
+            warnings.push(format!("ignoring unknown field `{key}`"));
+        }
+    }
+
+    let format = fields.string("format")?;
+    if format != FORMAT {
+        return Err(field_error(
+            "format",
+            format!("'{format}' is not supported (expected '{FORMAT}')"),
+        ));
+    }
+    let estimator_name = fields.string("estimator")?;
+    let estimator = Estimator::from_name(estimator_name).ok_or_else(|| {
+        field_error(
+            "estimator",
+            format!("'{estimator_name}' is not supported (supported: SVC, NuSVC)"),
+        )
+    })?;
+    let n_features = integer("n_features_in", fields.required("n_features_in")?)?;
+    let n_features = usize::try_from(n_features).map_err(|_| {
+        field_error(
+            "n_features_in",
+            format!("{n_features} is not a valid feature count"),
+        )
+    })?;
+
+    let kernel_name = fields.string("kernel")?;
+    let needs = |name: &str| -> Result<f64, LoadError> {
+        match fields.optional(name) {
+            Some(v) => number(name, v),
+            None => Ok(0.0),
+        }
+    };
+    let gamma = match kernel_name {
+        "linear" => needs("gamma")?,
+        _ => number("gamma", fields.required("gamma")?)?,
+    };
+    let coef0 = match kernel_name {
+        "poly" | "sigmoid" => number("coef0", fields.required("coef0")?)?,
+        _ => needs("coef0")?,
+    };
+    let degree = match (kernel_name, fields.optional("degree")) {
+        ("poly", None) => return Err(field_error("degree", "is missing")),
+        (_, Some(v)) => integer("degree", v)?,
+        (_, None) => 3,
+    };
+    let kernel = Kernel::from_parts(kernel_name, gamma, coef0, degree)?;
+
+    let classes = classes(fields.required("classes")?)?;
+    let n_support = array("n_support", fields.required("n_support")?)?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let field = format!("n_support[{i}]");
+            let n = integer(&field, v)?;
+            usize::try_from(n).map_err(|_| field_error(field, format!("{n} is negative")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let support_vectors = matrix("support_vectors", fields.required("support_vectors")?)?;
+    let dual_coef = matrix("dual_coef", fields.required("dual_coef")?)?;
+    let intercept = vector("intercept", fields.required("intercept")?)?;
+    let decision_shape = match fields.string("decision_function_shape")? {
+        "ovr" => DecisionShape::Ovr,
+        "ovo" => DecisionShape::Ovo,
+        other => {
+            return Err(field_error(
+                "decision_function_shape",
+                format!("'{other}' is not 'ovr' or 'ovo'"),
+            ))
+        }
+    };
+    let break_ties = match fields.optional("break_ties") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            return Err(field_error(
+                "break_ties",
+                format!("expected a boolean, found {}", kind(v)),
+            ))
+        }
+    };
+    let platt = match (fields.optional("prob_a"), fields.optional("prob_b")) {
+        (None, None) => None,
+        (Some(a), Some(b)) => {
+            let (prob_a, prob_b) = (vector("prob_a", a)?, vector("prob_b", b)?);
+            // An empty pair means "fit without probabilities" (§1.1).
+            (!(prob_a.is_empty() && prob_b.is_empty()))
+                .then_some(PlattParameters { prob_a, prob_b })
+        }
+        (Some(_), None) => return Err(field_error("prob_b", "is missing while prob_a is present")),
+        (None, Some(_)) => return Err(field_error("prob_a", "is missing while prob_b is present")),
+    };
+    if let Some(steps) = fields.optional("preprocessing") {
+        if !array("preprocessing", steps)?.is_empty() {
+            return Err(field_error(
+                "preprocessing",
+                "preprocessing steps are not supported by this version of svm2onnx",
+            ));
+        }
+    }
+    let sklearn_version = match fields.optional("sklearn_version") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            return Err(field_error(
+                "sklearn_version",
+                format!("expected a string, found {}", kind(v)),
+            ))
+        }
+    };
+
+    let model = SvmModel::new(SvmParts {
+        estimator,
+        n_features,
+        kernel,
+        classes,
+        n_support,
+        support_vectors,
+        dual_coef,
+        intercept,
+        decision_shape,
+        break_ties,
+        platt,
+        sklearn_version,
+    })?;
+    let samples = match fields.optional("samples") {
+        None => None,
+        Some(v) => Some(samples(v, &model, &mut warnings)?),
+    };
+    Ok(LoadedModel {
+        model,
+        samples,
+        warnings,
+    })
+}
+
+fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Samples, LoadError> {
+    let object = v
+        .as_object()
+        .ok_or_else(|| field_error("samples", format!("expected an object, found {}", kind(v))))?;
+    for key in object.keys() {
+        if !["X", "predict", "decision_function", "predict_proba"].contains(&key.as_str()) {
+            warnings.push(format!("ignoring unknown field `samples.{key}`"));
+        }
+    }
+    let x_value = object
+        .get("X")
+        .ok_or_else(|| field_error("samples.X", "is missing"))?;
+    let x = matrix("samples.X", x_value)?;
+    let n = x.nrows();
+    if n > 0 && x.ncols() != model.n_features() {
+        return Err(field_error(
+            "samples.X",
+            format!(
+                "rows have {} features, the model expects {}",
+                x.ncols(),
+                model.n_features()
+            ),
+        ));
+    }
+    let predict = match object.get("predict").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => {
+            let labels = labels("samples.predict", v)?;
+            if labels.len() != n {
+                return Err(field_error(
+                    "samples.predict",
+                    format!("has {} labels for {n} rows", labels.len()),
+                ));
+            }
+            for (i, l) in labels.iter().enumerate() {
+                if model.classes().index_of(l).is_none() {
+                    return Err(field_error(
+                        format!("samples.predict[{i}]"),
+                        format!("{l} is not one of the classes"),
+                    ));
+                }
+            }
+            Some(labels)
+        }
+    };
+    let width = match (model.n_classes(), model.decision_shape()) {
+        (2, _) => 1,
+        (k, DecisionShape::Ovr) => k,
+        (_, DecisionShape::Ovo) => model.n_pairs(),
+    };
+    let decision_function = match object.get("decision_function").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => {
+            let d = matrix_or_column("samples.decision_function", v)?;
+            if d.dim() != (n, width) {
+                return Err(field_error(
+                    "samples.decision_function",
+                    format!(
+                        "has shape {}x{}, expected {n}x{width}",
+                        d.nrows(),
+                        d.ncols()
+                    ),
+                ));
+            }
+            Some(d)
+        }
+    };
+    let predict_proba = match object.get("predict_proba").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => {
+            let p = matrix("samples.predict_proba", v)?;
+            if p.dim() != (n, model.n_classes()) {
+                return Err(field_error(
+                    "samples.predict_proba",
+                    format!(
+                        "has shape {}x{}, expected {n}x{}",
+                        p.nrows(),
+                        p.ncols(),
+                        model.n_classes()
+                    ),
+                ));
+            }
+            Some(p)
+        }
+    };
+    Ok(Samples {
+        x,
+        predict,
+        decision_function,
+        predict_proba,
+    })
+}

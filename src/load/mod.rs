@@ -1,0 +1,70 @@
+//! Model files → [`SvmModel`]. One file per source format; the format is
+//! recognised by content, not by file extension.
+
+mod json;
+
+use crate::model::{ModelError, Samples, SvmModel};
+use std::path::Path;
+
+/// A model read from a file, with the samples it recorded and any warnings
+/// (such as unknown fields).
+#[derive(Debug, Clone)]
+pub struct LoadedModel {
+    pub model: SvmModel,
+    pub samples: Option<Samples>,
+    pub warnings: Vec<String>,
+}
+
+/// Why a model file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid JSON at line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("field `{field}`: {problem}")]
+    Field { field: String, problem: String },
+    #[error("unrecognised model format: {0}")]
+    Format(String),
+}
+
+impl From<ModelError> for LoadError {
+    fn from(e: ModelError) -> Self {
+        LoadError::Field {
+            field: e.field,
+            problem: e.problem,
+        }
+    }
+}
+
+/// Reads a model file, recognising its format by content.
+pub fn load_path(path: &Path) -> Result<LoadedModel, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    load_bytes(&bytes)
+}
+
+/// Reads a model from bytes, recognising its format by content.
+pub fn load_bytes(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    match first {
+        Some(b'{') => json::load(bytes),
+        None => Err(LoadError::Format("the file is empty".into())),
+        Some(&b) => {
+            Err(LoadError::Format(format!(
+            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{')",
+            bytes.iter().position(|x| !x.is_ascii_whitespace()).unwrap_or(0)
+        )))
+        }
+    }
+}

@@ -1,0 +1,291 @@
+//! The `svm2onnx` command line: parse flags, call the library, report.
+//! Exit codes: 0 success, 1 validation mismatch, 2 bad input or usage.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use svm2onnx::graph::FloatType;
+use svm2onnx::lower::{label_elem, scores_width, LowerOptions};
+use svm2onnx::model::Kernel;
+use svm2onnx::validate::Report;
+use svm2onnx::{compile, load_path, validate_onnx, CompileOptions, LoadedModel};
+
+#[derive(Parser)]
+#[command(
+    name = "svm2onnx",
+    version,
+    about = "Compile trained SVMs into exact ONNX graphs of standard ops",
+    long_about = "Compile trained support vector machines (scikit-learn SVC and NuSVC, as svm2onnx JSON) \
+into exact ONNX graphs made of standard ops only, checked by executing them with tract.\n\n\
+Exit codes: 0 success, 1 validation mismatch, 2 bad input."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a model into ONNX, validate it with tract, then write it.
+    ///
+    /// The graph has input `X` [N, n_features] and outputs `label` [N] (= predict)
+    /// and `scores` (= decision_function: [N] for binary models, [N, k] for ovr,
+    /// [N, k(k-1)/2] for ovo). Unless --no-validate is given, the graph is run on the
+    /// samples recorded in the model file and on generated probes, and nothing is
+    /// written if it disagrees with the reference or with scikit-learn.
+    Convert(ConvertArgs),
+    /// Run an ONNX file with tract and compare it with its source model.
+    ///
+    /// Compares every output with the f64 reference evaluator and, where the model
+    /// file recorded them, with scikit-learn's outputs. Inputs: --data if given,
+    /// otherwise the recorded samples plus generated probes (support vectors,
+    /// midpoints between support vectors of different classes, random rows in
+    /// their bounding box).
+    Validate(ValidateArgs),
+    /// Describe a model: estimator, kernel, classes, support vectors, graph outputs.
+    Inspect(InspectArgs),
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The model file (svm2onnx JSON).
+    model: PathBuf,
+    /// Where to write the ONNX model.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Graph precision: f32 (TensorFlow, TFLite) or f64 (bit-level agreement).
+    #[arg(long, default_value = "f32")]
+    dtype: FloatType,
+    /// ONNX default-domain opset, 13 to 18.
+    #[arg(long, default_value_t = 17)]
+    opset: i64,
+    /// Emit `label` as int64 class indices (class names go to metadata "classes").
+    #[arg(long)]
+    label_index: bool,
+    /// Write the graph without executing it first.
+    #[arg(long)]
+    no_validate: bool,
+    /// Relative tolerance for validation (default 1e-9 for f64, 1e-4 for f32).
+    #[arg(long)]
+    tolerance: Option<f64>,
+    /// Print the validation report as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// The ONNX file to check.
+    onnx: PathBuf,
+    /// The model file it was compiled from.
+    #[arg(long)]
+    reference: PathBuf,
+    /// Input rows: a 2-D .npy file or a CSV file (an optional header line).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Relative tolerance (default 1e-9 for f64 graphs, 1e-4 for f32 graphs).
+    #[arg(long)]
+    tolerance: Option<f64>,
+    /// Print the report as JSON (for build tooling).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct InspectArgs {
+    /// The model file.
+    model: PathBuf,
+}
+
+/// Failures that are not bad input: the graph disagrees with the model.
+struct Mismatch;
+
+fn load(path: &Path) -> Result<LoadedModel> {
+    let loaded = load_path(path).with_context(|| format!("{}", path.display()))?;
+    for w in &loaded.warnings {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+    Ok(loaded)
+}
+
+fn check_tolerance(t: Option<f64>) -> Result<()> {
+    if let Some(t) = t {
+        if !(t.is_finite() && t >= 0.0) {
+            bail!("--tolerance must be a non-negative number, got {t}");
+        }
+    }
+    Ok(())
+}
+
+fn print_report(report: &Report, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        eprint!("{}", report.render());
+    }
+    Ok(())
+}
+
+/// Writes through a temporary file in the same directory and renames it, so
+/// a failure never leaves a partial output file behind.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .context("the output path has no file name")?;
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> Result<()> {
+        let mut f = std::fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
+    check_tolerance(args.tolerance)?;
+    let loaded = load(&args.model)?;
+    let options = CompileOptions {
+        float: args.dtype,
+        opset: args.opset,
+        label_index: args.label_index,
+    };
+    let onnx = compile(&loaded.model, &options)?;
+    if !args.no_validate {
+        let report = validate_onnx(&onnx, &loaded, None, args.tolerance)?;
+        print_report(&report, args.json)?;
+        if !report.passed {
+            eprintln!(
+                "error: validation failed; {} was not written",
+                args.output.display()
+            );
+            return Ok(Err(Mismatch));
+        }
+    }
+    write_atomically(&args.output, &onnx)?;
+    eprintln!(
+        "wrote {} ({} bytes, {}, opset {})",
+        args.output.display(),
+        onnx.len(),
+        loaded.model.describe(),
+        args.opset
+    );
+    Ok(Ok(()))
+}
+
+fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {
+    check_tolerance(args.tolerance)?;
+    let onnx = std::fs::read(&args.onnx)
+        .with_context(|| format!("cannot read {}", args.onnx.display()))?;
+    let loaded = load(&args.reference)?;
+    let data = match &args.data {
+        None => None,
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+            Some(svm2onnx::data::read_rows(&bytes).with_context(|| format!("{}", p.display()))?)
+        }
+    };
+    let report = validate_onnx(&onnx, &loaded, data, args.tolerance)
+        .with_context(|| format!("{}", args.onnx.display()))?;
+    print_report(&report, args.json)?;
+    Ok(if report.passed { Ok(()) } else { Err(Mismatch) })
+}
+
+fn inspect(args: &InspectArgs) -> Result<()> {
+    let loaded = load(&args.model)?;
+    let m = &loaded.model;
+    let mut out = String::new();
+    out += &format!("estimator:       {}\n", m.estimator().name());
+    out += &format!("kernel:          {}", m.kernel().name());
+    match *m.kernel() {
+        Kernel::Linear => {}
+        Kernel::Rbf { gamma } => out += &format!(" (gamma={gamma})"),
+        Kernel::Poly {
+            gamma,
+            coef0,
+            degree,
+        } => out += &format!(" (gamma={gamma}, coef0={coef0}, degree={degree})"),
+        Kernel::Sigmoid { gamma, coef0 } => out += &format!(" (gamma={gamma}, coef0={coef0})"),
+    }
+    out += "\n";
+    out += &format!("features:        {}\n", m.n_features());
+    out += &format!(
+        "classes:         {} {}\n",
+        m.n_classes(),
+        m.classes().to_json()
+    );
+    out += &format!(
+        "support vectors: {} (per class: {:?})\n",
+        m.support_vectors().nrows(),
+        m.n_support()
+    );
+    if m.n_classes() > 2 {
+        out += &format!(
+            "decision shape:  {}{}\n",
+            m.decision_shape().name(),
+            if m.break_ties() { ", break_ties" } else { "" }
+        );
+    }
+    out += &format!(
+        "probabilities:   {}\n",
+        if m.platt().is_some() {
+            "Platt parameters present (not emitted by this version)"
+        } else {
+            "no"
+        }
+    );
+    if let Some(v) = m.sklearn_version() {
+        out += &format!("scikit-learn:    {v}\n");
+    }
+    if let Some(s) = &loaded.samples {
+        out += &format!("recorded rows:   {}\n", s.x.nrows());
+    }
+    let label = label_elem(m, &LowerOptions::default());
+    let scores = match scores_width(m) {
+        None => "[N]".to_string(),
+        Some(w) => format!("[N, {w}]"),
+    };
+    out += "graph:\n";
+    out += &format!(
+        "  input  X      [N, {}] float (f32 or f64 by --dtype)\n",
+        m.n_features()
+    );
+    out +=
+        &format!("  output label  [N] {label:?} (= predict; int64 indices with --label-index)\n");
+    out += &format!("  output scores {scores} float (= decision_function)\n");
+    print!("{out}");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match &cli.command {
+        Command::Convert(a) => convert(a),
+        Command::Validate(a) => validate(a),
+        Command::Inspect(a) => inspect(a).map(Ok),
+    };
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(Mismatch)) => ExitCode::from(1),
+        Err(e) => {
+            // One line: the context chain joined with ': '.
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The intermediate representation: one fitted SVM, independent of the file
+//! format it came from and of ONNX.
+//!
+//! [`SvmModel::new`] is the only constructor and checks every invariant the
+//! lowering and the reference evaluator rely on, so downstream code can index
+//! without re-checking.
+
+mod classes;
+mod kernel;
+mod samples;
+
+pub use classes::{Classes, Label};
+pub use kernel::Kernel;
+pub use samples::Samples;
+
+use ndarray::{Array1, Array2};
+use std::fmt;
+
+/// Which scikit-learn estimator produced the model. NuSVC differs from SVC only
+/// in training; inference is identical (SVM_SEMANTICS.md §1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Estimator {
+    Svc,
+    NuSvc,
+}
+
+impl Estimator {
+    /// scikit-learn's class name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Estimator::Svc => "SVC",
+            Estimator::NuSvc => "NuSVC",
+        }
+    }
+
+    /// Parses scikit-learn's class name.
+    pub fn from_name(name: &str) -> Option<Estimator> {
+        match name {
+            "SVC" => Some(Estimator::Svc),
+            "NuSVC" => Some(Estimator::NuSvc),
+            _ => None,
+        }
+    }
+}
+
+/// `decision_function_shape` of a multiclass SVC (SVM_SEMANTICS.md §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionShape {
+    Ovr,
+    Ovo,
+}
+
+impl DecisionShape {
+    pub fn name(self) -> &'static str {
+        match self {
+            DecisionShape::Ovr => "ovr",
+            DecisionShape::Ovo => "ovo",
+        }
+    }
+}
+
+/// libsvm's Platt parameters, one per class pair (SVM_SEMANTICS.md §1.7).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlattParameters {
+    pub prob_a: Array1<f64>,
+    pub prob_b: Array1<f64>,
+}
+
+/// Everything needed to build an [`SvmModel`]; public signs as scikit-learn
+/// exposes them (`dual_coef_`, `intercept_`).
+#[derive(Debug, Clone)]
+pub struct SvmParts {
+    pub estimator: Estimator,
+    pub n_features: usize,
+    pub kernel: Kernel,
+    pub classes: Classes,
+    pub n_support: Vec<usize>,
+    pub support_vectors: Array2<f64>,
+    pub dual_coef: Array2<f64>,
+    pub intercept: Array1<f64>,
+    pub decision_shape: DecisionShape,
+    pub break_ties: bool,
+    pub platt: Option<PlattParameters>,
+    pub sklearn_version: Option<String>,
+}
+
+/// A fitted SVC or NuSVC whose invariants have been checked.
+#[derive(Debug, Clone)]
+pub struct SvmModel {
+    parts: SvmParts,
+    /// First support-vector index of each class, plus the total at the end.
+    class_starts: Vec<usize>,
+}
+
+/// A violated model invariant, naming the field at fault.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {problem}")]
+pub struct ModelError {
+    pub field: String,
+    pub problem: String,
+}
+
+impl ModelError {
+    pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        ModelError {
+            field: field.into(),
+            problem: problem.into(),
+        }
+    }
+}
+
+fn check_finite<'a>(
+    field: &str,
+    values: impl IntoIterator<Item = &'a f64>,
+    columns: usize,
+) -> Result<(), ModelError> {
+    for (flat, v) in values.into_iter().enumerate() {
+        if !v.is_finite() {
+            let at = if columns > 1 {
+                format!("[{}][{}]", flat / columns, flat % columns)
+            } else {
+                format!("[{flat}]")
+            };
+            return Err(ModelError::new(
+                format!("{field}{at}"),
+                format!("{v} is not a finite number"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl SvmModel {
+    /// Checks every invariant and builds the model.
+    pub fn new(parts: SvmParts) -> Result<SvmModel, ModelError> {
+        let k = parts.classes.len();
+        if k < 2 {
+            return Err(ModelError::new(
+                "classes",
+                format!("needs at least 2 classes, found {k}"),
+            ));
+        }
+        parts.classes.check_unique()?;
+        parts.kernel.check()?;
+        if parts.n_features == 0 {
+            return Err(ModelError::new("n_features_in", "must be at least 1"));
+        }
+        if parts.n_support.len() != k {
+            return Err(ModelError::new(
+                "n_support",
+                format!(
+                    "has {} entries but there are {k} classes",
+                    parts.n_support.len()
+                ),
+            ));
+        }
+        let (s, d) = parts.support_vectors.dim();
+        let total: usize = parts.n_support.iter().sum();
+        if total != s {
+            return Err(ModelError::new(
+                "n_support",
+                format!("sums to {total} but support_vectors has {s} rows"),
+            ));
+        }
+        if s == 0 {
+            return Err(ModelError::new("support_vectors", "is empty"));
+        }
+        if d != parts.n_features {
+            return Err(ModelError::new(
+                "support_vectors",
+                format!(
+                    "rows have {d} features but n_features_in is {}",
+                    parts.n_features
+                ),
+            ));
+        }
+        if parts.dual_coef.dim() != (k - 1, s) {
+            let (r, c) = parts.dual_coef.dim();
+            return Err(ModelError::new(
+                "dual_coef",
+                format!(
+                    "has shape {r}x{c}, expected {}x{s} (classes-1 x support vectors)",
+                    k - 1
+                ),
+            ));
+        }
+        let pairs = k * (k - 1) / 2;
+        if parts.intercept.len() != pairs {
+            return Err(ModelError::new(
+                "intercept",
+                format!(
+                    "has {} entries, expected {pairs} (one per class pair)",
+                    parts.intercept.len()
+                ),
+            ));
+        }
+        check_finite("support_vectors", parts.support_vectors.iter(), d)?;
+        check_finite("dual_coef", parts.dual_coef.iter(), s)?;
+        check_finite("intercept", parts.intercept.iter(), 1)?;
+        if let Some(platt) = &parts.platt {
+            for (name, v) in [("prob_a", &platt.prob_a), ("prob_b", &platt.prob_b)] {
+                if v.len() != pairs {
+                    return Err(ModelError::new(
+                        name,
+                        format!(
+                            "has {} entries, expected {pairs} (one per class pair)",
+                            v.len()
+                        ),
+                    ));
+                }
+                check_finite(name, v.iter(), 1)?;
+            }
+        }
+        if parts.break_ties && k > 2 && parts.decision_shape == DecisionShape::Ovo {
+            // scikit-learn raises ValueError in predict for this combination (§1.6).
+            return Err(ModelError::new(
+                "break_ties",
+                "break_ties=true needs decision_function_shape 'ovr' (scikit-learn refuses 'ovo')",
+            ));
+        }
+        let mut class_starts = Vec::with_capacity(k + 1);
+        let mut acc = 0;
+        for n in &parts.n_support {
+            class_starts.push(acc);
+            acc += n;
+        }
+        class_starts.push(acc);
+        Ok(SvmModel {
+            parts,
+            class_starts,
+        })
+    }
+
+    pub fn estimator(&self) -> Estimator {
+        self.parts.estimator
+    }
+    pub fn n_features(&self) -> usize {
+        self.parts.n_features
+    }
+    pub fn kernel(&self) -> &Kernel {
+        &self.parts.kernel
+    }
+    pub fn classes(&self) -> &Classes {
+        &self.parts.classes
+    }
+    pub fn n_classes(&self) -> usize {
+        self.parts.classes.len()
+    }
+    /// Number of one-vs-one class pairs, `k(k-1)/2`.
+    pub fn n_pairs(&self) -> usize {
+        let k = self.n_classes();
+        k * (k - 1) / 2
+    }
+    pub fn n_support(&self) -> &[usize] {
+        &self.parts.n_support
+    }
+    pub fn support_vectors(&self) -> &Array2<f64> {
+        &self.parts.support_vectors
+    }
+    /// scikit-learn's public `dual_coef_` (negated w.r.t. libsvm when k = 2).
+    pub fn dual_coef(&self) -> &Array2<f64> {
+        &self.parts.dual_coef
+    }
+    /// scikit-learn's public `intercept_` (negated w.r.t. libsvm when k = 2).
+    pub fn intercept(&self) -> &Array1<f64> {
+        &self.parts.intercept
+    }
+    pub fn decision_shape(&self) -> DecisionShape {
+        self.parts.decision_shape
+    }
+    /// Whether predict uses argmax of the ovr scores; only meaningful for k > 2 (§1.6).
+    pub fn break_ties(&self) -> bool {
+        self.parts.break_ties && self.n_classes() > 2
+    }
+    pub fn platt(&self) -> Option<&PlattParameters> {
+        self.parts.platt.as_ref()
+    }
+    pub fn sklearn_version(&self) -> Option<&str> {
+        self.parts.sklearn_version.as_deref()
+    }
+
+    /// Support-vector row range of class `c` (SVs are grouped by class, §1.1).
+    pub fn class_range(&self, c: usize) -> std::ops::Range<usize> {
+        self.class_starts[c]..self.class_starts[c + 1]
+    }
+
+    /// Class pairs `(i, j)`, `i < j`, in libsvm's lexicographic order (§1.3).
+    pub fn pairs(&self) -> Vec<(usize, usize)> {
+        let k = self.n_classes();
+        let mut pairs = Vec::with_capacity(self.n_pairs());
+        for i in 0..k {
+            for j in i + 1..k {
+                pairs.push((i, j));
+            }
+        }
+        pairs
+    }
+
+    /// libsvm's own `sv_coef` (scikit-learn's `_dual_coef_`): the public
+    /// matrix with the binary sign flip undone (§1.4).
+    pub fn libsvm_dual_coef(&self) -> Array2<f64> {
+        if self.n_classes() == 2 {
+            -&self.parts.dual_coef
+        } else {
+            self.parts.dual_coef.clone()
+        }
+    }
+
+    /// libsvm's `-rho` per pair (scikit-learn's `_intercept_`, §1.4).
+    pub fn libsvm_intercept(&self) -> Array1<f64> {
+        if self.n_classes() == 2 {
+            -&self.parts.intercept
+        } else {
+            self.parts.intercept.clone()
+        }
+    }
+
+    /// The dense S×P coefficient matrix `W` in libsvm signs (§1.3):
+    /// column p = (i, j) holds `_dual_coef_[j-1, s]` for s in SV(i) and
+    /// `_dual_coef_[i, s]` for s in SV(j), zero elsewhere.
+    pub fn pair_weights(&self) -> Array2<f64> {
+        let coef = self.libsvm_dual_coef();
+        let s_total = self.support_vectors().nrows();
+        let mut w = Array2::<f64>::zeros((s_total, self.n_pairs()));
+        for (p, (i, j)) in self.pairs().into_iter().enumerate() {
+            for s in self.class_range(i) {
+                w[[s, p]] = coef[[j - 1, s]];
+            }
+            for s in self.class_range(j) {
+                w[[s, p]] = coef[[i, s]];
+            }
+        }
+        w
+    }
+
+    /// A short description for error context and reports.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} ({} kernel, {} classes, {} support vectors, {} features)",
+            self.estimator().name(),
+            self.kernel().name(),
+            self.n_classes(),
+            self.support_vectors().nrows(),
+            self.n_features()
+        )
+    }
+}
+
+impl fmt::Display for SvmModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}

@@ -1,0 +1,221 @@
+//! Executes an emitted ONNX graph with tract (the `tract` feature).
+
+use crate::graph::ElemType;
+use crate::lower::{INPUT, LABEL, SCORES};
+use crate::onnx::{tensor_proto::DataType, type_proto, ModelProto};
+use ndarray::{Array2, ArrayView2, Axis};
+use prost::Message;
+use tract_onnx::prelude::*;
+
+/// Why a graph could not be executed.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("not an ONNX model: {0}")]
+    Decode(String),
+    #[error("the graph has no {0}")]
+    Missing(String),
+    #[error("{0}")]
+    Shape(String),
+    #[error("tract: {0}")]
+    Tract(String),
+}
+
+fn tract_error(e: impl std::fmt::Display) -> RunError {
+    // `{:#}` would print the whole anyhow chain over several lines; the first
+    // cause is enough for a one-line report.
+    RunError::Tract(e.to_string())
+}
+
+/// What the runner and the validator need to know about an emitted graph.
+#[derive(Debug, Clone)]
+pub struct GraphInfo {
+    pub input_elem: ElemType,
+    pub n_features: Option<usize>,
+    /// Output names in graph order, with their element types.
+    pub outputs: Vec<(String, ElemType)>,
+    pub metadata: Vec<(String, String)>,
+}
+
+impl GraphInfo {
+    /// Reads the interface and metadata of an ONNX model.
+    pub fn from_bytes(bytes: &[u8]) -> Result<GraphInfo, RunError> {
+        let model = ModelProto::decode(bytes).map_err(|e| RunError::Decode(e.to_string()))?;
+        let graph = model
+            .graph
+            .as_ref()
+            .ok_or_else(|| RunError::Missing("graph".into()))?;
+        let tensor_type = |vi: &crate::onnx::ValueInfoProto| match vi
+            .r#type
+            .as_ref()
+            .and_then(|t| t.value.as_ref())
+        {
+            Some(type_proto::Value::TensorType(t)) => Some(t.clone()),
+            _ => None,
+        };
+        let elem = |code: Option<i32>| match code.and_then(|c| DataType::try_from(c).ok()) {
+            Some(DataType::Float) => Some(ElemType::F32),
+            Some(DataType::Double) => Some(ElemType::F64),
+            Some(DataType::Int64) => Some(ElemType::I64),
+            Some(DataType::String) => Some(ElemType::Str),
+            Some(DataType::Bool) => Some(ElemType::Bool),
+            _ => None,
+        };
+        let input = graph
+            .input
+            .iter()
+            .find(|i| i.name.as_deref() == Some(INPUT))
+            .ok_or_else(|| RunError::Missing(format!("input named '{INPUT}'")))?;
+        let input_type =
+            tensor_type(input).ok_or_else(|| RunError::Missing("tensor type on input X".into()))?;
+        let input_elem = elem(input_type.elem_type)
+            .filter(|e| matches!(e, ElemType::F32 | ElemType::F64))
+            .ok_or_else(|| RunError::Shape("input X must be float or double".into()))?;
+        let n_features = input_type
+            .shape
+            .as_ref()
+            .and_then(|s| s.dim.get(1))
+            .and_then(|d| match d.value {
+                Some(crate::onnx::tensor_shape_proto::dimension::Value::DimValue(v)) => {
+                    usize::try_from(v).ok()
+                }
+                _ => None,
+            });
+        let outputs = graph
+            .output
+            .iter()
+            .map(|o| {
+                let t = tensor_type(o)
+                    .and_then(|t| elem(t.elem_type))
+                    .unwrap_or(ElemType::F32);
+                (o.name.clone().unwrap_or_default(), t)
+            })
+            .collect();
+        let metadata = model
+            .metadata_props
+            .iter()
+            .map(|p| {
+                (
+                    p.key.clone().unwrap_or_default(),
+                    p.value.clone().unwrap_or_default(),
+                )
+            })
+            .collect();
+        Ok(GraphInfo {
+            input_elem,
+            n_features,
+            outputs,
+            metadata,
+        })
+    }
+
+    /// A metadata value by key.
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The `label` output, whatever its element type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelColumn {
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+    Str(Vec<String>),
+}
+
+/// The outputs of one run, widened to f64 where they are floats.
+#[derive(Debug, Clone)]
+pub struct GraphOutputs {
+    pub label: Option<LabelColumn>,
+    /// `scores`, as N×1 when the graph output is 1-D.
+    pub scores: Option<Array2<f64>>,
+}
+
+/// A graph loaded into tract, ready to run on batches of any size.
+pub struct Runner {
+    info: GraphInfo,
+    plan: std::sync::Arc<TypedRunnableModel>,
+}
+
+impl Runner {
+    /// Parses and optimises the graph once.
+    pub fn new(bytes: &[u8]) -> Result<Runner, RunError> {
+        let info = GraphInfo::from_bytes(bytes)?;
+        let plan = tract_onnx::onnx()
+            .model_for_read(&mut &bytes[..])
+            .map_err(tract_error)?
+            .into_optimized()
+            .map_err(tract_error)?
+            .into_runnable()
+            .map_err(tract_error)?;
+        Ok(Runner { info, plan })
+    }
+
+    pub fn info(&self) -> &GraphInfo {
+        &self.info
+    }
+
+    /// Runs the graph on rows given in f64 (rounded to f32 for f32 graphs).
+    pub fn run(&self, x: ArrayView2<f64>) -> Result<GraphOutputs, RunError> {
+        if let Some(d) = self.info.n_features {
+            if x.ncols() != d {
+                return Err(RunError::Shape(format!(
+                    "input rows have {} columns, the graph expects {d}",
+                    x.ncols()
+                )));
+            }
+        }
+        let input: Tensor = match self.info.input_elem {
+            ElemType::F64 => x.to_owned().into_dyn().into(),
+            _ => x.mapv(|v| v as f32).into_dyn().into(),
+        };
+        let results = self
+            .plan
+            .run(tvec!(input.into_tvalue()))
+            .map_err(tract_error)?;
+        let mut out = GraphOutputs {
+            label: None,
+            scores: None,
+        };
+        for ((name, elem), value) in self.info.outputs.iter().zip(results.iter()) {
+            if name == LABEL {
+                out.label = Some(label_column(value, *elem)?);
+            } else if name == SCORES {
+                let t = value.cast_to::<f64>().map_err(tract_error)?;
+                let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;
+                let scores = match view.ndim() {
+                    1 => view
+                        .to_owned()
+                        .into_dimensionality::<ndarray::Ix1>()
+                        .map(|a| a.insert_axis(Axis(1))),
+                    _ => view.to_owned().into_dimensionality::<ndarray::Ix2>(),
+                }
+                .map_err(|e| RunError::Shape(format!("scores: {e}")))?;
+                out.scores = Some(scores);
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn label_column(value: &TValue, elem: ElemType) -> Result<LabelColumn, RunError> {
+    Ok(match elem {
+        ElemType::Str => {
+            let view = value.to_plain_array_view::<String>().map_err(tract_error)?;
+            LabelColumn::Str(view.iter().cloned().collect())
+        }
+        ElemType::F32 | ElemType::F64 => {
+            let t = value.cast_to::<f64>().map_err(tract_error)?;
+            let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;
+            LabelColumn::Float(view.iter().copied().collect())
+        }
+        _ => {
+            // tract may hand back int64 outputs as TDim (ONNX_AND_RUST.md §2).
+            let t = value.cast_to::<i64>().map_err(tract_error)?;
+            let view = t.to_plain_array_view::<i64>().map_err(tract_error)?;
+            LabelColumn::Int(view.iter().copied().collect())
+        }
+    })
+}

@@ -1,0 +1,402 @@
+//! Runs an emitted graph with tract and compares every output with the
+//! reference evaluator and, where recorded, with scikit-learn's own outputs.
+//!
+//! Errors are relative, `|a − b| / (1 + max|b|)` over a batch. Labels must
+//! agree on at least 99.9 % of rows, and every disagreement must be a near
+//! tie: a row whose decision values are within the tolerance of a vote flip
+//! (see [`crate::reference::tie_margin`]).
+
+use crate::graph::ElemType;
+use crate::lower::scores_width;
+use crate::model::{Label, Samples, SvmModel};
+use crate::reference::{self, Evaluation};
+use crate::run::{LabelColumn, RunError, Runner};
+use ndarray::{Array2, ArrayView2};
+use serde::Serialize;
+
+/// Default tolerance of a graph of the given float type.
+pub fn default_tolerance(float: ElemType) -> f64 {
+    match float {
+        ElemType::F64 => 1e-9,
+        _ => 1e-4,
+    }
+}
+
+/// Minimum share of rows whose labels must agree.
+pub const MIN_LABEL_AGREEMENT: f64 = 0.999;
+
+/// A set of input rows, with scikit-learn's outputs on them when recorded.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Where the rows came from: "samples", "probes" or a file name.
+    pub name: String,
+    pub x: Array2<f64>,
+    pub recorded: Option<Samples>,
+}
+
+/// Why validation could not be carried out (bad input, not a mismatch).
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    #[error(transparent)]
+    Run(#[from] RunError),
+    #[error("the graph does not fit the reference model: {0}")]
+    Mismatch(String),
+}
+
+/// A label that differs between the graph and what it is compared with.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabelMismatch {
+    pub row: usize,
+    pub got: String,
+    pub expected: String,
+    /// Distance of the row from a vote flip, in decision-value units.
+    pub tie_margin: f64,
+    pub near_tie: bool,
+}
+
+/// One output compared on one batch against one source of truth.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub inputs: String,
+    pub output: &'static str,
+    pub against: &'static str,
+    pub rows: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_abs_error: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_rel_error: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_row: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_agreement: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub label_mismatches: Vec<LabelMismatch>,
+    pub passed: bool,
+}
+
+/// The outcome of a validation run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub dtype: &'static str,
+    pub tolerance: f64,
+    pub comparisons: Vec<Comparison>,
+    pub passed: bool,
+}
+
+/// The rows `convert` and `validate` use when no data file is given: the
+/// samples recorded in the model file, then generated probes.
+pub fn default_batches(model: &SvmModel, samples: Option<&Samples>) -> Vec<Batch> {
+    let mut batches = Vec::new();
+    if let Some(s) = samples.filter(|s| s.x.nrows() > 0) {
+        batches.push(Batch {
+            name: "samples".into(),
+            x: s.x.clone(),
+            recorded: Some(s.clone()),
+        });
+    }
+    batches.push(Batch {
+        name: "probes".into(),
+        x: crate::probes::probes(model, 256),
+        recorded: None,
+    });
+    batches
+}
+
+fn relative_errors(got: ArrayView2<f64>, want: ArrayView2<f64>) -> (f64, f64, usize) {
+    let scale = 1.0 + want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut max_abs = 0.0f64;
+    let mut worst = 0;
+    for (((r, _), a), b) in want
+        .indexed_iter()
+        .map(|(i, _)| i)
+        .zip(got.iter())
+        .zip(want.iter())
+    {
+        let e = (a - b).abs();
+        // NaN compares false everywhere; treat it as infinitely wrong.
+        let e = if e.is_nan() { f64::INFINITY } else { e };
+        if e > max_abs {
+            max_abs = e;
+            worst = r;
+        }
+    }
+    (max_abs, max_abs / scale, worst)
+}
+
+fn label_text(model: &SvmModel, index: Option<usize>, raw: &str) -> String {
+    match index {
+        Some(i) => model.classes().label(i).to_string(),
+        None => format!("{raw} (not a class)"),
+    }
+}
+
+/// Maps the graph's `label` column to class indices (None: not a class).
+fn graph_label_indices(
+    model: &SvmModel,
+    column: &LabelColumn,
+    as_index: bool,
+) -> Vec<(Option<usize>, String)> {
+    let k = model.n_classes();
+    match column {
+        LabelColumn::Int(v) if as_index => v
+            .iter()
+            .map(|&i| (usize::try_from(i).ok().filter(|&i| i < k), i.to_string()))
+            .collect(),
+        LabelColumn::Int(v) => v
+            .iter()
+            .map(|&i| (model.classes().index_of(&Label::Int(i)), i.to_string()))
+            .collect(),
+        LabelColumn::Float(v) => v
+            .iter()
+            .map(|&f| (model.classes().index_of(&Label::Float(f)), f.to_string()))
+            .collect(),
+        LabelColumn::Str(v) => v
+            .iter()
+            .map(|s| {
+                (
+                    model.classes().index_of(&Label::Str(s.clone())),
+                    format!("{s:?}"),
+                )
+            })
+            .collect(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compare_labels(
+    model: &SvmModel,
+    eval: &Evaluation,
+    inputs: &str,
+    against: &'static str,
+    got: &[(Option<usize>, String)],
+    expected: &[usize],
+    tolerance: f64,
+) -> Comparison {
+    let scale = 1.0 + eval.pairwise.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut mismatches = Vec::new();
+    for (row, ((g, raw), &want)) in got.iter().zip(expected).enumerate() {
+        if *g != Some(want) {
+            let tie_margin = reference::tie_margin(model, eval, row);
+            mismatches.push(LabelMismatch {
+                row,
+                got: label_text(model, *g, raw),
+                expected: model.classes().label(want).to_string(),
+                tie_margin,
+                near_tie: tie_margin <= tolerance * scale,
+            });
+        }
+    }
+    let rows = expected.len();
+    let agreement = if rows == 0 {
+        1.0
+    } else {
+        1.0 - mismatches.len() as f64 / rows as f64
+    };
+    let passed = mismatches.iter().all(|m| m.near_tie) && agreement >= MIN_LABEL_AGREEMENT;
+    Comparison {
+        inputs: inputs.to_string(),
+        output: "label",
+        against,
+        rows,
+        max_abs_error: None,
+        max_rel_error: None,
+        worst_row: None,
+        label_agreement: Some(agreement),
+        label_mismatches: mismatches,
+        passed,
+    }
+}
+
+fn compare_scores(
+    inputs: &str,
+    against: &'static str,
+    got: ArrayView2<f64>,
+    want: ArrayView2<f64>,
+    tolerance: f64,
+) -> Comparison {
+    let (max_abs, max_rel, worst) = relative_errors(got, want);
+    Comparison {
+        inputs: inputs.to_string(),
+        output: "scores",
+        against,
+        rows: want.nrows(),
+        max_abs_error: Some(max_abs),
+        max_rel_error: Some(max_rel),
+        worst_row: Some(worst),
+        label_agreement: None,
+        label_mismatches: Vec::new(),
+        passed: max_rel <= tolerance,
+    }
+}
+
+/// Checks that the graph's interface matches the model.
+fn check_interface(runner: &Runner, model: &SvmModel) -> Result<(), ValidateError> {
+    let info = runner.info();
+    if let Some(d) = info.n_features {
+        if d != model.n_features() {
+            return Err(ValidateError::Mismatch(format!(
+                "the graph takes {d} features, the model {}",
+                model.n_features()
+            )));
+        }
+    }
+    if let Some(classes) = info.meta(crate::compile::meta::CLASSES) {
+        if classes != model.classes().to_json() {
+            return Err(ValidateError::Mismatch(format!(
+                "the graph's classes {classes} differ from the model's {}",
+                model.classes().to_json()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the graph on every batch and compares its outputs.
+pub fn validate(
+    runner: &Runner,
+    model: &SvmModel,
+    batches: &[Batch],
+    tolerance: f64,
+) -> Result<Report, ValidateError> {
+    check_interface(runner, model)?;
+    let as_index = runner.info().meta(crate::compile::meta::LABEL_OUTPUT) == Some("index");
+    let mut comparisons = Vec::new();
+    for batch in batches {
+        if batch.x.ncols() != model.n_features() {
+            return Err(ValidateError::Mismatch(format!(
+                "{} rows have {} columns, the model expects {}",
+                batch.name,
+                batch.x.ncols(),
+                model.n_features()
+            )));
+        }
+        let out = runner.run(batch.x.view())?;
+        let eval = reference::evaluate(model, batch.x.view());
+        if let Some(scores) = &out.scores {
+            let width = scores_width(model).unwrap_or(1);
+            if scores.ncols() != width || scores.nrows() != batch.x.nrows() {
+                return Err(ValidateError::Mismatch(format!(
+                    "scores has shape {}x{}, expected {}x{width}",
+                    scores.nrows(),
+                    scores.ncols(),
+                    batch.x.nrows()
+                )));
+            }
+            comparisons.push(compare_scores(
+                &batch.name,
+                "reference",
+                scores.view(),
+                eval.scores.view(),
+                tolerance,
+            ));
+            if let Some(want) = batch
+                .recorded
+                .as_ref()
+                .and_then(|r| r.decision_function.as_ref())
+            {
+                comparisons.push(compare_scores(
+                    &batch.name,
+                    "scikit-learn",
+                    scores.view(),
+                    want.view(),
+                    tolerance,
+                ));
+            }
+        }
+        if let Some(labels) = &out.label {
+            let got = graph_label_indices(model, labels, as_index);
+            if got.len() != batch.x.nrows() {
+                return Err(ValidateError::Mismatch(format!(
+                    "label has {} rows for {} inputs",
+                    got.len(),
+                    batch.x.nrows()
+                )));
+            }
+            comparisons.push(compare_labels(
+                model,
+                &eval,
+                &batch.name,
+                "reference",
+                &got,
+                &eval.label_index,
+                tolerance,
+            ));
+            if let Some(want) = batch.recorded.as_ref().and_then(|r| r.predict.as_ref()) {
+                let want: Vec<usize> = want
+                    .iter()
+                    .map(|l| model.classes().index_of(l).unwrap_or(usize::MAX))
+                    .collect();
+                comparisons.push(compare_labels(
+                    model,
+                    &eval,
+                    &batch.name,
+                    "scikit-learn",
+                    &got,
+                    &want,
+                    tolerance,
+                ));
+            }
+        }
+    }
+    if comparisons.is_empty() {
+        return Err(ValidateError::Mismatch(
+            "the graph has neither a `label` nor a `scores` output".into(),
+        ));
+    }
+    let dtype = match runner.info().input_elem {
+        ElemType::F64 => "f64",
+        _ => "f32",
+    };
+    let passed = comparisons.iter().all(|c| c.passed);
+    Ok(Report {
+        dtype,
+        tolerance,
+        comparisons,
+        passed,
+    })
+}
+
+impl Report {
+    /// A human-readable table, one line per comparison.
+    pub fn render(&self) -> String {
+        let mut s = format!(
+            "validation ({} graph, tolerance {:e}):\n",
+            self.dtype, self.tolerance
+        );
+        for c in &self.comparisons {
+            let verdict = if c.passed { "ok  " } else { "FAIL" };
+            let detail = match (c.max_rel_error, c.label_agreement) {
+                (Some(rel), _) => format!(
+                    "max rel err {rel:.2e} (abs {:.2e}, worst row {})",
+                    c.max_abs_error.unwrap_or(0.0),
+                    c.worst_row.unwrap_or(0)
+                ),
+                (None, Some(agree)) => {
+                    let near = c.label_mismatches.iter().filter(|m| m.near_tie).count();
+                    format!(
+                        "agreement {:.4}% ({} differ, {near} of them near ties)",
+                        100.0 * agree,
+                        c.label_mismatches.len()
+                    )
+                }
+                _ => String::new(),
+            };
+            s.push_str(&format!(
+                "  {verdict} {:<7} vs {:<12} on {:>5} {:<8} {detail}\n",
+                c.output, c.against, c.rows, c.inputs
+            ));
+            for m in c.label_mismatches.iter().take(5) {
+                s.push_str(&format!(
+                    "         row {}: got {}, expected {} (tie margin {:.2e}{})\n",
+                    m.row,
+                    m.got,
+                    m.expected,
+                    m.tie_margin,
+                    if m.near_tie { ", near tie" } else { "" }
+                ));
+            }
+        }
+        s.push_str(if self.passed { "PASSED\n" } else { "FAILED\n" });
+        s
+    }
+}
