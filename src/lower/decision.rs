@@ -10,7 +10,9 @@ use ndarray::{Array1, Array2, Axis};
 /// models (§1.4), N×P one-vs-one values in libsvm's sign otherwise (§1.3).
 pub fn decision_values(g: &mut Graph, x: Value, model: &SvmModel) -> Value {
     let (weights, bias) = pair_coefficients(model);
-    let out = if *model.kernel() == Kernel::Linear {
+    let out = if let Some(quadratic) = QuadraticForm::of(model, &weights, &bias) {
+        quadratic.lower(g, x)
+    } else if *model.kernel() == Kernel::Linear {
         // Collapse Σ_s w_s (x·s) into x·(Σ_s w_s s): one MatMul + Add (§1.8).
         let coef_t = model.support_vectors().t().dot(&weights);
         let coef_t = g.constant("coef_t", coef_t.into_dyn());
@@ -35,5 +37,82 @@ fn pair_coefficients(model: &SvmModel) -> (Array2<f64>, Array1<f64>) {
         (w, model.intercept().clone())
     } else {
         (model.pair_weights(), model.libsvm_intercept())
+    }
+}
+
+/// A degree-2 polynomial kernel collapsed into its primal quadratic form
+/// (the degree-2 analogue of `coef_`, §1.8):
+/// Σ_s w_s (γ x·s + c)² = xᵀ(γ² Σ w_s s sᵀ)x + (2γc Σ w_s s)·x + c² Σ w_s.
+///
+/// Models with large dual coefficients (NuSVC often has |w| in the
+/// thousands) cancel heavily in Σ w_s K(x, s); in float32 that cancellation
+/// costs more than the tolerance. The primal coefficients are summed once,
+/// offline in f64, so the graph only evaluates a well-scaled polynomial.
+struct QuadraticForm {
+    /// d × (P·d): column p·d + j holds A_p[:, j].
+    quadratic: Array2<f64>,
+    /// d × P
+    linear: Array2<f64>,
+    /// P
+    constant: Array1<f64>,
+    pairs: usize,
+}
+
+impl QuadraticForm {
+    /// The primal form, when the kernel is a degree-2 polynomial and the
+    /// P·d² coefficients are not much larger than the kernel form's.
+    fn of(model: &SvmModel, weights: &Array2<f64>, bias: &Array1<f64>) -> Option<QuadraticForm> {
+        let Kernel::Poly {
+            gamma,
+            coef0,
+            degree: 2,
+        } = *model.kernel()
+        else {
+            return None;
+        };
+        let svs = model.support_vectors();
+        let (s, d) = svs.dim();
+        let p = weights.ncols();
+        if d * d * p > 2 * s * (d + p) + 65_536 {
+            return None;
+        }
+        let mut quadratic = Array2::<f64>::zeros((d, p * d));
+        for pair in 0..p {
+            for (sv, w) in svs.outer_iter().zip(weights.column(pair)) {
+                if *w == 0.0 {
+                    continue;
+                }
+                for i in 0..d {
+                    let wi = w * sv[i];
+                    for j in 0..d {
+                        quadratic[[i, pair * d + j]] += wi * sv[j];
+                    }
+                }
+            }
+        }
+        quadratic.mapv_inplace(|a| gamma * gamma * a);
+        let linear = svs.t().dot(weights).mapv(|b| 2.0 * gamma * coef0 * b);
+        let constant = weights.sum_axis(Axis(0)).mapv(|w| coef0 * coef0 * w) + bias;
+        Some(QuadraticForm {
+            quadratic,
+            linear,
+            constant,
+            pairs: p,
+        })
+    }
+
+    fn lower(self, g: &mut Graph, x: Value) -> Value {
+        let d = self.quadratic.nrows() as i64;
+        let a = g.constant("poly2_quadratic", self.quadratic.into_dyn());
+        let xa = g.matmul(x, a);
+        let xa = g.reshape(xa, &[-1, self.pairs as i64, d]);
+        let x3 = g.reshape(x, &[-1, 1, d]);
+        let terms = g.mul(xa, x3);
+        let quadratic = g.reduce_sum(terms, &[2], false);
+        let b = g.constant("poly2_linear", self.linear.into_dyn());
+        let linear = g.matmul(x, b);
+        let c = g.constant("poly2_constant", self.constant.into_dyn());
+        let sum = g.add(quadratic, linear);
+        g.add(sum, c)
     }
 }

@@ -1,0 +1,463 @@
+//! The real binary in a scratch directory: conversion, validation, inspect,
+//! and bad input (one-line error, exit code 2, no panic, no output file).
+
+mod common;
+
+use common::scratch_dir;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_svm2onnx");
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris_rbf.json")
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn example_json() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(example()).unwrap()).unwrap()
+}
+
+#[test]
+fn convert_then_validate_the_shipped_example() {
+    let dir = scratch_dir("convert");
+    let out = dir.join("model.onnx");
+    let o = run(&[
+        "convert",
+        example().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(out.exists());
+    assert!(stderr(&o).contains("PASSED"));
+
+    let o = run(&[
+        "validate",
+        out.to_str().unwrap(),
+        "--reference",
+        example().to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(report["passed"], true);
+    assert_eq!(report["dtype"], "f32");
+    let against: Vec<&str> = report["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["against"].as_str().unwrap())
+        .collect();
+    assert!(against.contains(&"scikit-learn") && against.contains(&"reference"));
+    // No stray temporary files next to the output.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
+fn validate_reads_csv_and_npy_data() {
+    let dir = scratch_dir("data");
+    let out = dir.join("m.onnx");
+    let ex = example();
+    assert!(run(&[
+        "convert",
+        ex.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--dtype",
+        "f64"
+    ])
+    .status
+    .success());
+    let rows = example_json()["samples"]["X"].clone();
+    let rows: Vec<Vec<f64>> = serde_json::from_value(rows).unwrap();
+    let csv: String = std::iter::once("a,b,c,d".to_string())
+        .chain(rows.iter().map(|r| {
+            r.iter()
+                .map(|v| format!("{v:?}"))
+                .collect::<Vec<_>>()
+                .join(",")
+        }))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(dir.join("x.csv"), csv).unwrap();
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 4), }}",
+        rows.len()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+    npy.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    npy.extend_from_slice(header.as_bytes());
+    for v in rows.iter().flatten() {
+        npy.extend_from_slice(&v.to_le_bytes());
+    }
+    std::fs::write(dir.join("x.npy"), npy).unwrap();
+    for data in ["x.csv", "x.npy"] {
+        let o = run(&[
+            "validate",
+            out.to_str().unwrap(),
+            "--reference",
+            ex.to_str().unwrap(),
+            "--data",
+            dir.join(data).to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{data}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("on {:>5} data", rows.len())),
+            "{}",
+            stderr(&o)
+        );
+    }
+    std::fs::write(dir.join("bad.csv"), "1,2,3,4\n1,2,x,4\n").unwrap();
+    let o = run(&[
+        "validate",
+        out.to_str().unwrap(),
+        "--reference",
+        ex.to_str().unwrap(),
+        "--data",
+        dir.join("bad.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("line 2, column 3"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_graph_that_disagrees_exits_1() {
+    let dir = scratch_dir("mismatch");
+    let mut tampered = example_json();
+    let b = tampered["intercept"][0].as_f64().unwrap();
+    tampered["intercept"][0] = Value::from(b + 0.5);
+    let tampered_path = dir.join("tampered.json");
+    std::fs::write(&tampered_path, tampered.to_string()).unwrap();
+    let out = dir.join("t.onnx");
+    let o = run(&[
+        "convert",
+        tampered_path.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-validate",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "validate",
+        out.to_str().unwrap(),
+        "--reference",
+        example().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("FAIL"));
+}
+
+#[test]
+fn failed_validation_writes_nothing() {
+    let dir = scratch_dir("nowrite");
+    let out = dir.join("m.onnx");
+    // f32 arithmetic cannot reach a zero tolerance.
+    let o = run(&[
+        "convert",
+        example().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--tolerance",
+        "0",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[test]
+fn inspect_describes_the_model_and_its_outputs() {
+    let o = run(&["inspect", example().to_str().unwrap()]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "estimator:       SVC",
+        "kernel:          rbf (gamma=",
+        "classes:         3 [0,1,2]",
+        "per class:",
+        "output label",
+        "output scores [N, 3]",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
+/// Each bad input must give exit code 2, a single error line naming the
+/// problem, no panic and no output file.
+fn assert_rejected(tag: &str, contents: &[u8], expect: &str) {
+    let dir = scratch_dir(tag);
+    let model = dir.join("model.json");
+    std::fs::write(&model, contents).unwrap();
+    let out = dir.join("out.onnx");
+    for args in [
+        vec![
+            "convert",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        vec!["inspect", model.to_str().unwrap()],
+    ] {
+        let o = run(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{tag}: {err}");
+        assert!(!err.contains("panicked"), "{tag}: {err}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning")).collect();
+        assert_eq!(lines.len(), 1, "{tag}: one error line expected, got {err}");
+        assert!(
+            lines[0].starts_with("error: ") && lines[0].contains(expect),
+            "{tag}: {err}"
+        );
+        assert!(!out.exists(), "{tag}: output written");
+    }
+}
+
+fn with(mutate: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut v = example_json();
+    mutate(&mut v);
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn bad_models_are_refused_with_a_named_field() {
+    let good = std::fs::read(example()).unwrap();
+    assert_rejected("truncated", &good[..good.len() / 2], "invalid JSON at line");
+    assert_rejected("empty", b"", "empty");
+    assert_rejected("binary", b"\x80\x04\x95", "offset 0");
+    assert_rejected(
+        "not-object",
+        b"[1, 2]",
+        "not the start of an svm2onnx JSON model",
+    );
+    let nan = String::from_utf8(good.clone()).unwrap().replacen(
+        "\"intercept\": [",
+        "\"intercept\": [NaN, ",
+        1,
+    );
+    assert_rejected("nan", nan.as_bytes(), "NaN and Infinity");
+    let inf = String::from_utf8(good.clone()).unwrap().replacen(
+        "\"intercept\": [",
+        "\"intercept\": [-Infinity, ",
+        1,
+    );
+    assert_rejected("inf", inf.as_bytes(), "NaN and Infinity");
+    assert_rejected(
+        "huge",
+        &with(|v| v["intercept"][0] = serde_json::from_str("1e999").unwrap_or(Value::Null)),
+        "intercept",
+    );
+    assert_rejected(
+        "unknown-kernel",
+        &with(|v| v["kernel"] = "laplacian".into()),
+        "field `kernel`: unknown kernel 'laplacian'",
+    );
+    assert_rejected(
+        "precomputed",
+        &with(|v| v["kernel"] = "precomputed".into()),
+        "'precomputed' kernels are not supported",
+    );
+    assert_rejected(
+        "callable",
+        &with(|v| v["kernel"] = "callable".into()),
+        "'callable' kernels are not supported",
+    );
+    assert_rejected(
+        "n-support-sum",
+        &with(|v| v["n_support"][0] = Value::from(v["n_support"][0].as_u64().unwrap() + 1)),
+        "field `n_support`: sums to",
+    );
+    assert_rejected(
+        "n-support-len",
+        &with(|v| {
+            v["n_support"].as_array_mut().unwrap().pop();
+        }),
+        "field `n_support`: has 2 entries",
+    );
+    assert_rejected(
+        "ragged",
+        &with(|v| {
+            v["support_vectors"][3].as_array_mut().unwrap().pop();
+        }),
+        "field `support_vectors[3]`: has 3 values",
+    );
+    assert_rejected(
+        "wide",
+        &with(|v| v["n_features_in"] = 5.into()),
+        "field `support_vectors`: rows have 4 features",
+    );
+    assert_rejected(
+        "dual-shape",
+        &with(|v| {
+            v["dual_coef"].as_array_mut().unwrap().pop();
+        }),
+        "field `dual_coef`: has shape 1x",
+    );
+    assert_rejected(
+        "intercept-len",
+        &with(|v| {
+            v["intercept"].as_array_mut().unwrap().pop();
+        }),
+        "field `intercept`: has 2 entries",
+    );
+    assert_rejected(
+        "string-number",
+        &with(|v| v["dual_coef"][0][2] = "0.5".into()),
+        "field `dual_coef[0][2]`: expected a number",
+    );
+    assert_rejected(
+        "missing",
+        &with(|v| {
+            v.as_object_mut().unwrap().remove("support_vectors");
+        }),
+        "field `support_vectors`: is missing",
+    );
+    assert_rejected(
+        "estimator",
+        &with(|v| v["estimator"] = "RandomForestClassifier".into()),
+        "supported: SVC, NuSVC",
+    );
+    assert_rejected(
+        "format",
+        &with(|v| v["format"] = "other/2".into()),
+        "field `format`",
+    );
+    assert_rejected(
+        "one-class",
+        &with(|v| v["classes"] = serde_json::json!([0])),
+        "field `classes`",
+    );
+    assert_rejected(
+        "dup-class",
+        &with(|v| v["classes"] = serde_json::json!([0, 1, 1])),
+        "field `classes[2]`: duplicates",
+    );
+    assert_rejected(
+        "samples-width",
+        &with(|v| {
+            v["samples"]["X"][0].as_array_mut().unwrap().pop();
+        }),
+        "field `samples.X",
+    );
+    assert_rejected(
+        "samples-label",
+        &with(|v| v["samples"]["predict"][0] = 9.into()),
+        "field `samples.predict[0]`: 9 is not one of the classes",
+    );
+}
+
+#[test]
+fn bad_options_and_paths_are_refused() {
+    let dir = scratch_dir("options");
+    let out = dir.join("o.onnx");
+    let ex = example();
+    for (args, expect) in [
+        (
+            vec![
+                "convert",
+                ex.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--opset",
+                "12",
+            ],
+            "opset 12 is not supported",
+        ),
+        (
+            vec![
+                "convert",
+                ex.to_str().unwrap(),
+                "-o",
+                out.to_str().unwrap(),
+                "--dtype",
+                "f16",
+            ],
+            "unknown dtype 'f16'",
+        ),
+        (
+            vec![
+                "convert",
+                "/nonexistent/model.json",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "validate",
+                "/nonexistent.onnx",
+                "--reference",
+                ex.to_str().unwrap(),
+            ],
+            "cannot read",
+        ),
+        (
+            vec![
+                "validate",
+                ex.to_str().unwrap(),
+                "--reference",
+                ex.to_str().unwrap(),
+            ],
+            "not an ONNX model",
+        ),
+    ] {
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+        assert!(!out.exists());
+    }
+    // A graph compiled from another model is a bad reference, not a mismatch.
+    let other =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/svc_rbf_wine_k3_ovr_proba.json");
+    assert!(run(&[
+        "convert",
+        other.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap()
+    ])
+    .status
+    .success());
+    let o = run(&[
+        "validate",
+        out.to_str().unwrap(),
+        "--reference",
+        ex.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("does not fit the reference model"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn unknown_fields_warn_but_convert() {
+    let dir = scratch_dir("unknown");
+    let model = dir.join("m.json");
+    std::fs::write(&model, with(|v| v["fit_time"] = 1.5.into())).unwrap();
+    let o = run(&[
+        "convert",
+        model.to_str().unwrap(),
+        "-o",
+        dir.join("m.onnx").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning") && stderr(&o).contains("fit_time"));
+}

@@ -1,0 +1,223 @@
+//! Every fixture model against the outputs scikit-learn recorded for it:
+//! the reference evaluator, and the emitted graphs executed by tract.
+
+mod common;
+
+use common::{fixtures, relative_error};
+use std::collections::BTreeSet;
+use svm2onnx::model::{Classes, DecisionShape, Estimator, Label};
+use svm2onnx::run::{LabelColumn, Runner};
+use svm2onnx::validate::{default_batches, validate};
+use svm2onnx::{compile, reference, CompileOptions, FloatType};
+
+fn recorded_indices(loaded: &svm2onnx::LoadedModel) -> Vec<usize> {
+    let samples = loaded.samples.as_ref().expect("fixtures record samples");
+    samples
+        .predict
+        .as_ref()
+        .expect("fixtures record predict")
+        .iter()
+        .map(|l| loaded.model.classes().index_of(l).expect("a class"))
+        .collect()
+}
+
+fn graph_labels(column: &LabelColumn) -> Vec<Label> {
+    match column {
+        LabelColumn::Int(v) => v.iter().map(|&i| Label::Int(i)).collect(),
+        LabelColumn::Float(v) => v.iter().map(|&f| Label::Float(f)).collect(),
+        LabelColumn::Str(v) => v.iter().map(|s| Label::Str(s.clone())).collect(),
+    }
+}
+
+#[test]
+fn fixtures_cover_the_required_cases() {
+    let all = fixtures();
+    let kernels: BTreeSet<&str> = all.iter().map(|(_, l)| l.model.kernel().name()).collect();
+    assert_eq!(
+        kernels,
+        BTreeSet::from(["linear", "poly", "rbf", "sigmoid"])
+    );
+    let ks: BTreeSet<usize> = all.iter().map(|(_, l)| l.model.n_classes()).collect();
+    assert!(
+        ks.contains(&2) && ks.contains(&3) && ks.iter().any(|&k| k >= 5),
+        "{ks:?}"
+    );
+    let has = |f: &dyn Fn(&svm2onnx::LoadedModel) -> bool| all.iter().any(|(_, l)| f(l));
+    assert!(has(
+        &|l| l.model.n_classes() > 2 && l.model.decision_shape() == DecisionShape::Ovo
+    ));
+    assert!(has(
+        &|l| l.model.n_classes() > 2 && l.model.decision_shape() == DecisionShape::Ovr
+    ));
+    assert!(has(&|l| l.model.break_ties()));
+    assert!(has(&|l| l.model.estimator() == Estimator::NuSvc));
+    assert!(has(&|l| matches!(l.model.classes(), Classes::Str(_))));
+    assert!(has(&|l| *l.model.classes() == Classes::Int(vec![-1, 1])));
+    assert!(has(&|l| *l.model.classes() == Classes::Int(vec![3, 7, 11])));
+    // Unscaled data: feature magnitudes of 1e3 and more.
+    assert!(has(&|l| l
+        .model
+        .support_vectors()
+        .iter()
+        .any(|v| v.abs() > 1e3)));
+}
+
+#[test]
+fn reference_evaluator_reproduces_sklearn() {
+    for (name, loaded) in fixtures() {
+        let samples = loaded.samples.as_ref().unwrap();
+        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        assert_eq!(
+            eval.label_index,
+            recorded_indices(&loaded),
+            "{name}: predict"
+        );
+        let want = samples.decision_function.as_ref().unwrap();
+        let err = relative_error(&eval.scores, want);
+        // Same operations in the same order as libsvm: agreement to rounding.
+        assert!(
+            err <= 1e-12,
+            "{name}: decision_function relative error {err:e}"
+        );
+    }
+}
+
+fn check_graphs(float: FloatType, score_tolerance: f64) {
+    for (name, loaded) in fixtures() {
+        let options = CompileOptions {
+            float,
+            ..CompileOptions::default()
+        };
+        let onnx = compile(&loaded.model, &options).unwrap();
+        let runner = Runner::new(&onnx).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let samples = loaded.samples.as_ref().unwrap();
+        let out = runner.run(samples.x.view()).unwrap();
+
+        let scores = out.scores.as_ref().expect("scores output");
+        let err = relative_error(scores, samples.decision_function.as_ref().unwrap());
+        assert!(
+            err <= score_tolerance,
+            "{name} {float:?}: scores relative error {err:e}"
+        );
+
+        let labels = graph_labels(out.label.as_ref().expect("label output"));
+        let want = samples.predict.as_ref().unwrap();
+        if float == FloatType::F64 {
+            assert_eq!(
+                &labels, want,
+                "{name}: f64 labels must equal predict exactly"
+            );
+        }
+        // The full report: samples vs scikit-learn and reference, probes vs
+        // reference; f32 label differences only on near ties, ≥ 99.9 %.
+        let report = validate(
+            &runner,
+            &loaded.model,
+            &default_batches(&loaded.model, Some(samples)),
+            score_tolerance,
+        )
+        .unwrap();
+        assert!(report.passed, "{name} {float:?}:\n{}", report.render());
+    }
+}
+
+#[test]
+fn f64_graphs_match_sklearn_exactly() {
+    check_graphs(FloatType::F64, 1e-9);
+}
+
+#[test]
+fn f32_graphs_match_sklearn_within_1e_4() {
+    check_graphs(FloatType::F32, 1e-4);
+}
+
+#[test]
+fn tie_fixtures_exercise_exact_zero_rules() {
+    // The crafted fixtures hold rows whose decision values are exactly 0
+    // (binary → classes_[1]; multiclass pair → second class) and three-way
+    // vote ties (→ lowest index); the f64 graph must follow each.
+    let mut seen = 0;
+    for (name, loaded) in fixtures().into_iter().filter(|(n, _)| n.contains("_tie_")) {
+        let samples = loaded.samples.as_ref().unwrap();
+        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        let zero_rows = eval
+            .pairwise
+            .outer_iter()
+            .filter(|r| r.iter().any(|&f| f == 0.0))
+            .count();
+        assert!(zero_rows > 0, "{name}: no exact zero decision value");
+        let onnx = compile(
+            &loaded.model,
+            &CompileOptions {
+                float: FloatType::F64,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let out = Runner::new(&onnx).unwrap().run(samples.x.view()).unwrap();
+        assert_eq!(
+            &graph_labels(out.label.as_ref().unwrap()),
+            samples.predict.as_ref().unwrap(),
+            "{name}"
+        );
+        seen += 1;
+    }
+    assert!(seen >= 3);
+}
+
+#[test]
+fn label_index_emits_class_positions() {
+    for (name, loaded) in fixtures() {
+        let options = CompileOptions {
+            float: FloatType::F64,
+            label_index: true,
+            ..Default::default()
+        };
+        let onnx = compile(&loaded.model, &options).unwrap();
+        let out = Runner::new(&onnx)
+            .unwrap()
+            .run(loaded.samples.as_ref().unwrap().x.view())
+            .unwrap();
+        let LabelColumn::Int(got) = out.label.unwrap() else {
+            panic!("{name}: int64 expected")
+        };
+        let want: Vec<i64> = recorded_indices(&loaded)
+            .into_iter()
+            .map(|i| i as i64)
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn every_supported_opset_runs() {
+    let (name, loaded) = fixtures()
+        .into_iter()
+        .find(|(n, _)| n.contains("rbf_iris"))
+        .unwrap();
+    let samples = loaded.samples.as_ref().unwrap();
+    for opset in 13..=18 {
+        let options = CompileOptions {
+            float: FloatType::F64,
+            opset,
+            ..Default::default()
+        };
+        let onnx = compile(&loaded.model, &options).unwrap();
+        let out = Runner::new(&onnx).unwrap().run(samples.x.view()).unwrap();
+        let err = relative_error(
+            out.scores.as_ref().unwrap(),
+            samples.decision_function.as_ref().unwrap(),
+        );
+        assert!(err <= 1e-9, "{name} opset {opset}: {err:e}");
+    }
+    for opset in [12, 19] {
+        let options = CompileOptions {
+            opset,
+            ..Default::default()
+        };
+        assert!(
+            compile(&loaded.model, &options).is_err(),
+            "opset {opset} must be refused"
+        );
+    }
+}
