@@ -7,7 +7,9 @@ use crate::model::{
     Classes, DecisionShape, Estimator, Kernel, Label, PlattParameters, Samples, SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
 /// The format tag this reader understands.
 pub const FORMAT: &str = "svm2onnx.model/1";
@@ -120,6 +122,27 @@ fn matrix(field: &str, v: &Value) -> Result<Array2<f64>, LoadError> {
     }
     Array2::from_shape_vec((rows.len(), width), data)
         .map_err(|e| field_error(field, format!("not a matrix: {e}")))
+}
+
+/// A large matrix field: a typed parse straight into `Vec<f64>` rows (fast,
+/// no per-number allocation); on any problem, the `Value` walk of [`matrix`]
+/// names the exact element at fault.
+fn matrix_raw(field: &str, raw: &RawValue) -> Result<Array2<f64>, LoadError> {
+    if let Ok(rows) = serde_json::from_str::<Vec<Vec<f64>>>(raw.get()) {
+        let width = rows.first().map_or(0, Vec::len);
+        if rows.iter().all(|r| r.len() == width) {
+            let n = rows.len();
+            let flat: Vec<f64> = rows.into_iter().flatten().collect();
+            if flat.iter().all(|v| v.is_finite()) {
+                if let Ok(m) = Array2::from_shape_vec((n, width), flat) {
+                    return Ok(m);
+                }
+            }
+        }
+    }
+    let value: Value =
+        serde_json::from_str(raw.get()).map_err(|e| field_error(field, e.to_string()))?;
+    matrix(field, &value)
 }
 
 /// A matrix, or a vector read as one column (binary decision_function).
@@ -252,13 +275,41 @@ fn line_column_offset(bytes: &[u8], line: usize, column: usize) -> usize {
 
 /// Parses an svm2onnx JSON model.
 pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
-    let root: Value = serde_json::from_slice(bytes).map_err(|e| syntax_error(bytes, e))?;
-    let object = root
-        .as_object()
-        .ok_or_else(|| LoadError::Format("the JSON document is not an object".into()))?;
-    let fields = Fields { object };
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        LoadError::Format(format!(
+            "not UTF-8 text: invalid byte at offset {}",
+            e.valid_up_to()
+        ))
+    })?;
+    // Syntax is checked for the whole document here; each field is parsed on
+    // its own below, so big matrices skip the generic `Value` tree.
+    let raw: HashMap<String, &RawValue> =
+        serde_json::from_str(text).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                LoadError::Format("the JSON document is not an object".into())
+            }
+            _ => syntax_error(bytes, e),
+        })?;
+    let big = ["support_vectors", "dual_coef"];
+    let mut object = Map::new();
+    for (key, value) in &raw {
+        if !big.contains(&key.as_str()) {
+            let v: Value = serde_json::from_str(value.get())
+                .map_err(|e| field_error(key.clone(), e.to_string()))?;
+            object.insert(key.clone(), v);
+        }
+    }
+    let raw_field = |name: &str| -> Result<&RawValue, LoadError> {
+        raw.get(name)
+            .copied()
+            .filter(|v| v.get() != "null")
+            .ok_or_else(|| field_error(name, "is missing"))
+    };
+    let fields = Fields { object: &object };
     let mut warnings = Vec::new();
-    for key in object.keys() {
+    let mut keys: Vec<&String> = raw.keys().collect();
+    keys.sort();
+    for key in keys {
         if !KNOWN_FIELDS.contains(&key.as_str()) {
             warnings.push(format!("ignoring unknown field `{key}`"));
         }
@@ -318,8 +369,8 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
             usize::try_from(n).map_err(|_| field_error(field, format!("{n} is negative")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let support_vectors = matrix("support_vectors", fields.required("support_vectors")?)?;
-    let dual_coef = matrix("dual_coef", fields.required("dual_coef")?)?;
+    let support_vectors = matrix_raw("support_vectors", raw_field("support_vectors")?)?;
+    let dual_coef = matrix_raw("dual_coef", raw_field("dual_coef")?)?;
     let intercept = vector("intercept", fields.required("intercept")?)?;
     let decision_shape = match fields.string("decision_function_shape")? {
         "ovr" => DecisionShape::Ovr,
