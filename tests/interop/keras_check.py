@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""Convert an svm2onnx float32 graph with onnx2tf and check Keras / TFLite against a fixture.
+
+    python tests/interop/keras_check.py MODEL.onnx --fixture FIXTURE.json --workdir DIR
+        [--tolerance 1e-4] [--targets keras,tfsm,tflite] [--no-onnxsim] [--json OUT.json]
+
+Runs onnx2tf (in this interpreter's environment: install tests/interop/requirements-tf.txt)
+on a copy of MODEL.onnx (onnx2tf's onnxsim step rewrites its input file in place), writing a
+SavedModel, the float32/float16 TFLite files and the `.keras` file into DIR/tf. Then, on
+samples.X as float32:
+
+  keras   the onnx2tf `*_float32_v3.keras`. Loaded with Keras 3 `keras.saving.load_model`
+          when that works; onnx2tf writes it with tf_keras (Keras 2) in the "keras_v3" format,
+          which Keras 3 cannot deserialise, so the fallback is `tf_keras.saving.load_model`.
+          The loader used is printed. Output names survive (model.output_names).
+  tfsm    the SavedModel through Keras 3 `keras.layers.TFSMLayer` (the Keras 3 way to use
+          it). The SavedModel's outputs are named output_0, output_1, ... in ONNX output
+          order, so they are mapped by position.
+  tflite  `*_float32.tflite` through the LiteRT interpreter's `serving_default` signature
+          runner (ai_edge_litert, else tf.lite); its outputs keep the ONNX names.
+
+Checks per target: "scores" vs samples.decision_function (max|a-b|/(1+max|b|) <= tolerance)
+and "label" vs samples.predict (every disagreement must be on a near-tie row: some decision
+value within tolerance of 0, or a 2-D score row that differs by exactly one moved vote).
+Prints one line per target and exits 0 when all pass, 1 otherwise (2 on a usage error).
+"""
+import argparse
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import numpy as np  # noqa: E402
+
+import interop_common as ic  # noqa: E402
+
+ALL_TARGETS = ("keras", "tfsm", "tflite")
+
+
+def onnx_io(model_path):
+    import onnx
+
+    m = onnx.load(model_path, load_external_data=False)
+    inits = {i.name for i in m.graph.initializer}
+    inputs = [(i.name, i.type.tensor_type.elem_type) for i in m.graph.input if i.name not in inits]
+    outputs = [o.name for o in m.graph.output]
+    return inputs, outputs
+
+
+def label_output(model_path):
+    """The `label_output` metadata svm2onnx writes: "class" or "index"."""
+    import onnx
+    m = onnx.load(model_path)
+    return {p.key: p.value for p in m.metadata_props}.get("label_output", "class")
+
+
+def run_onnx2tf(model_path, workdir, use_onnxsim, extra_args):
+    """Returns (out_dir, seconds, log_path). Raises RuntimeError with the log tail on failure."""
+    os.makedirs(workdir, exist_ok=True)
+    src = os.path.join(workdir, "model.onnx")
+    shutil.copyfile(model_path, src)
+    data = model_path + ".data"
+    if os.path.exists(data):  # external data travels with the graph
+        shutil.copyfile(data, os.path.join(workdir, os.path.basename(data)))
+    out = os.path.join(workdir, "tf")
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ)
+    # onnx2tf runs `onnxsim` as a subprocess: make this environment's console scripts visible.
+    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
+    env.setdefault("CUDA_VISIBLE_DEVICES", "-1")
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    cmd = [sys.executable, "-m", "onnx2tf", "-i", src, "-o", out, "-okv3", "-n"]
+    if not use_onnxsim:
+        cmd.append("-nuo")
+    cmd += extra_args
+    log = os.path.join(workdir, "onnx2tf.log")
+    t0 = time.time()
+    with open(log, "w") as fh:
+        fh.write("$ " + " ".join(cmd) + "\n")
+        fh.flush()
+        rc = subprocess.call(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
+    dt = time.time() - t0
+    if rc != 0 or not os.path.isdir(out):
+        raise RuntimeError(f"onnx2tf exited {rc}; log {log}:\n" + tail(log))
+    return out, dt, log
+
+
+def tail(path, n=25):
+    with open(path, errors="replace") as fh:
+        lines = [ln for ln in fh.read().splitlines() if not ln.startswith(("W0000", "I0000"))]
+    return "\n".join(lines[-n:])
+
+
+def one(pattern):
+    hits = sorted(glob.glob(pattern))
+    if not hits:
+        raise FileNotFoundError(f"onnx2tf wrote no {os.path.basename(pattern)} (see onnx2tf.log)")
+    return hits[0]
+
+
+def by_name_or_position(names, values, onnx_outputs, what):
+    """Map outputs to ONNX names: by name when they survived, else by position."""
+    names = [str(n) for n in names]
+    if set(onnx_outputs) <= set(names):
+        return {n: v for n, v in zip(names, values)}, None
+    generic = [f"output_{i}" for i in range(len(names))]
+    if len(names) == len(onnx_outputs) and (names == generic or sorted(names) == sorted(generic)):
+        order = sorted(range(len(names)), key=lambda i: int(names[i].split("_")[1]))
+        mapped = {onnx_outputs[k]: values[i] for k, i in enumerate(order)}
+        return mapped, f"{what}: names lost ({', '.join(names)}); mapped by ONNX output order"
+    raise RuntimeError(
+        f"{what}: cannot map outputs {names} to ONNX outputs {onnx_outputs} "
+        "(names lost and counts differ); was the graph converted with renamed outputs?"
+    )
+
+
+def load_keras(path):
+    """Keras 3 first, then tf_keras. Returns (model, loader description)."""
+    errors = []
+    try:
+        import keras
+
+        m = keras.saving.load_model(path, compile=False)
+        return m, f"keras {keras.__version__}"
+    except Exception as e:  # Keras 3 cannot read tf_keras' TFOpLambda layers
+        errors.append(f"keras 3: {type(e).__name__}: {str(e).split('. ')[0][:160]}")
+    try:
+        import tf_keras
+
+        m = tf_keras.saving.load_model(path, compile=False)
+        return m, f"tf_keras {tf_keras.__version__} (Keras 3 load failed)"
+    except Exception as e:
+        lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+        key = [ln for ln in lines if ln.startswith(("Failed", "Cannot", "Could not", "Unable"))]
+        errors.append(f"tf_keras: {type(e).__name__}: {(key or lines or [''])[0][:300]}")
+    raise RuntimeError("could not load .keras: " + " | ".join(errors))
+
+
+def run_keras(out_dir, X, onnx_outputs):
+    model, loader = load_keras(one(os.path.join(out_dir, "*_float32_v3.keras")))
+    r = model.predict(X, verbose=0)
+    if isinstance(r, dict):
+        names, vals = list(r.keys()), list(r.values())
+    else:
+        vals = list(r) if isinstance(r, (list, tuple)) else [r]
+        names = list(getattr(model, "output_names", []) or [f"output_{i}" for i in range(len(vals))])
+    outs, note = by_name_or_position(names, [np.asarray(v) for v in vals], onnx_outputs, "keras")
+    return outs, loader, note
+
+
+def run_tfsm(out_dir, X, onnx_outputs):
+    import keras
+
+    layer = keras.layers.TFSMLayer(out_dir, call_endpoint="serving_default")
+    r = layer(X)
+    if isinstance(r, dict):
+        names, vals = list(r.keys()), list(r.values())
+    else:
+        vals = list(r) if isinstance(r, (list, tuple)) else [r]
+        names = [f"output_{i}" for i in range(len(vals))]
+    outs, note = by_name_or_position(names, [np.asarray(v) for v in vals], onnx_outputs, "tfsm")
+    return outs, f"keras {keras.__version__} TFSMLayer", note
+
+
+def make_interpreter(path):
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter(model_path=path), "ai_edge_litert"
+    except ImportError:
+        import tensorflow as tf
+
+        return tf.lite.Interpreter(model_path=path), "tf.lite"
+
+
+def run_tflite(out_dir, X, onnx_outputs, input_name):
+    it, which = make_interpreter(one(os.path.join(out_dir, "*_float32.tflite")))
+    sigs = it.get_signature_list()
+    if "serving_default" not in sigs:
+        raise RuntimeError(f"tflite has no serving_default signature: {sigs}")
+    sig_inputs = sigs["serving_default"]["inputs"]
+    name = input_name if input_name in sig_inputs else sig_inputs[0]
+    runner = it.get_signature_runner("serving_default")
+    r = runner(**{name: X})  # the runner resizes the dynamic batch dimension itself
+    outs, note = by_name_or_position(list(r.keys()), list(r.values()), onnx_outputs, "tflite")
+    return outs, which, note
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("model")
+    ap.add_argument("--fixture", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--tolerance", type=float, default=1e-4)
+    ap.add_argument("--targets", default=",".join(ALL_TARGETS),
+                    help=f"comma list from {','.join(ALL_TARGETS)} (default: all)")
+    ap.add_argument("--no-onnxsim", action="store_true", help="pass -nuo to onnx2tf")
+    ap.add_argument("--onnx2tf-arg", action="append", default=[], metavar="ARG",
+                    help="extra argument for onnx2tf (repeatable)")
+    ap.add_argument("--json", help="write the full result here")
+    a = ap.parse_args(argv)
+    targets = [t for t in a.targets.split(",") if t]
+    unknown = set(targets) - set(ALL_TARGETS)
+    if unknown:
+        ap.error(f"unknown targets: {sorted(unknown)}")
+
+    try:
+        fx = ic.load_fixture(a.fixture)
+        inputs, onnx_outputs = onnx_io(a.model)
+    except Exception as e:
+        print(f"keras_check: {e}", file=sys.stderr)
+        return 2
+    if len(inputs) != 1:
+        print(f"keras_check: expected one graph input, found {[n for n, _ in inputs]}", file=sys.stderr)
+        return 2
+    input_name, elem = inputs[0]
+    if elem != 1:  # TensorProto.FLOAT
+        print(f"keras_check: note: graph input {input_name!r} is not float32 (elem_type {elem}); "
+              "onnx2tf targets float32, expect trouble", file=sys.stderr)
+    samples = dict(fx["samples"])
+    if label_output(a.model) == "index" and "predict" in samples:
+        # `svm2onnx convert --label-index`: the graph emits positions in classes_.
+        position = {json.dumps(c): i for i, c in enumerate(fx["classes"])}
+        samples["predict"] = [position[json.dumps(c)] for c in samples["predict"]]
+    X = np.asarray(samples["X"], dtype=np.float32)
+    name = ic.fixture_name(a.fixture)
+
+    try:
+        out_dir, secs, log = run_onnx2tf(a.model, a.workdir, not a.no_onnxsim, a.onnx2tf_arg)
+    except Exception as e:
+        print(f"{name:<24} onnx2tf     FAIL  {e}")
+        return 1
+    print(f"{name:<24} onnx2tf     ok    {secs:.1f} s -> {out_dir}")
+
+    runners = {
+        "keras": lambda: run_keras(out_dir, X, onnx_outputs),
+        "tfsm": lambda: run_tfsm(out_dir, X, onnx_outputs),
+        "tflite": lambda: run_tflite(out_dir, X, onnx_outputs, input_name),
+    }
+    all_ok = True
+    report = {"fixture": a.fixture, "model": a.model, "onnx2tf_seconds": secs, "targets": {}}
+    for t in targets:
+        try:
+            outs, how, note = runners[t]()
+        except Exception as e:
+            msg = str(e).strip().splitlines()
+            print(f"{name:<24} {t:<11} FAIL  {msg[0] if msg else type(e).__name__}")
+            for ln in msg[1:8]:
+                print(f"    {ln}")
+            report["targets"][t] = {"ok": False, "error": str(e)}
+            all_ok = False
+            continue
+        res = ic.compare_outputs(outs, samples, a.tolerance, label_min_agree=0.0,
+                                 tie_tol=a.tolerance, fail_on_hard_disagree=True)
+        all_ok &= res["ok"]
+        print(f"{name:<24} {t:<11} {'PASS' if res['ok'] else 'FAIL'}  {ic.summarize(res)}  [{how}]")
+        if note:
+            print(f"    note: {note}")
+        for ln in ic.details(res):
+            print(ln)
+        report["targets"][t] = {"ok": res["ok"], "loader": how, "note": note, "parts": res["parts"]}
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump(report, fh, indent=1, default=str)
+    return 0 if all_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
