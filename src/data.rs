@@ -172,8 +172,8 @@ fn read_csv(bytes: &[u8]) -> Result<Array2<f64>, DataError> {
                 }
                 rows.push(values);
             }
-            // A non-numeric first line is a header.
-            Err(_) if rows.is_empty() && n == 0 => continue,
+            // A first line with no number at all is a header.
+            Err(_) if n == 0 && fields.iter().all(|f| f.parse::<f64>().is_err()) => continue,
             Err(i) => {
                 return Err(err(format!(
                     "csv: line {}, column {}: '{}' is not a number",

@@ -134,7 +134,7 @@ impl Graph {
     fn fresh(&mut self, hint: &str) -> Value {
         let mut name = hint.to_string();
         let mut n = 1;
-        while self.names.iter().any(|x| *x == name) {
+        while self.names.contains(&name) {
             n += 1;
             name = format!("{hint}_{n}");
         }

@@ -284,7 +284,8 @@ fn main() -> ExitCode {
         Ok(Err(Mismatch)) => ExitCode::from(1),
         Err(e) => {
             // One line: the context chain joined with ': '.
-            eprintln!("error: {e:#}");
+            let line = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {line}");
             ExitCode::from(2)
         }
     }

@@ -20,6 +20,13 @@ pub enum RunError {
     Tract(String),
 }
 
+/// Runs tract code, turning a panic inside tract (on a malformed graph that
+/// is not ours) into an error instead of aborting the command.
+fn guarded<T>(f: impl FnOnce() -> Result<T, RunError>) -> Result<T, RunError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+        .unwrap_or_else(|_| Err(RunError::Tract("tract panicked on this graph".into())))
+}
+
 fn tract_error(e: impl std::fmt::Display) -> RunError {
     // `{:#}` would print the whole anyhow chain over several lines; the first
     // cause is enough for a one-line report.
@@ -143,13 +150,15 @@ impl Runner {
     /// Parses and optimises the graph once.
     pub fn new(bytes: &[u8]) -> Result<Runner, RunError> {
         let info = GraphInfo::from_bytes(bytes)?;
-        let plan = tract_onnx::onnx()
-            .model_for_read(&mut &bytes[..])
-            .map_err(tract_error)?
-            .into_optimized()
-            .map_err(tract_error)?
-            .into_runnable()
-            .map_err(tract_error)?;
+        let plan = guarded(|| {
+            tract_onnx::onnx()
+                .model_for_read(&mut &bytes[..])
+                .map_err(tract_error)?
+                .into_optimized()
+                .map_err(tract_error)?
+                .into_runnable()
+                .map_err(tract_error)
+        })?;
         Ok(Runner { info, plan })
     }
 
@@ -171,10 +180,11 @@ impl Runner {
             ElemType::F64 => x.to_owned().into_dyn().into(),
             _ => x.mapv(|v| v as f32).into_dyn().into(),
         };
-        let results = self
-            .plan
-            .run(tvec!(input.into_tvalue()))
-            .map_err(tract_error)?;
+        let results = guarded(|| {
+            self.plan
+                .run(tvec!(input.into_tvalue()))
+                .map_err(tract_error)
+        })?;
         let mut out = GraphOutputs {
             label: None,
             scores: None,

@@ -41,6 +41,8 @@ pub enum ValidateError {
     Run(#[from] RunError),
     #[error("the graph does not fit the reference model: {0}")]
     Mismatch(String),
+    #[error("the reference model's decision values are not finite on {0} row {1} (the kernel overflows)")]
+    NonFinite(String, usize),
 }
 
 /// A label that differs between the graph and what it is compared with.
@@ -135,6 +137,7 @@ fn graph_label_indices(
     model: &SvmModel,
     column: &LabelColumn,
     as_index: bool,
+    float: ElemType,
 ) -> Vec<(Option<usize>, String)> {
     let k = model.n_classes();
     match column {
@@ -146,10 +149,26 @@ fn graph_label_indices(
             .iter()
             .map(|&i| (model.classes().index_of(&Label::Int(i)), i.to_string()))
             .collect(),
-        LabelColumn::Float(v) => v
-            .iter()
-            .map(|&f| (model.classes().index_of(&Label::Float(f)), f.to_string()))
-            .collect(),
+        LabelColumn::Float(v) => {
+            // Float labels are stored at the graph's precision.
+            let round = |c: f64| {
+                if float == ElemType::F32 {
+                    c as f32 as f64
+                } else {
+                    c
+                }
+            };
+            v.iter()
+                .map(|&f| {
+                    let index = (0..k).find(|&c| match model.classes().label(c) {
+                        Label::Float(c) => round(c) == f,
+                        Label::Int(c) => round(c as f64) == f,
+                        Label::Str(_) => false,
+                    });
+                    (index, f.to_string())
+                })
+                .collect()
+        }
         LabelColumn::Str(v) => v
             .iter()
             .map(|s| {
@@ -272,6 +291,12 @@ pub fn validate(
         }
         let out = runner.run(batch.x.view())?;
         let eval = reference::evaluate(model, batch.x.view());
+        if let Some(i) = eval.scores.iter().position(|v| !v.is_finite()) {
+            return Err(ValidateError::NonFinite(
+                batch.name.clone(),
+                i / eval.scores.ncols().max(1),
+            ));
+        }
         if let Some(scores) = &out.scores {
             let width = scores_width(model).unwrap_or(1);
             if scores.ncols() != width || scores.nrows() != batch.x.nrows() {
@@ -304,7 +329,7 @@ pub fn validate(
             }
         }
         if let Some(labels) = &out.label {
-            let got = graph_label_indices(model, labels, as_index);
+            let got = graph_label_indices(model, labels, as_index, runner.info().input_elem);
             if got.len() != batch.x.nrows() {
                 return Err(ValidateError::Mismatch(format!(
                     "label has {} rows for {} inputs",

@@ -283,6 +283,20 @@ fn bad_models_are_refused_with_a_named_field() {
         "field `n_support`: sums to",
     );
     assert_rejected(
+        "n-support-overflow",
+        &with(|v| v["n_support"] = serde_json::json!([u64::MAX / 2, u64::MAX / 2, 4])),
+        "field `n_support`",
+    );
+    // A first row declaring 200k columns followed by empty rows must fail at
+    // row 1, not reserve rows × width up front.
+    let mut wide = vec![Value::Array(vec![Value::from(0.5); 200_000])];
+    wide.extend(std::iter::repeat_n(Value::Array(vec![]), 200_000));
+    assert_rejected(
+        "declared-huge",
+        &with(|v| v["support_vectors"] = Value::Array(wide)),
+        "field `support_vectors[1]`: has 0 values but row 0 has 200000",
+    );
+    assert_rejected(
         "n-support-len",
         &with(|v| {
             v["n_support"].as_array_mut().unwrap().pop();
@@ -460,4 +474,37 @@ fn unknown_fields_warn_but_convert() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("warning") && stderr(&o).contains("fit_time"));
+}
+
+#[test]
+fn float_labels_validate_at_either_precision() {
+    let dir = scratch_dir("float-labels");
+    let model = dir.join("m.json");
+    std::fs::write(
+        &model,
+        with(|v| {
+            let map = |l: &Value| Value::from([0.1, 0.2, 0.3][l.as_u64().unwrap() as usize]);
+            v["classes"] = serde_json::json!([0.1, 0.2, 0.3]);
+            let predicted: Vec<Value> = v["samples"]["predict"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(map)
+                .collect();
+            v["samples"]["predict"] = Value::Array(predicted);
+        }),
+    )
+    .unwrap();
+    for dtype in ["f32", "f64"] {
+        let out = dir.join(format!("{dtype}.onnx"));
+        let o = run(&[
+            "convert",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--dtype",
+            dtype,
+        ]);
+        assert!(o.status.success(), "{dtype}: {}", stderr(&o));
+    }
 }

@@ -37,9 +37,16 @@ const KNOWN_FIELDS: &[&str] = &[
 ];
 
 fn field_error(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
+    let problem: String = problem.into();
+    // serde's "at line 1 column N" would count inside the field, not the file.
+    let problem = problem
+        .split(" at line ")
+        .next()
+        .unwrap_or_default()
+        .to_string();
     LoadError::Field {
         field: field.into(),
-        problem: problem.into(),
+        problem,
     }
 }
 
@@ -106,7 +113,8 @@ fn matrix(field: &str, v: &Value) -> Result<Array2<f64>, LoadError> {
         Some(first) => array(&format!("{field}[0]"), first)?.len(),
         None => 0,
     };
-    let mut data = Vec::with_capacity(rows.len() * width);
+    // No reservation from declared sizes: rows are checked as they come.
+    let mut data = Vec::new();
     for (r, row) in rows.iter().enumerate() {
         let name = format!("{field}[{r}]");
         let items = array(&name, row)?;

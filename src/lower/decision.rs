@@ -73,7 +73,8 @@ impl QuadraticForm {
         let svs = model.support_vectors();
         let (s, d) = svs.dim();
         let p = weights.ncols();
-        if d * d * p > 2 * s * (d + p) + 65_536 {
+        let primal = d.checked_mul(d)?.checked_mul(p)?;
+        if primal > 2 * s * (d + p) + 65_536 {
             return None;
         }
         let mut quadratic = Array2::<f64>::zeros((d, p * d));

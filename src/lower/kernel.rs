@@ -42,7 +42,10 @@ fn scaled_dot(g: &mut Graph, x: Value, model: &SvmModel, gamma: f64, coef0: f64)
     let scaled = g.mul(dot, gamma);
     // Full width [S], not a [1] scalar: onnx2tf folds this Add into a TFLite
     // FULLY_CONNECTED bias, which must have one value per output column.
-    let coef0 = g.constant("coef0", Array1::from_elem(model.support_vectors().nrows(), coef0).into_dyn());
+    let coef0 = g.constant(
+        "coef0",
+        Array1::from_elem(model.support_vectors().nrows(), coef0).into_dyn(),
+    );
     g.add(scaled, coef0)
 }
 

@@ -155,7 +155,16 @@ impl SvmModel {
             ));
         }
         let (s, d) = parts.support_vectors.dim();
-        let total: usize = parts.n_support.iter().sum();
+        let total = parts
+            .n_support
+            .iter()
+            .try_fold(0usize, |acc, &n| acc.checked_add(n));
+        let Some(total) = total else {
+            return Err(ModelError::new(
+                "n_support",
+                format!("does not sum to the {s} rows of support_vectors (it overflows)"),
+            ));
+        };
         if total != s {
             return Err(ModelError::new(
                 "n_support",
