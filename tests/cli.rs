@@ -257,122 +257,120 @@ fn bad_models_are_refused_with_a_named_field() {
         1,
     );
     assert_rejected("inf", inf.as_bytes(), "NaN and Infinity");
-    assert_rejected(
-        "huge",
-        &with(|v| v["intercept"][0] = serde_json::from_str("1e999").unwrap_or(Value::Null)),
-        "intercept",
-    );
-    assert_rejected(
-        "unknown-kernel",
-        &with(|v| v["kernel"] = "laplacian".into()),
-        "field `kernel`: unknown kernel 'laplacian'",
-    );
-    assert_rejected(
-        "precomputed",
-        &with(|v| v["kernel"] = "precomputed".into()),
-        "'precomputed' kernels are not supported",
-    );
-    assert_rejected(
-        "callable",
-        &with(|v| v["kernel"] = "callable".into()),
-        "'callable' kernels are not supported",
-    );
-    assert_rejected(
-        "n-support-sum",
-        &with(|v| v["n_support"][0] = Value::from(v["n_support"][0].as_u64().unwrap() + 1)),
-        "field `n_support`: sums to",
-    );
-    assert_rejected(
-        "n-support-overflow",
-        &with(|v| v["n_support"] = serde_json::json!([u64::MAX / 2, u64::MAX / 2, 4])),
-        "field `n_support`",
-    );
-    // A first row declaring 200k columns followed by empty rows must fail at
-    // row 1, not reserve rows × width up front.
-    let mut wide = vec![Value::Array(vec![Value::from(0.5); 200_000])];
-    wide.extend(std::iter::repeat_n(Value::Array(vec![]), 200_000));
-    assert_rejected(
-        "declared-huge",
-        &with(|v| v["support_vectors"] = Value::Array(wide)),
-        "field `support_vectors[1]`: has 0 values but row 0 has 200000",
-    );
-    assert_rejected(
-        "n-support-len",
-        &with(|v| {
-            v["n_support"].as_array_mut().unwrap().pop();
-        }),
-        "field `n_support`: has 2 entries",
-    );
-    assert_rejected(
-        "ragged",
-        &with(|v| {
-            v["support_vectors"][3].as_array_mut().unwrap().pop();
-        }),
-        "field `support_vectors[3]`: has 3 values",
-    );
-    assert_rejected(
-        "wide",
-        &with(|v| v["n_features_in"] = 5.into()),
-        "field `support_vectors`: rows have 4 features",
-    );
-    assert_rejected(
-        "dual-shape",
-        &with(|v| {
-            v["dual_coef"].as_array_mut().unwrap().pop();
-        }),
-        "field `dual_coef`: has shape 1x",
-    );
-    assert_rejected(
-        "intercept-len",
-        &with(|v| {
-            v["intercept"].as_array_mut().unwrap().pop();
-        }),
-        "field `intercept`: has 2 entries",
-    );
-    assert_rejected(
-        "string-number",
-        &with(|v| v["dual_coef"][0][2] = "0.5".into()),
-        "field `dual_coef[0][2]`: expected a number",
-    );
-    assert_rejected(
-        "missing",
-        &with(|v| {
-            v.as_object_mut().unwrap().remove("support_vectors");
-        }),
-        "field `support_vectors`: is missing",
-    );
-    assert_rejected(
-        "estimator",
-        &with(|v| v["estimator"] = "RandomForestClassifier".into()),
-        "supported: SVC, NuSVC",
-    );
-    assert_rejected(
-        "format",
-        &with(|v| v["format"] = "other/2".into()),
-        "field `format`",
-    );
-    assert_rejected(
-        "one-class",
-        &with(|v| v["classes"] = serde_json::json!([0])),
-        "field `classes`",
-    );
-    assert_rejected(
-        "dup-class",
-        &with(|v| v["classes"] = serde_json::json!([0, 1, 1])),
-        "field `classes[2]`: duplicates",
-    );
-    assert_rejected(
-        "samples-width",
-        &with(|v| {
-            v["samples"]["X"][0].as_array_mut().unwrap().pop();
-        }),
-        "field `samples.X",
-    );
-    assert_rejected(
-        "samples-label",
-        &with(|v| v["samples"]["predict"][0] = 9.into()),
-        "field `samples.predict[0]`: 9 is not one of the classes",
-    );
+    // Each case edits one field of the shipped example and names the
+    // expected message.
+    type Edit = fn(&mut Value);
+    let cases: &[(&str, Edit, &str)] = &[
+        (
+            "huge",
+            |v| v["intercept"][0] = serde_json::from_str("1e999").unwrap_or(Value::Null),
+            "intercept",
+        ),
+        (
+            "unknown-kernel",
+            |v| v["kernel"] = "laplacian".into(),
+            "field `kernel`: unknown kernel 'laplacian'",
+        ),
+        (
+            "precomputed",
+            |v| v["kernel"] = "precomputed".into(),
+            "'precomputed' kernels are not supported",
+        ),
+        (
+            "callable",
+            |v| v["kernel"] = "callable".into(),
+            "'callable' kernels are not supported",
+        ),
+        (
+            "n-support-sum",
+            |v| v["n_support"][0] = Value::from(v["n_support"][0].as_u64().unwrap() + 1),
+            "field `n_support`: sums to",
+        ),
+        (
+            "n-support-overflow",
+            |v| v["n_support"] = serde_json::json!([u64::MAX / 2, u64::MAX / 2, 4]),
+            "field `n_support`",
+        ),
+        // A first row declaring 200k columns followed by empty rows must fail
+        // at row 1, not reserve rows × width up front.
+        (
+            "declared-huge",
+            |v| {
+                let mut wide = vec![Value::Array(vec![Value::from(0.5); 200_000])];
+                wide.extend(std::iter::repeat_n(Value::Array(vec![]), 200_000));
+                v["support_vectors"] = Value::Array(wide);
+            },
+            "field `support_vectors[1]`: has 0 values but row 0 has 200000",
+        ),
+        (
+            "n-support-len",
+            |v| drop(v["n_support"].as_array_mut().unwrap().pop()),
+            "field `n_support`: has 2 entries",
+        ),
+        (
+            "ragged",
+            |v| drop(v["support_vectors"][3].as_array_mut().unwrap().pop()),
+            "field `support_vectors[3]`: has 3 values",
+        ),
+        (
+            "wide",
+            |v| v["n_features_in"] = 5.into(),
+            "field `support_vectors`: rows have 4 features",
+        ),
+        (
+            "dual-shape",
+            |v| drop(v["dual_coef"].as_array_mut().unwrap().pop()),
+            "field `dual_coef`: has shape 1x",
+        ),
+        (
+            "intercept-len",
+            |v| drop(v["intercept"].as_array_mut().unwrap().pop()),
+            "field `intercept`: has 2 entries",
+        ),
+        (
+            "string-number",
+            |v| v["dual_coef"][0][2] = "0.5".into(),
+            "field `dual_coef[0][2]`: expected a number",
+        ),
+        (
+            "missing",
+            |v| drop(v.as_object_mut().unwrap().remove("support_vectors")),
+            "field `support_vectors`: is missing",
+        ),
+        (
+            "estimator",
+            |v| v["estimator"] = "RandomForestClassifier".into(),
+            "supported: SVC, NuSVC",
+        ),
+        (
+            "format",
+            |v| v["format"] = "other/2".into(),
+            "field `format`",
+        ),
+        (
+            "one-class",
+            |v| v["classes"] = serde_json::json!([0]),
+            "field `classes`",
+        ),
+        (
+            "dup-class",
+            |v| v["classes"] = serde_json::json!([0, 1, 1]),
+            "field `classes[2]`: duplicates",
+        ),
+        (
+            "samples-width",
+            |v| drop(v["samples"]["X"][0].as_array_mut().unwrap().pop()),
+            "field `samples.X",
+        ),
+        (
+            "samples-label",
+            |v| v["samples"]["predict"][0] = 9.into(),
+            "field `samples.predict[0]`: 9 is not one of the classes",
+        ),
+    ];
+    for (tag, edit, expect) in cases {
+        assert_rejected(tag, &with(edit), expect);
+    }
 }
 
 #[test]
