@@ -6,6 +6,14 @@ convention: for two classes ``dual_coef`` and ``intercept`` are sklearn's
 sign-flipped public arrays, see SVM_SEMANTICS.md 1.4).  ``gamma`` is the
 resolved value ``est._gamma``, never the string 'scale' or 'auto'.
 
+Also accepted: a ``Pipeline`` whose last step is an SVC/NuSVC and whose earlier
+steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer or
+'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
+``best_estimator_``; refit=False is refused).  The scalers are written, in
+order, under "preprocessing" (SVM_SEMANTICS.md 4); every other field comes
+from the final SVC.  "samples" are always recorded from the object passed in
+(the whole pipeline or search, applied to raw rows).
+
 Library use (needs only numpy at import time)::
 
     from export_sklearn import export, write
@@ -63,19 +71,76 @@ def _labels(values, kind, name):
     return _floats(values.astype(np.float64), name)
 
 
+SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
+
+
+def _is_passthrough(step):
+    return step is None or (isinstance(step, str) and step == "passthrough")
+
+
+def _step(step):
+    """The "preprocessing" entry for one fitted scaler (SVM_SEMANTICS.md 4)."""
+    name = type(step).__name__
+    if not hasattr(step, "n_features_in_"):
+        raise ValueError(f"pipeline step {name} is not fitted")
+    if name == "StandardScaler":
+        # with_mean=False still stores mean_ (unused): write null
+        mean = _floats(step.mean_, "StandardScaler.mean") if step.with_mean else None
+        scale = _floats(step.scale_, "StandardScaler.scale") if step.with_std else None
+        return {"step": name, "mean": mean, "scale": scale}
+    if name == "MinMaxScaler":
+        a, b = step.feature_range
+        return {"step": name, "min": _floats(step.min_, "MinMaxScaler.min"),
+                "scale": _floats(step.scale_, "MinMaxScaler.scale"), "clip": bool(step.clip),
+                "feature_range": [_floats(float(a), "feature_range"), _floats(float(b), "feature_range")]}
+    if name == "MaxAbsScaler":
+        return {"step": name, "scale": _floats(step.scale_, "MaxAbsScaler.scale"),
+                "clip": bool(getattr(step, "clip", False))}
+    if name == "Normalizer":
+        if step.norm not in ("l1", "l2", "max"):
+            raise ValueError(f"unknown Normalizer norm {step.norm!r}")
+        return {"step": name, "norm": str(step.norm)}
+    raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
+                    "MaxAbsScaler, Normalizer or 'passthrough'")
+
+
+def unwrap(estimator):
+    """Return (final SVC/NuSVC, list of preprocessing dicts) for an SVC/NuSVC,
+    a Pipeline ending in one, or a fitted GridSearchCV/RandomizedSearchCV."""
+    name = type(estimator).__name__
+    if name in SEARCHES:
+        if estimator.refit is False:
+            raise ValueError(f"{name} was fit with refit=False: it has no best_estimator_")
+        if not hasattr(estimator, "best_estimator_"):
+            raise ValueError(f"{name} is not fitted")
+        return unwrap(estimator.best_estimator_)
+    if name == "Pipeline":
+        steps = [s for _, s in estimator.steps]
+        if not steps or _is_passthrough(steps[-1]):
+            raise TypeError("the pipeline's last step must be an SVC or NuSVC")
+        pre = [_step(s) for s in steps[:-1] if not _is_passthrough(s)]
+        final, inner = unwrap(steps[-1])
+        return final, pre + inner
+    return estimator, []
+
+
 def export(estimator, X_samples=None):
-    """Return the svm2onnx JSON object (a dict) for a fitted SVC or NuSVC.
+    """Return the svm2onnx JSON object (a dict) for a fitted SVC or NuSVC, a
+    Pipeline ending in one, or a fitted GridSearchCV/RandomizedSearchCV.
 
     With ``X_samples`` the dict also records sklearn's own outputs for those
     rows under "samples" (predict, decision_function and, when the model has
-    Platt parameters, predict_proba), for tests to compare against.
+    Platt parameters, predict_proba), for tests to compare against.  They are
+    taken from ``estimator`` itself, i.e. from the whole pipeline or search.
     """
     import sklearn  # the estimator came from sklearn, so it is importable
 
-    est = estimator
+    est, preprocessing = unwrap(estimator)
+    is_wrapped = est is not estimator
     name = type(est).__name__
     if name not in ("SVC", "NuSVC"):
-        raise TypeError(f"expected a fitted SVC or NuSVC, got {name}")
+        raise TypeError(f"expected a fitted SVC or NuSVC (alone, last in a Pipeline, "
+                        f"or in a GridSearchCV/RandomizedSearchCV), got {name}")
     if not hasattr(est, "support_vectors_"):
         raise ValueError(f"{name} is not fitted")
     if callable(est.kernel):
@@ -113,16 +178,25 @@ def export(estimator, X_samples=None):
     if has_proba:
         out["prob_a"] = _floats(prob_a, "prob_a")
         out["prob_b"] = _floats(prob_b, "prob_b")
+    if is_wrapped:
+        n_in = out["n_features_in"]
+        for step in preprocessing:
+            for key in ("mean", "scale", "min"):
+                if step.get(key) is not None and len(step[key]) != n_in:
+                    raise ValueError(f"{step['step']}.{key} has {len(step[key])} features, "
+                                     f"the final {name} expects {n_in}")
+        out["preprocessing"] = preprocessing
 
     if X_samples is not None:
         X = _floats(X_samples, "X_samples")
+        whole = estimator  # the pipeline/search applies its own preprocessing
         samples = {
             "X": X,
-            "predict": _labels(est.predict(X_samples), kind, "predict"),
-            "decision_function": _floats(est.decision_function(X_samples), "decision_function"),
+            "predict": _labels(whole.predict(X_samples), kind, "predict"),
+            "decision_function": _floats(whole.decision_function(X_samples), "decision_function"),
         }
         if has_proba:
-            samples["predict_proba"] = _floats(est.predict_proba(X_samples), "predict_proba")
+            samples["predict_proba"] = _floats(whole.predict_proba(X_samples), "predict_proba")
         out["samples"] = samples
     return out
 

@@ -43,6 +43,7 @@ pub mod meta {
     pub const DECISION_FUNCTION_SHAPE: &str = "decision_function_shape";
     pub const BREAK_TIES: &str = "break_ties";
     pub const SKLEARN_VERSION: &str = "sklearn_version";
+    pub const PREPROCESSING: &str = "preprocessing";
 }
 
 /// The metadata_props of a compiled model.
@@ -67,6 +68,10 @@ pub fn metadata(model: &SvmModel, options: &CompileOptions) -> Vec<(String, Stri
         ),
         (meta::BREAK_TIES, model.break_ties().to_string()),
     ];
+    if !model.preprocessing().is_empty() {
+        let steps: Vec<String> = model.preprocessing().iter().map(|p| p.describe()).collect();
+        m.push((meta::PREPROCESSING, steps.join(" -> ")));
+    }
     if let Some(v) = model.sklearn_version() {
         m.push((meta::SKLEARN_VERSION, v.to_string()));
     }
@@ -83,6 +88,7 @@ pub fn compile(model: &SvmModel, options: &CompileOptions) -> Result<Vec<u8>, Co
         &LowerOptions {
             float: options.float,
             label_index: options.label_index,
+            opset: options.opset,
         },
     );
     let doc = format!(

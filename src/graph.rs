@@ -86,6 +86,7 @@ pub enum Constant {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attribute {
     Int(&'static str, i64),
+    Ints(&'static str, Vec<i64>),
 }
 
 #[derive(Debug, Clone)]
@@ -107,6 +108,8 @@ pub struct Port {
 #[derive(Debug, Clone)]
 pub struct Graph {
     pub float: FloatType,
+    /// Default-domain opset: some ops take axes as inputs from a given opset on.
+    pub opset: i64,
     names: Vec<String>,
     pub inputs: Vec<Port>,
     pub initializers: Vec<(Value, Constant)>,
@@ -115,9 +118,10 @@ pub struct Graph {
 }
 
 impl Graph {
-    pub fn new(float: FloatType) -> Graph {
+    pub fn new(float: FloatType, opset: i64) -> Graph {
         Graph {
             float,
+            opset,
             names: Vec::new(),
             inputs: Vec::new(),
             initializers: Vec::new(),
@@ -241,6 +245,17 @@ impl Graph {
     pub fn tanh(&mut self, a: Value) -> Value {
         self.op("Tanh", &[a], vec![])
     }
+    pub fn sqrt(&mut self, a: Value) -> Value {
+        self.op("Sqrt", &[a], vec![])
+    }
+    /// Element-wise maximum (broadcasting).
+    pub fn max(&mut self, a: Value, b: Value) -> Value {
+        self.op("Max", &[a, b], vec![])
+    }
+    /// Element-wise minimum (broadcasting).
+    pub fn min(&mut self, a: Value, b: Value) -> Value {
+        self.op("Min", &[a, b], vec![])
+    }
     pub fn relu(&mut self, a: Value) -> Value {
         self.op("Relu", &[a], vec![])
     }
@@ -286,6 +301,17 @@ impl Graph {
             vec![Attribute::Int("keepdims", i64::from(keepdims))],
         )
     }
+    /// Maximum over the given axes: an attribute up to opset 17, a constant
+    /// input from opset 18 (ONNX_AND_RUST.md §2).
+    pub fn reduce_max(&mut self, a: Value, axes: &[i64], keepdims: bool) -> Value {
+        let keep = Attribute::Int("keepdims", i64::from(keepdims));
+        if self.opset >= 18 {
+            let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
+            self.op("ReduceMax", &[a, axes], vec![keep])
+        } else {
+            self.op("ReduceMax", &[a], vec![keep, Attribute::Ints("axes", axes.to_vec())])
+        }
+    }
     /// Reshape to a constant shape (`-1` allowed once).
     pub fn reshape(&mut self, a: Value, shape: &[i64]) -> Value {
         let shape = self.constant_i64("shape", ndarray::arr1(shape).into_dyn());
@@ -299,7 +325,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_outputs_renamed() {
-        let mut g = Graph::new(FloatType::F64);
+        let mut g = Graph::new(FloatType::F64, 17);
         let x = g.input("X", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
         let a = g.exp(x);
         let b = g.exp(a);

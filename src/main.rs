@@ -224,6 +224,10 @@ fn inspect(args: &InspectArgs) -> Result<()> {
     }
     out += "\n";
     out += &format!("features:        {}\n", m.n_features());
+    if !m.preprocessing().is_empty() {
+        let steps: Vec<String> = m.preprocessing().iter().map(|p| p.describe()).collect();
+        out += &format!("pipeline:        {} -> {}\n", steps.join(" -> "), m.estimator().name());
+    }
     out += &format!(
         "classes:         {} {}\n",
         m.n_classes(),

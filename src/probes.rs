@@ -67,7 +67,12 @@ pub fn probes(model: &SvmModel, per_kind: usize) -> Array2<f64> {
         }
     }
     let count = rows.len() / d;
-    Array2::from_shape_vec((count, d), rows).expect("rows are d wide")
+    let mut probes = Array2::from_shape_vec((count, d), rows).expect("rows are d wide");
+    // Support vectors live after the pipeline's transforms; probes are inputs.
+    for step in model.preprocessing().iter().rev() {
+        step.invert(&mut probes);
+    }
+    probes
 }
 
 /// Fixed seed: probes are the same on every run.

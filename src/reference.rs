@@ -153,7 +153,15 @@ pub fn first_max(values: impl IntoIterator<Item = f64>) -> usize {
 /// Evaluates `decision_function` and `predict` on a batch.
 pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
     let k = model.n_classes();
-    let pairwise = pairwise_decision(model, x);
+    let pairwise = if model.preprocessing().is_empty() {
+        pairwise_decision(model, x)
+    } else {
+        let mut transformed = x.to_owned();
+        for step in model.preprocessing() {
+            step.apply(&mut transformed);
+        }
+        pairwise_decision(model, transformed.view())
+    };
     if k == 2 {
         // §1.4: sklearn returns -f0; an exact zero goes to classes_[1].
         let scores = pairwise.mapv(|f| -f);

@@ -114,6 +114,12 @@ fn attribute(a: &Attribute) -> AttributeProto {
             r#type: Some(AttributeType::Int as i32),
             ..Default::default()
         },
+        Attribute::Ints(name, v) => AttributeProto {
+            name: Some((*name).to_string()),
+            ints: v.clone(),
+            r#type: Some(AttributeType::Ints as i32),
+            ..Default::default()
+        },
     }
 }
 

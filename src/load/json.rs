@@ -4,7 +4,8 @@
 
 use super::{LoadError, LoadedModel};
 use crate::model::{
-    Classes, DecisionShape, Estimator, Kernel, Label, PlattParameters, Samples, SvmModel, SvmParts,
+    Classes, DecisionShape, Estimator, Kernel, Label, Norm, PlattParameters, Preprocess, Samples,
+    SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
 use serde_json::value::RawValue;
@@ -411,14 +412,14 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         (Some(_), None) => return Err(field_error("prob_b", "is missing while prob_a is present")),
         (None, Some(_)) => return Err(field_error("prob_a", "is missing while prob_b is present")),
     };
-    if let Some(steps) = fields.optional("preprocessing") {
-        if !array("preprocessing", steps)?.is_empty() {
-            return Err(field_error(
-                "preprocessing",
-                "preprocessing steps are not supported by this version of svm2onnx",
-            ));
-        }
-    }
+    let preprocessing = match fields.optional("preprocessing") {
+        None => Vec::new(),
+        Some(steps) => array("preprocessing", steps)?
+            .iter()
+            .enumerate()
+            .map(|(i, step)| preprocess_step(i, step))
+            .collect::<Result<_, _>>()?,
+    };
     let sklearn_version = match fields.optional("sklearn_version") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -443,6 +444,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         break_ties,
         platt,
         sklearn_version,
+        preprocessing,
     })?;
     let samples = match fields.optional("samples") {
         None => None,
@@ -545,5 +547,58 @@ fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Sa
         predict,
         decision_function,
         predict_proba,
+    })
+}
+
+/// One entry of `preprocessing` (README, "JSON interchange format").
+fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, LoadError> {
+    let at = |name: &str| format!("preprocessing[{index}].{name}");
+    let object = v
+        .as_object()
+        .ok_or_else(|| field_error(format!("preprocessing[{index}]"), format!("expected an object, found {}", kind(v))))?;
+    let get = |name: &str| object.get(name).filter(|v| !v.is_null());
+    let required = |name: &str| get(name).ok_or_else(|| field_error(at(name), "is missing"));
+    let optional_vector = |name: &str| get(name).map(|v| vector(&at(name), v)).transpose();
+    let flag = |name: &str| match get(name) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(field_error(at(name), format!("expected a boolean, found {}", kind(other)))),
+    };
+    let step = required("step")?
+        .as_str()
+        .ok_or_else(|| field_error(at("step"), "expected a string"))?;
+    Ok(match step {
+        "StandardScaler" => Preprocess::StandardScaler {
+            mean: optional_vector("mean")?,
+            scale: optional_vector("scale")?,
+        },
+        "MinMaxScaler" => {
+            let range = vector(&at("feature_range"), required("feature_range")?)?;
+            if range.len() != 2 {
+                return Err(field_error(at("feature_range"), "expected [min, max]"));
+            }
+            Preprocess::MinMaxScaler {
+                min: vector(&at("min"), required("min")?)?,
+                scale: vector(&at("scale"), required("scale")?)?,
+                feature_range: (range[0], range[1]),
+                clip: flag("clip")?,
+            }
+        }
+        "MaxAbsScaler" => Preprocess::MaxAbsScaler {
+            scale: vector(&at("scale"), required("scale")?)?,
+            clip: flag("clip")?,
+        },
+        "Normalizer" => {
+            let name = required("norm")?.as_str().unwrap_or_default();
+            let norm = Norm::from_name(name)
+                .ok_or_else(|| field_error(at("norm"), format!("'{name}' is not l1, l2 or max")))?;
+            Preprocess::Normalizer { norm }
+        }
+        other => {
+            return Err(field_error(
+                at("step"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer)"),
+            ))
+        }
     })
 }

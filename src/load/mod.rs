@@ -2,6 +2,7 @@
 //! recognised by content, not by file extension.
 
 mod json;
+pub mod pickle;
 
 use crate::model::{ModelError, Samples, SvmModel};
 use std::path::Path;
@@ -34,6 +35,12 @@ pub enum LoadError {
     Field { field: String, problem: String },
     #[error("unrecognised model format: {0}")]
     Format(String),
+    #[error("{stream} byte offset {offset}: {message}")]
+    Pickle {
+        stream: String,
+        offset: usize,
+        message: String,
+    },
 }
 
 impl From<ModelError> for LoadError {
@@ -57,12 +64,15 @@ pub fn load_path(path: &Path) -> Result<LoadedModel, LoadError> {
 /// Reads a model from bytes, recognising its format by content.
 pub fn load_bytes(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if pickle::recognise(bytes) {
+        return pickle::load(bytes);
+    }
     match first {
         Some(b'{') => json::load(bytes),
         None => Err(LoadError::Format("the file is empty".into())),
         Some(&b) => {
             Err(LoadError::Format(format!(
-            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{')",
+            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{'), a pickle (0x80) or a joblib file",
             bytes.iter().position(|x| !x.is_ascii_whitespace()).unwrap_or(0)
         )))
         }

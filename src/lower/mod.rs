@@ -7,6 +7,7 @@
 
 mod decision;
 mod kernel;
+mod preprocess;
 mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
@@ -14,12 +15,24 @@ use crate::model::{Classes, DecisionShape, SvmModel};
 use ndarray::{ArrayD, IxDyn};
 
 /// How to lower a model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LowerOptions {
     /// Precision of the input, constants and float outputs.
     pub float: FloatType,
     /// Emit `label` as int64 class indices instead of the class labels.
     pub label_index: bool,
+    /// Default-domain opset of the graph.
+    pub opset: i64,
+}
+
+impl Default for LowerOptions {
+    fn default() -> Self {
+        LowerOptions {
+            float: FloatType::F32,
+            label_index: false,
+            opset: 17,
+        }
+    }
 }
 
 /// Name of the graph input.
@@ -52,13 +65,14 @@ pub fn scores_width(model: &SvmModel) -> Option<usize> {
 
 /// Builds the graph: input `X` [N, d]; outputs `label` [N] and `scores`.
 pub fn lower(model: &SvmModel, options: &LowerOptions) -> Graph {
-    let mut g = Graph::new(options.float);
+    let mut g = Graph::new(options.float, options.opset);
     let float = options.float.elem();
     let x = g.input(
         INPUT,
         float,
         vec![Dim::Batch, Dim::Fixed(model.n_features())],
     );
+    let x = preprocess::apply(&mut g, x, model.preprocessing());
     let decision = decision::decision_values(&mut g, x, model);
     let (scores, class_index) = if model.n_classes() == 2 {
         let scores = g.reshape(decision, &[-1]);

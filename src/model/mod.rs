@@ -7,10 +7,12 @@
 
 mod classes;
 mod kernel;
+mod preprocess;
 mod samples;
 
 pub use classes::{Classes, Label};
 pub use kernel::Kernel;
+pub use preprocess::{Norm, Preprocess, TINY};
 pub use samples::Samples;
 
 use ndarray::{Array1, Array2};
@@ -82,6 +84,8 @@ pub struct SvmParts {
     pub break_ties: bool,
     pub platt: Option<PlattParameters>,
     pub sklearn_version: Option<String>,
+    /// Pipeline steps applied to the input before the SVM, in order.
+    pub preprocessing: Vec<Preprocess>,
 }
 
 /// A fitted SVC or NuSVC whose invariants have been checked.
@@ -227,6 +231,9 @@ impl SvmModel {
                 "break_ties=true needs decision_function_shape 'ovr' (scikit-learn refuses 'ovo')",
             ));
         }
+        for (i, step) in parts.preprocessing.iter().enumerate() {
+            step.check(i, parts.n_features)?;
+        }
         let mut class_starts = Vec::with_capacity(k + 1);
         let mut acc = 0;
         for n in &parts.n_support {
@@ -286,6 +293,11 @@ impl SvmModel {
     }
     pub fn sklearn_version(&self) -> Option<&str> {
         self.parts.sklearn_version.as_deref()
+    }
+
+    /// Pipeline steps in front of the SVM.
+    pub fn preprocessing(&self) -> &[Preprocess] {
+        &self.parts.preprocessing
     }
 
     /// Support-vector row range of class `c` (SVs are grouped by class, §1.1).

@@ -1,0 +1,385 @@
+//! numpy objects in an unpickled tree: dtypes, arrays (`_reconstruct` +
+//! BUILD, protocol-5 `_frombuffer`, joblib inline blocks) and scalars
+//! (SVM_SEMANTICS.md §5a, §5b). Both `numpy._core` (2.x) and `numpy.core`
+//! (1.x) spellings are accepted.
+
+use super::vm::{Arena, Id, Obj};
+use ndarray::{ArrayD, IxDyn};
+
+/// numpy's element type: kind, item size in bytes, byte order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dtype {
+    /// b'f', b'i', b'u', b'b', b'U', b'S' or b'O'.
+    pub kind: u8,
+    /// Bytes per element (for 'U', four per character).
+    pub itemsize: usize,
+    pub big_endian: bool,
+}
+
+/// Element values of an array, in C order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Values {
+    Float(Vec<f64>),
+    Int(Vec<i64>),
+    Bool(Vec<bool>),
+    Str(Vec<String>),
+    Object(Vec<Id>),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Float(v) => v.len(),
+            Values::Int(v) => v.len(),
+            Values::Bool(v) => v.len(),
+            Values::Str(v) => v.len(),
+            Values::Object(v) => v.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A decoded numpy array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NdArray {
+    pub shape: Vec<usize>,
+    pub values: Values,
+}
+
+pub(crate) fn is_numpy(module: &str, core_module: &str) -> bool {
+    module == format!("numpy._core.{core_module}") || module == format!("numpy.core.{core_module}")
+}
+
+fn text(arena: &Arena, id: Id) -> Option<&str> {
+    match arena.get(id) {
+        Obj::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Parses a dtype object: REDUCE(numpy.dtype, ('f8', False, True)) then
+/// BUILD with `(3, byteorder, ...)`; the byte order lives only in the state.
+pub fn dtype(arena: &Arena, id: Id) -> Result<Dtype, String> {
+    let Obj::Instance { class, args, state, .. } = arena.get(id) else {
+        return Err("expected a numpy dtype".into());
+    };
+    if !(class.module == "numpy" && class.name == "dtype") {
+        return Err(format!("expected numpy.dtype, found {class}"));
+    }
+    let code = args
+        .first()
+        .and_then(|a| text(arena, *a))
+        .ok_or("numpy.dtype without a type string")?;
+    let mut chars = code.trim_start_matches(['<', '>', '|', '=']);
+    let big_in_code = code.starts_with('>');
+    let kind = *chars.as_bytes().first().ok_or("empty dtype string")?;
+    chars = &chars[1..];
+    let count: usize = if chars.is_empty() { 0 } else { chars.parse().map_err(|_| format!("unsupported dtype '{code}'"))? };
+    let itemsize = match kind {
+        b'f' | b'i' | b'u' if matches!(count, 1 | 2 | 4 | 8) => count,
+        b'b' if count == 1 || count == 0 => 1,
+        b'U' => count.checked_mul(4).ok_or("dtype too large")?,
+        b'S' => count,
+        b'O' => 8,
+        _ => return Err(format!("unsupported dtype '{code}'")),
+    };
+    if kind == b'f' && count == 1 {
+        return Err(format!("unsupported dtype '{code}'"));
+    }
+    let order = state.and_then(|s| match arena.get(s) {
+        Obj::Tuple(items) => items.get(1).and_then(|o| text(arena, *o)),
+        _ => None,
+    });
+    let big_endian = match order {
+        Some(">") => true,
+        Some(_) => false,
+        None => big_in_code,
+    };
+    Ok(Dtype { kind, itemsize, big_endian })
+}
+
+pub fn dtype_is_object(arena: &Arena, id: Id) -> bool {
+    dtype(arena, id).is_ok_and(|d| d.kind == b'O')
+}
+
+fn shape(arena: &Arena, id: Id) -> Result<Vec<usize>, String> {
+    let items = match arena.get(id) {
+        Obj::Tuple(items) | Obj::List(items) => items,
+        Obj::Int(n) => return usize::try_from(*n).map(|n| vec![n]).map_err(|_| "negative dimension".into()),
+        _ => return Err("array shape is not a tuple".into()),
+    };
+    items
+        .iter()
+        .map(|d| match arena.get(*d) {
+            Obj::Int(n) => usize::try_from(*n).map_err(|_| format!("negative dimension {n}")),
+            _ => Err("array dimension is not an integer".into()),
+        })
+        .collect()
+}
+
+fn element_count(shape: &[usize]) -> Result<usize, String> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| format!("array shape {shape:?} overflows"))
+}
+
+/// Bytes of raw data a joblib wrapper announces (checked for overflow).
+pub fn wrapper_nbytes(arena: &Arena, state: Id) -> Result<usize, String> {
+    let shape_id = arena.dict_get(state, "shape").ok_or("joblib wrapper without shape")?;
+    let dtype_id = arena.dict_get(state, "dtype").ok_or("joblib wrapper without dtype")?;
+    let count = element_count(&shape(arena, shape_id)?)?;
+    count
+        .checked_mul(dtype(arena, dtype_id)?.itemsize)
+        .ok_or_else(|| "array size overflows".into())
+}
+
+/// Decodes raw bytes; `order` is 'C' or 'F', or 'K' with an axis order.
+fn decode(raw: &[u8], dt: Dtype, shape: &[usize], order: char, axis_order: Option<Vec<usize>>) -> Result<NdArray, String> {
+    let count = element_count(shape)?;
+    let expected = count.checked_mul(dt.itemsize).ok_or("array size overflows")?;
+    if raw.len() != expected {
+        return Err(format!(
+            "array of shape {shape:?} needs {expected} bytes of data, found {}",
+            raw.len()
+        ));
+    }
+    let size = dt.itemsize;
+    let word = |chunk: &[u8]| -> [u8; 8] {
+        let mut b = [0u8; 8];
+        if dt.big_endian {
+            for (i, &x) in chunk.iter().rev().enumerate() {
+                b[i] = x;
+            }
+        } else {
+            b[..chunk.len()].copy_from_slice(chunk);
+        }
+        b
+    };
+    let chunks = raw.chunks_exact(size.max(1));
+    let values = match dt.kind {
+        b'f' => Values::Float(
+            chunks
+                .map(|c| {
+                    let b = word(c);
+                    match size {
+                        8 => f64::from_le_bytes(b),
+                        4 => f32::from_le_bytes([b[0], b[1], b[2], b[3]]) as f64,
+                        _ => half_to_f64(u16::from_le_bytes([b[0], b[1]])),
+                    }
+                })
+                .collect(),
+        ),
+        b'i' => Values::Int(
+            chunks
+                .map(|c| {
+                    let b = word(c);
+                    let raw = i64::from_le_bytes(b);
+                    // Sign-extend from `size` bytes.
+                    let shift = 64 - 8 * size as u32;
+                    (raw << shift) >> shift
+                })
+                .collect(),
+        ),
+        b'u' => Values::Int(
+            chunks
+                .map(|c| i64::try_from(u64::from_le_bytes(word(c))).map_err(|_| "uint64 value too large".to_string()))
+                .collect::<Result<_, _>>()?,
+        ),
+        b'b' => Values::Bool(raw.iter().map(|&b| b != 0).collect()),
+        b'U' => Values::Str(
+            raw.chunks_exact(size.max(4))
+                .map(|c| {
+                    c.chunks_exact(4)
+                        .map(|u| {
+                            let b = [u[0], u[1], u[2], u[3]];
+                            if dt.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+                        })
+                        .take_while(|&u| u != 0)
+                        .map(|u| char::from_u32(u).ok_or("invalid character in a '<U' array"))
+                        .collect::<Result<String, _>>()
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        b'S' => Values::Str(
+            raw.chunks(size.max(1))
+                .take(count)
+                .map(|c| String::from_utf8_lossy(c).trim_end_matches('\0').to_string())
+                .collect(),
+        ),
+        _ => return Err("object arrays have no raw data".into()),
+    };
+    reorder(NdArray { shape: shape.to_vec(), values }, order, axis_order)
+}
+
+fn half_to_f64(h: u16) -> f64 {
+    let sign = if h & 0x8000 != 0 { -1.0 } else { 1.0 };
+    let exp = ((h >> 10) & 0x1f) as i32;
+    let frac = (h & 0x3ff) as f64;
+    match exp {
+        0 => sign * frac * 2f64.powi(-24),
+        31 => if frac == 0.0 { sign * f64::INFINITY } else { f64::NAN },
+        e => sign * (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
+    }
+}
+
+/// Brings element order to C order.
+fn reorder(a: NdArray, order: char, axis_order: Option<Vec<usize>>) -> Result<NdArray, String> {
+    let permutation: Option<Vec<usize>> = match (order, axis_order) {
+        ('C', _) => None,
+        ('F', _) => {
+            // Data are the reversed-shape C array, transposed.
+            let n = a.shape.len();
+            let reversed: Vec<usize> = a.shape.iter().rev().copied().collect();
+            let NdArray { values, .. } = a;
+            return permute(NdArray { shape: reversed, values }, &(0..n).rev().collect::<Vec<_>>());
+        }
+        ('K', Some(axes)) => Some(axes),
+        ('K', None) => None,
+        (o, _) => return Err(format!("unknown array order '{o}'")),
+    };
+    match permutation {
+        None => Ok(a),
+        Some(axes) => permute(a, &axes),
+    }
+}
+
+/// Transposes a C-ordered array by `axes` and returns it in C order.
+fn permute(a: NdArray, axes: &[usize]) -> Result<NdArray, String> {
+    let n = a.shape.len();
+    let mut seen = vec![false; n];
+    if axes.len() != n || axes.iter().any(|&x| x >= n || std::mem::replace(&mut seen[x], true)) {
+        return Err(format!("axis order {axes:?} is not a permutation of {n} axes"));
+    }
+    fn go<T: Clone>(v: Vec<T>, shape: &[usize], axes: &[usize]) -> Result<(Vec<usize>, Vec<T>), String> {
+        let arr = ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|e| e.to_string())?;
+        let t = arr.permuted_axes(IxDyn(axes));
+        let new_shape = t.shape().to_vec();
+        Ok((new_shape, t.as_standard_layout().iter().cloned().collect()))
+    }
+    let shape = a.shape.clone();
+    Ok(match a.values {
+        Values::Float(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Float(v) } }
+        Values::Int(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Int(v) } }
+        Values::Bool(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Bool(v) } }
+        Values::Str(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Str(v) } }
+        Values::Object(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Object(v) } }
+    })
+}
+
+fn bytes_of(arena: &Arena, id: Id) -> Result<&[u8], String> {
+    match arena.get(id) {
+        Obj::Bytes(b) => Ok(b),
+        // Protocol 0-2 may carry raw data as a latin-1 text.
+        Obj::Str(_) => Err("array data given as text is not supported".into()),
+        _ => Err("array data is not bytes".into()),
+    }
+}
+
+fn object_values(arena: &Arena, id: Id, shape: &[usize]) -> Result<NdArray, String> {
+    let Obj::List(items) = arena.get(id) else {
+        return Err("object array data is not a list".into());
+    };
+    if items.len() != element_count(shape)? {
+        return Err(format!("object array of shape {shape:?} has {} elements", items.len()));
+    }
+    Ok(NdArray { shape: shape.to_vec(), values: Values::Object(items.clone()) })
+}
+
+/// Decodes any of the array encodings.
+pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
+    match arena.get(id) {
+        Obj::Instance { class, args, state, .. } if class.name == "_reconstruct" && is_numpy(&class.module, "multiarray") => {
+            let _ = args;
+            let st = state.ok_or("numpy array without state")?;
+            let Obj::Tuple(items) = arena.get(st) else {
+                return Err("numpy array state is not a tuple".into());
+            };
+            let [_, shape_id, dtype_id, fortran_id, raw_id] = items.as_slice() else {
+                return Err(format!("numpy array state has {} items, expected 5", items.len()));
+            };
+            let shape = shape(arena, *shape_id)?;
+            let dt = dtype(arena, *dtype_id)?;
+            let fortran = matches!(arena.get(*fortran_id), Obj::Bool(true) | Obj::Int(1));
+            let order = if fortran { 'F' } else { 'C' };
+            if dt.kind == b'O' {
+                let a = object_values(arena, *raw_id, &shape)?;
+                return reorder(a, order, None);
+            }
+            decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None)
+        }
+        Obj::Instance { class, args, .. } if class.name == "_frombuffer" && is_numpy(&class.module, "numeric") => {
+            let (buf, dt, sh, order) = match args.as_slice() {
+                [b, d, s, o] | [b, d, s, o, _] => (*b, *d, *s, *o),
+                _ => return Err("_frombuffer needs (buffer, dtype, shape, order)".into()),
+            };
+            let order = text(arena, order).and_then(|o| o.chars().next()).ok_or("array order is not a string")?;
+            let axis_order = match args.get(4) {
+                Some(a) if !matches!(arena.get(*a), Obj::None) => Some(shape(arena, *a)?),
+                _ => None,
+            };
+            decode(bytes_of(arena, buf)?, dtype(arena, dt)?, &shape(arena, sh)?, order, axis_order)
+        }
+        Obj::Inline(inline) => {
+            let st = inline.wrapper_state;
+            let shape = shape(arena, arena.dict_get(st, "shape").ok_or("joblib wrapper without shape")?)?;
+            let order = arena
+                .dict_get(st, "order")
+                .and_then(|o| text(arena, o))
+                .and_then(|o| o.chars().next())
+                .unwrap_or('C');
+            match (&inline.raw, inline.object_array) {
+                (Some(raw), _) => {
+                    let dt = dtype(arena, arena.dict_get(st, "dtype").ok_or("joblib wrapper without dtype")?)?;
+                    decode(raw, dt, &shape, order, None)
+                }
+                (None, Some(inner)) => array(arena, inner),
+                (None, None) => Err("joblib array without data".into()),
+            }
+        }
+        Obj::Instance { class, .. } => Err(format!("expected a numpy array, found {class}")),
+        other => Err(format!("expected a numpy array, found {}", kind_name(other))),
+    }
+}
+
+/// A short description of an object's kind for error messages.
+pub fn kind_name(obj: &Obj) -> &'static str {
+    match obj {
+        Obj::None => "None",
+        Obj::Bool(_) => "a boolean",
+        Obj::Int(_) => "an integer",
+        Obj::Float(_) => "a float",
+        Obj::Str(_) => "a string",
+        Obj::Bytes(_) => "bytes",
+        Obj::Tuple(_) => "a tuple",
+        Obj::List(_) => "a list",
+        Obj::Dict(_) => "a dict",
+        Obj::Global(_) => "a global",
+        Obj::Instance { .. } => "an object",
+        Obj::Inline(_) => "a joblib array",
+    }
+}
+
+/// A number: a Python int/float or a numpy scalar (`multiarray.scalar`).
+pub fn number(arena: &Arena, id: Id) -> Result<f64, String> {
+    match arena.get(id) {
+        Obj::Float(f) => Ok(*f),
+        Obj::Int(i) => Ok(*i as f64),
+        Obj::Bool(b) => Ok(f64::from(u8::from(*b))),
+        Obj::Instance { class, args, .. } if class.name == "scalar" && is_numpy(&class.module, "multiarray") => {
+            let [dt, raw] = args.as_slice() else {
+                return Err("numpy scalar needs (dtype, bytes)".into());
+            };
+            let a = decode(bytes_of(arena, *raw)?, dtype(arena, *dt)?, &[1], 'C', None)?;
+            match a.values {
+                Values::Float(v) => Ok(v[0]),
+                Values::Int(v) => Ok(v[0] as f64),
+                Values::Bool(v) => Ok(f64::from(u8::from(v[0]))),
+                _ => Err("numpy scalar is not a number".into()),
+            }
+        }
+        other => Err(format!("expected a number, found {}", kind_name(other))),
+    }
+}

@@ -1,0 +1,188 @@
+//! Preprocessing steps of a scikit-learn Pipeline in front of the SVM,
+//! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
+
+use super::ModelError;
+use ndarray::{Array1, Array2, Axis};
+
+/// Row norm of a Normalizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Norm {
+    L1,
+    L2,
+    Max,
+}
+
+impl Norm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Norm::L1 => "l1",
+            Norm::L2 => "l2",
+            Norm::Max => "max",
+        }
+    }
+    pub fn from_name(s: &str) -> Option<Norm> {
+        match s {
+            "l1" => Some(Norm::L1),
+            "l2" => Some(Norm::L2),
+            "max" => Some(Norm::Max),
+            _ => None,
+        }
+    }
+}
+
+/// Norms and scales below this are replaced by 1 (`_handle_zeros_in_scale`,
+/// 10·eps of float64).
+pub const TINY: f64 = 10.0 * f64::EPSILON;
+
+/// One fitted transform.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Preprocess {
+    /// `x − mean` (if any), then `/ scale` (if any): a division, as sklearn does.
+    StandardScaler {
+        mean: Option<Array1<f64>>,
+        scale: Option<Array1<f64>>,
+    },
+    /// `x · scale + min`, then clipped to `feature_range` when `clip`.
+    MinMaxScaler {
+        min: Array1<f64>,
+        scale: Array1<f64>,
+        feature_range: (f64, f64),
+        clip: bool,
+    },
+    /// `x / scale`, then clipped to [−1, 1] when `clip`.
+    MaxAbsScaler { scale: Array1<f64>, clip: bool },
+    /// `x / norm(x)` per row, tiny norms replaced by 1.
+    Normalizer { norm: Norm },
+}
+
+impl Preprocess {
+    /// scikit-learn's class name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Preprocess::StandardScaler { .. } => "StandardScaler",
+            Preprocess::MinMaxScaler { .. } => "MinMaxScaler",
+            Preprocess::MaxAbsScaler { .. } => "MaxAbsScaler",
+            Preprocess::Normalizer { .. } => "Normalizer",
+        }
+    }
+
+    /// A one-line description for `inspect`.
+    pub fn describe(&self) -> String {
+        match self {
+            Preprocess::StandardScaler { mean, scale } => format!(
+                "StandardScaler(with_mean={}, with_std={})",
+                mean.is_some(),
+                scale.is_some()
+            ),
+            Preprocess::MinMaxScaler { feature_range: (a, b), clip, .. } => {
+                format!("MinMaxScaler(feature_range=({a}, {b}), clip={clip})")
+            }
+            Preprocess::MaxAbsScaler { clip, .. } => format!("MaxAbsScaler(clip={clip})"),
+            Preprocess::Normalizer { norm } => format!("Normalizer(norm='{}')", norm.name()),
+        }
+    }
+
+    pub(crate) fn check(&self, index: usize, n_features: usize) -> Result<(), ModelError> {
+        let field = |name: &str| format!("preprocessing[{index}].{name}");
+        let vector = |name: &str, v: &Array1<f64>| -> Result<(), ModelError> {
+            if v.len() != n_features {
+                return Err(ModelError::new(
+                    field(name),
+                    format!("has {} values, the model has {n_features} features", v.len()),
+                ));
+            }
+            if let Some(i) = v.iter().position(|x| !x.is_finite()) {
+                return Err(ModelError::new(format!("{}[{i}]", field(name)), "is not a finite number"));
+            }
+            Ok(())
+        };
+        match self {
+            Preprocess::StandardScaler { mean, scale } => {
+                if let Some(m) = mean {
+                    vector("mean", m)?;
+                }
+                if let Some(s) = scale {
+                    vector("scale", s)?;
+                    if let Some(i) = s.iter().position(|&x| x == 0.0) {
+                        return Err(ModelError::new(format!("{}[{i}]", field("scale")), "is zero"));
+                    }
+                }
+            }
+            Preprocess::MinMaxScaler { min, scale, feature_range: (a, b), .. } => {
+                vector("min", min)?;
+                vector("scale", scale)?;
+                if !(a.is_finite() && b.is_finite() && a < b) {
+                    return Err(ModelError::new(field("feature_range"), format!("({a}, {b}) is not a valid range")));
+                }
+            }
+            Preprocess::MaxAbsScaler { scale, .. } => {
+                vector("scale", scale)?;
+                if let Some(i) = scale.iter().position(|&x| x == 0.0) {
+                    return Err(ModelError::new(format!("{}[{i}]", field("scale")), "is zero"));
+                }
+            }
+            Preprocess::Normalizer { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Maps rows of the transformed space back to input space, where the
+    /// step is invertible (Normalizer is scale-invariant: rows pass as they
+    /// are). Used to place validation probes around the support vectors.
+    pub fn invert(&self, x: &mut Array2<f64>) {
+        match self {
+            Preprocess::StandardScaler { mean, scale } => {
+                if let Some(s) = scale {
+                    *x *= s;
+                }
+                if let Some(m) = mean {
+                    *x += m;
+                }
+            }
+            Preprocess::MinMaxScaler { min, scale, .. } => {
+                *x -= min;
+                *x /= scale;
+            }
+            Preprocess::MaxAbsScaler { scale, .. } => *x *= scale,
+            Preprocess::Normalizer { .. } => {}
+        }
+    }
+
+    /// Applies the transform in f64, operation by operation as scikit-learn.
+    pub fn apply(&self, x: &mut Array2<f64>) {
+        match self {
+            Preprocess::StandardScaler { mean, scale } => {
+                if let Some(m) = mean {
+                    *x -= m;
+                }
+                if let Some(s) = scale {
+                    *x /= s;
+                }
+            }
+            Preprocess::MinMaxScaler { min, scale, feature_range: (a, b), clip } => {
+                *x *= scale;
+                *x += min;
+                if *clip {
+                    x.mapv_inplace(|v| v.clamp(*a, *b));
+                }
+            }
+            Preprocess::MaxAbsScaler { scale, clip } => {
+                *x /= scale;
+                if *clip {
+                    x.mapv_inplace(|v| v.clamp(-1.0, 1.0));
+                }
+            }
+            Preprocess::Normalizer { norm } => {
+                for mut row in x.axis_iter_mut(Axis(0)) {
+                    let n = match norm {
+                        Norm::L1 => row.iter().map(|v| v.abs()).sum::<f64>(),
+                        Norm::L2 => row.iter().map(|v| v * v).sum::<f64>().sqrt(),
+                        Norm::Max => row.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+                    };
+                    let n = if n < TINY { 1.0 } else { n };
+                    row /= n;
+                }
+            }
+        }
+    }
+}
