@@ -21,12 +21,12 @@ bin="$root/target/debug/svm2onnx"
 echo "-- light venv (current scikit-learn, onnx, onnxruntime)"
 light="$root/target/venv-light"
 [ -x "$light/bin/python" ] || "$python" -m venv "$light"
-"$light/bin/pip" install --quiet --disable-pip-version-check --upgrade scikit-learn numpy onnx onnxruntime
+"$light/bin/pip" install --quiet --disable-pip-version-check --upgrade scikit-learn numpy onnx onnxruntime lz4
 "$light/bin/python" -c "import sklearn, onnx, onnxruntime; print('scikit-learn', sklearn.__version__, '| onnx', onnx.__version__, '| onnxruntime', onnxruntime.__version__)"
 
 echo "-- a) fixtures re-made with the current scikit-learn"
 "$light/bin/python" tests/fixtures/make_fixtures.py --out "$work/fixtures" --examples "$work/examples"
-SVM2ONNX_FIXTURES="$work/fixtures" cargo test --quiet --test sklearn_fixtures --test graph_structure
+SVM2ONNX_FIXTURES="$work/fixtures" cargo test --quiet --test sklearn_fixtures --test graph_structure --test pickle_fixtures
 
 echo "-- b) onnx.checker + onnxruntime + tract on every fixture"
 "$light/bin/python" tests/interop/check_onnx.py --bin "$bin" --fixtures "$work/fixtures" --workdir "$work/onnx" --tract

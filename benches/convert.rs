@@ -3,6 +3,10 @@
 //!
 //! Run without tract (no release build of it needed):
 //! `cargo bench --no-default-features --bench convert`
+//!
+//! With `SVM2ONNX_BENCH_FILE=model.joblib` it also times loading that file
+//! against merely reading its bytes (make a 50 MB one with
+//! `python benches/make_big_joblib.py big.joblib`).
 
 use std::time::{Duration, Instant};
 use svm2onnx::{compile, load_bytes, CompileOptions, FloatType};
@@ -58,6 +62,9 @@ fn median(mut times: Vec<Duration>) -> Duration {
 }
 
 fn main() {
+    if let Some(path) = std::env::var_os("SVM2ONNX_BENCH_FILE") {
+        return time_file(std::path::PathBuf::from(path));
+    }
     let json = synthetic_model();
     println!(
         "model: binary RBF SVC, {SUPPORT_VECTORS} support vectors x {FEATURES} features, JSON {:.1} MB",
@@ -92,5 +99,25 @@ fn main() {
     println!(
         "end to end (without validation): median {:?}",
         median(total)
+    );
+}
+
+/// Loading a model file against merely reading its bytes.
+fn time_file(path: std::path::PathBuf) {
+    let (mut read, mut load) = (Vec::new(), Vec::new());
+    for _ in 0..7 {
+        let t0 = Instant::now();
+        let bytes = std::fs::read(&path).expect("readable file");
+        read.push(t0.elapsed());
+        let t1 = Instant::now();
+        let loaded = svm2onnx::load_path(&path).expect("loads");
+        load.push(t1.elapsed());
+        assert!(loaded.model.support_vectors().nrows() > 0 && !bytes.is_empty());
+    }
+    let (read, load) = (median(read), median(load));
+    println!(
+        "{}: read {read:?}, load (read + unpickle + model) {load:?}, ratio {:.2}",
+        path.display(),
+        load.as_secs_f64() / read.as_secs_f64()
     );
 }

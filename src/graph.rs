@@ -309,7 +309,11 @@ impl Graph {
             let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
             self.op("ReduceMax", &[a, axes], vec![keep])
         } else {
-            self.op("ReduceMax", &[a], vec![keep, Attribute::Ints("axes", axes.to_vec())])
+            self.op(
+                "ReduceMax",
+                &[a],
+                vec![keep, Attribute::Ints("axes", axes.to_vec())],
+            )
         }
     }
     /// Reshape to a constant shape (`-1` allowed once).

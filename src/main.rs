@@ -226,7 +226,11 @@ fn inspect(args: &InspectArgs) -> Result<()> {
     out += &format!("features:        {}\n", m.n_features());
     if !m.preprocessing().is_empty() {
         let steps: Vec<String> = m.preprocessing().iter().map(|p| p.describe()).collect();
-        out += &format!("pipeline:        {} -> {}\n", steps.join(" -> "), m.estimator().name());
+        out += &format!(
+            "pipeline:        {} -> {}\n",
+            steps.join(" -> "),
+            m.estimator().name()
+        );
     }
     out += &format!(
         "classes:         {} {}\n",

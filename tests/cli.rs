@@ -239,7 +239,8 @@ fn bad_models_are_refused_with_a_named_field() {
     let good = std::fs::read(example()).unwrap();
     assert_rejected("truncated", &good[..good.len() / 2], "invalid JSON at line");
     assert_rejected("empty", b"", "empty");
-    assert_rejected("binary", b"\x80\x04\x95", "offset 0");
+    assert_rejected("binary", b"\x80\x04\x95", "pickle byte offset 2: truncated");
+    assert_rejected("garbage", b"\x01\x02\x03", "first byte 0x01 at offset 0");
     assert_rejected(
         "not-object",
         b"[1, 2]",

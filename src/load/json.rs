@@ -553,16 +553,22 @@ fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Sa
 /// One entry of `preprocessing` (README, "JSON interchange format").
 fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, LoadError> {
     let at = |name: &str| format!("preprocessing[{index}].{name}");
-    let object = v
-        .as_object()
-        .ok_or_else(|| field_error(format!("preprocessing[{index}]"), format!("expected an object, found {}", kind(v))))?;
+    let object = v.as_object().ok_or_else(|| {
+        field_error(
+            format!("preprocessing[{index}]"),
+            format!("expected an object, found {}", kind(v)),
+        )
+    })?;
     let get = |name: &str| object.get(name).filter(|v| !v.is_null());
     let required = |name: &str| get(name).ok_or_else(|| field_error(at(name), "is missing"));
     let optional_vector = |name: &str| get(name).map(|v| vector(&at(name), v)).transpose();
     let flag = |name: &str| match get(name) {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(field_error(at(name), format!("expected a boolean, found {}", kind(other)))),
+        Some(other) => Err(field_error(
+            at(name),
+            format!("expected a boolean, found {}", kind(other)),
+        )),
     };
     let step = required("step")?
         .as_str()

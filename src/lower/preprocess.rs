@@ -25,7 +25,12 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
                 }
                 x
             }
-            Preprocess::MinMaxScaler { min, scale, feature_range: (a, b), clip } => {
+            Preprocess::MinMaxScaler {
+                min,
+                scale,
+                feature_range: (a, b),
+                clip,
+            } => {
                 let s = row_constant(g, "minmax_scale", scale);
                 let m = row_constant(g, "minmax_min", min);
                 let scaled = g.mul(x, s);

@@ -207,7 +207,11 @@ impl SvmModel {
                 ),
             ));
         }
-        check_finite("support_vectors", parts.support_vectors.iter(), d)?;
+        // Standard-layout slices: a tight loop over millions of values.
+        match parts.support_vectors.as_slice() {
+            Some(v) => check_finite("support_vectors", v, d)?,
+            None => check_finite("support_vectors", parts.support_vectors.iter(), d)?,
+        }
         check_finite("dual_coef", parts.dual_coef.iter(), s)?;
         check_finite("intercept", parts.intercept.iter(), 1)?;
         if let Some(platt) = &parts.platt {

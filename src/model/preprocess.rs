@@ -74,7 +74,11 @@ impl Preprocess {
                 mean.is_some(),
                 scale.is_some()
             ),
-            Preprocess::MinMaxScaler { feature_range: (a, b), clip, .. } => {
+            Preprocess::MinMaxScaler {
+                feature_range: (a, b),
+                clip,
+                ..
+            } => {
                 format!("MinMaxScaler(feature_range=({a}, {b}), clip={clip})")
             }
             Preprocess::MaxAbsScaler { clip, .. } => format!("MaxAbsScaler(clip={clip})"),
@@ -88,11 +92,17 @@ impl Preprocess {
             if v.len() != n_features {
                 return Err(ModelError::new(
                     field(name),
-                    format!("has {} values, the model has {n_features} features", v.len()),
+                    format!(
+                        "has {} values, the model has {n_features} features",
+                        v.len()
+                    ),
                 ));
             }
             if let Some(i) = v.iter().position(|x| !x.is_finite()) {
-                return Err(ModelError::new(format!("{}[{i}]", field(name)), "is not a finite number"));
+                return Err(ModelError::new(
+                    format!("{}[{i}]", field(name)),
+                    "is not a finite number",
+                ));
             }
             Ok(())
         };
@@ -104,21 +114,35 @@ impl Preprocess {
                 if let Some(s) = scale {
                     vector("scale", s)?;
                     if let Some(i) = s.iter().position(|&x| x == 0.0) {
-                        return Err(ModelError::new(format!("{}[{i}]", field("scale")), "is zero"));
+                        return Err(ModelError::new(
+                            format!("{}[{i}]", field("scale")),
+                            "is zero",
+                        ));
                     }
                 }
             }
-            Preprocess::MinMaxScaler { min, scale, feature_range: (a, b), .. } => {
+            Preprocess::MinMaxScaler {
+                min,
+                scale,
+                feature_range: (a, b),
+                ..
+            } => {
                 vector("min", min)?;
                 vector("scale", scale)?;
                 if !(a.is_finite() && b.is_finite() && a < b) {
-                    return Err(ModelError::new(field("feature_range"), format!("({a}, {b}) is not a valid range")));
+                    return Err(ModelError::new(
+                        field("feature_range"),
+                        format!("({a}, {b}) is not a valid range"),
+                    ));
                 }
             }
             Preprocess::MaxAbsScaler { scale, .. } => {
                 vector("scale", scale)?;
                 if let Some(i) = scale.iter().position(|&x| x == 0.0) {
-                    return Err(ModelError::new(format!("{}[{i}]", field("scale")), "is zero"));
+                    return Err(ModelError::new(
+                        format!("{}[{i}]", field("scale")),
+                        "is zero",
+                    ));
                 }
             }
             Preprocess::Normalizer { .. } => {}
@@ -159,7 +183,12 @@ impl Preprocess {
                     *x /= s;
                 }
             }
-            Preprocess::MinMaxScaler { min, scale, feature_range: (a, b), clip } => {
+            Preprocess::MinMaxScaler {
+                min,
+                scale,
+                feature_range: (a, b),
+                clip,
+            } => {
                 *x *= scale;
                 *x += min;
                 if *clip {

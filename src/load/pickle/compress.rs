@@ -28,7 +28,10 @@ impl Codec {
     /// Recognises a compressed stream by its first bytes.
     pub fn detect(bytes: &[u8]) -> Option<Codec> {
         // zlib: CMF 0x78 (deflate, 32 KiB window) and a valid FCHECK.
-        if bytes.len() >= 2 && bytes[0] == 0x78 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0 {
+        if bytes.len() >= 2
+            && bytes[0] == 0x78
+            && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0
+        {
             return Some(Codec::Zlib);
         }
         let magic: &[(&[u8], Codec)] = &[
@@ -38,7 +41,10 @@ impl Codec {
             (&[0x5d, 0x00, 0x00], Codec::Lzma),
             (&[0x04, 0x22, 0x4d, 0x18], Codec::Lz4),
         ];
-        magic.iter().find(|(m, _)| bytes.starts_with(m)).map(|(_, c)| *c)
+        magic
+            .iter()
+            .find(|(m, _)| bytes.starts_with(m))
+            .map(|(_, c)| *c)
     }
 }
 
@@ -65,13 +71,30 @@ impl Write for Bounded {
 
 /// Decompresses a whole stream, refusing output larger than `limit` bytes.
 pub fn decompress(bytes: &[u8], codec: Codec, limit: usize) -> Result<Vec<u8>, String> {
-    let too_big = || format!("{} stream expands beyond {limit} bytes; refusing", codec.name());
-    let mut sink = Bounded { out: Vec::new(), limit, exceeded: false };
+    let too_big = || {
+        format!(
+            "{} stream expands beyond {limit} bytes; refusing",
+            codec.name()
+        )
+    };
+    let mut sink = Bounded {
+        out: Vec::new(),
+        limit,
+        exceeded: false,
+    };
     let result = match codec {
-        Codec::Zlib => std::io::copy(&mut flate2::read::ZlibDecoder::new(bytes), &mut sink).map(|_| ()),
-        Codec::Gzip => std::io::copy(&mut flate2::read::MultiGzDecoder::new(bytes), &mut sink).map(|_| ()),
-        Codec::Bz2 => std::io::copy(&mut bzip2::read::MultiBzDecoder::new(bytes), &mut sink).map(|_| ()),
-        Codec::Lz4 => std::io::copy(&mut lz4_flex::frame::FrameDecoder::new(bytes), &mut sink).map(|_| ()),
+        Codec::Zlib => {
+            std::io::copy(&mut flate2::read::ZlibDecoder::new(bytes), &mut sink).map(|_| ())
+        }
+        Codec::Gzip => {
+            std::io::copy(&mut flate2::read::MultiGzDecoder::new(bytes), &mut sink).map(|_| ())
+        }
+        Codec::Bz2 => {
+            std::io::copy(&mut bzip2::read::MultiBzDecoder::new(bytes), &mut sink).map(|_| ())
+        }
+        Codec::Lz4 => {
+            std::io::copy(&mut lz4_flex::frame::FrameDecoder::new(bytes), &mut sink).map(|_| ())
+        }
         Codec::Xz => lzma_rs::xz_decompress(&mut std::io::BufReader::new(bytes), &mut sink)
             .map_err(|e| std::io::Error::other(e.to_string())),
         Codec::Lzma => lzma_rs::lzma_decompress(&mut std::io::BufReader::new(bytes), &mut sink)
@@ -83,4 +106,3 @@ pub fn decompress(bytes: &[u8], codec: Codec, limit: usize) -> Result<Vec<u8>, S
         Err(e) => Err(format!("corrupt {} stream: {e}", codec.name())),
     }
 }
-

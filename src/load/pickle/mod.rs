@@ -23,16 +23,22 @@ pub fn recognise(bytes: &[u8]) -> bool {
 pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
     let (stream, codec) = match Codec::detect(bytes) {
         Some(codec) => {
-            let stream = compress::decompress(bytes, codec, MAX_DECOMPRESSED).map_err(LoadError::Format)?;
+            let stream =
+                compress::decompress(bytes, codec, MAX_DECOMPRESSED).map_err(LoadError::Format)?;
             (std::borrow::Cow::Owned(stream), Some(codec))
         }
         None => (std::borrow::Cow::Borrowed(bytes), None),
     };
-    let (arena, root) = vm::unpickle(&stream, &sklearn::allow, vm::Limits::default()).map_err(|e| LoadError::Pickle {
-        offset: e.offset,
-        message: e.message,
-        stream: codec.map_or("pickle".to_string(), |c| format!("decompressed {} stream", c.name())),
-    })?;
+    let (arena, root) =
+        vm::unpickle(&stream, &sklearn::allow, vm::Limits::default()).map_err(|e| {
+            LoadError::Pickle {
+                offset: e.offset,
+                message: e.message,
+                stream: codec.map_or("pickle".to_string(), |c| {
+                    format!("decompressed {} stream", c.name())
+                }),
+            }
+        })?;
     let model = sklearn::to_model(&arena, root)?;
     Ok(LoadedModel {
         model,

@@ -52,7 +52,7 @@ pub(crate) fn is_numpy(module: &str, core_module: &str) -> bool {
     module == format!("numpy._core.{core_module}") || module == format!("numpy.core.{core_module}")
 }
 
-fn text(arena: &Arena, id: Id) -> Option<&str> {
+fn text<'a>(arena: &'a Arena, id: Id) -> Option<&'a str> {
     match arena.get(id) {
         Obj::Str(s) => Some(s),
         _ => None,
@@ -62,7 +62,10 @@ fn text(arena: &Arena, id: Id) -> Option<&str> {
 /// Parses a dtype object: REDUCE(numpy.dtype, ('f8', False, True)) then
 /// BUILD with `(3, byteorder, ...)`; the byte order lives only in the state.
 pub fn dtype(arena: &Arena, id: Id) -> Result<Dtype, String> {
-    let Obj::Instance { class, args, state, .. } = arena.get(id) else {
+    let Obj::Instance {
+        class, args, state, ..
+    } = arena.get(id)
+    else {
         return Err("expected a numpy dtype".into());
     };
     if !(class.module == "numpy" && class.name == "dtype") {
@@ -76,7 +79,13 @@ pub fn dtype(arena: &Arena, id: Id) -> Result<Dtype, String> {
     let big_in_code = code.starts_with('>');
     let kind = *chars.as_bytes().first().ok_or("empty dtype string")?;
     chars = &chars[1..];
-    let count: usize = if chars.is_empty() { 0 } else { chars.parse().map_err(|_| format!("unsupported dtype '{code}'"))? };
+    let count: usize = if chars.is_empty() {
+        0
+    } else {
+        chars
+            .parse()
+            .map_err(|_| format!("unsupported dtype '{code}'"))?
+    };
     let itemsize = match kind {
         b'f' | b'i' | b'u' if matches!(count, 1 | 2 | 4 | 8) => count,
         b'b' if count == 1 || count == 0 => 1,
@@ -97,7 +106,11 @@ pub fn dtype(arena: &Arena, id: Id) -> Result<Dtype, String> {
         Some(_) => false,
         None => big_in_code,
     };
-    Ok(Dtype { kind, itemsize, big_endian })
+    Ok(Dtype {
+        kind,
+        itemsize,
+        big_endian,
+    })
 }
 
 pub fn dtype_is_object(arena: &Arena, id: Id) -> bool {
@@ -107,7 +120,11 @@ pub fn dtype_is_object(arena: &Arena, id: Id) -> bool {
 fn shape(arena: &Arena, id: Id) -> Result<Vec<usize>, String> {
     let items = match arena.get(id) {
         Obj::Tuple(items) | Obj::List(items) => items,
-        Obj::Int(n) => return usize::try_from(*n).map(|n| vec![n]).map_err(|_| "negative dimension".into()),
+        Obj::Int(n) => {
+            return usize::try_from(*n)
+                .map(|n| vec![n])
+                .map_err(|_| "negative dimension".into())
+        }
         _ => return Err("array shape is not a tuple".into()),
     };
     items
@@ -128,8 +145,12 @@ fn element_count(shape: &[usize]) -> Result<usize, String> {
 
 /// Bytes of raw data a joblib wrapper announces (checked for overflow).
 pub fn wrapper_nbytes(arena: &Arena, state: Id) -> Result<usize, String> {
-    let shape_id = arena.dict_get(state, "shape").ok_or("joblib wrapper without shape")?;
-    let dtype_id = arena.dict_get(state, "dtype").ok_or("joblib wrapper without dtype")?;
+    let shape_id = arena
+        .dict_get(state, "shape")
+        .ok_or("joblib wrapper without shape")?;
+    let dtype_id = arena
+        .dict_get(state, "dtype")
+        .ok_or("joblib wrapper without dtype")?;
     let count = element_count(&shape(arena, shape_id)?)?;
     count
         .checked_mul(dtype(arena, dtype_id)?.itemsize)
@@ -137,9 +158,17 @@ pub fn wrapper_nbytes(arena: &Arena, state: Id) -> Result<usize, String> {
 }
 
 /// Decodes raw bytes; `order` is 'C' or 'F', or 'K' with an axis order.
-fn decode(raw: &[u8], dt: Dtype, shape: &[usize], order: char, axis_order: Option<Vec<usize>>) -> Result<NdArray, String> {
+fn decode(
+    raw: &[u8],
+    dt: Dtype,
+    shape: &[usize],
+    order: char,
+    axis_order: Option<Vec<usize>>,
+) -> Result<NdArray, String> {
     let count = element_count(shape)?;
-    let expected = count.checked_mul(dt.itemsize).ok_or("array size overflows")?;
+    let expected = count
+        .checked_mul(dt.itemsize)
+        .ok_or("array size overflows")?;
     if raw.len() != expected {
         return Err(format!(
             "array of shape {shape:?} needs {expected} bytes of data, found {}",
@@ -159,6 +188,35 @@ fn decode(raw: &[u8], dt: Dtype, shape: &[usize], order: char, axis_order: Optio
         b
     };
     let chunks = raw.chunks_exact(size.max(1));
+    // Fast paths for the little-endian types models are made of.
+    let fast = match (dt.kind, size, dt.big_endian) {
+        (b'f', 8, false) => Some(Values::Float(
+            raw.chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+        )),
+        (b'i', 4, false) => Some(Values::Int(
+            raw.chunks_exact(4)
+                .map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64)
+                .collect(),
+        )),
+        (b'i', 8, false) => Some(Values::Int(
+            raw.chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+        )),
+        _ => None,
+    };
+    if let Some(values) = fast {
+        return reorder(
+            NdArray {
+                shape: shape.to_vec(),
+                values,
+            },
+            order,
+            axis_order,
+        );
+    }
     let values = match dt.kind {
         b'f' => Values::Float(
             chunks
@@ -185,7 +243,10 @@ fn decode(raw: &[u8], dt: Dtype, shape: &[usize], order: char, axis_order: Optio
         ),
         b'u' => Values::Int(
             chunks
-                .map(|c| i64::try_from(u64::from_le_bytes(word(c))).map_err(|_| "uint64 value too large".to_string()))
+                .map(|c| {
+                    i64::try_from(u64::from_le_bytes(word(c)))
+                        .map_err(|_| "uint64 value too large".to_string())
+                })
                 .collect::<Result<_, _>>()?,
         ),
         b'b' => Values::Bool(raw.iter().map(|&b| b != 0).collect()),
@@ -195,7 +256,11 @@ fn decode(raw: &[u8], dt: Dtype, shape: &[usize], order: char, axis_order: Optio
                     c.chunks_exact(4)
                         .map(|u| {
                             let b = [u[0], u[1], u[2], u[3]];
-                            if dt.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+                            if dt.big_endian {
+                                u32::from_be_bytes(b)
+                            } else {
+                                u32::from_le_bytes(b)
+                            }
                         })
                         .take_while(|&u| u != 0)
                         .map(|u| char::from_u32(u).ok_or("invalid character in a '<U' array"))
@@ -206,12 +271,23 @@ fn decode(raw: &[u8], dt: Dtype, shape: &[usize], order: char, axis_order: Optio
         b'S' => Values::Str(
             raw.chunks(size.max(1))
                 .take(count)
-                .map(|c| String::from_utf8_lossy(c).trim_end_matches('\0').to_string())
+                .map(|c| {
+                    String::from_utf8_lossy(c)
+                        .trim_end_matches('\0')
+                        .to_string()
+                })
                 .collect(),
         ),
         _ => return Err("object arrays have no raw data".into()),
     };
-    reorder(NdArray { shape: shape.to_vec(), values }, order, axis_order)
+    reorder(
+        NdArray {
+            shape: shape.to_vec(),
+            values,
+        },
+        order,
+        axis_order,
+    )
 }
 
 fn half_to_f64(h: u16) -> f64 {
@@ -220,7 +296,13 @@ fn half_to_f64(h: u16) -> f64 {
     let frac = (h & 0x3ff) as f64;
     match exp {
         0 => sign * frac * 2f64.powi(-24),
-        31 => if frac == 0.0 { sign * f64::INFINITY } else { f64::NAN },
+        31 => {
+            if frac == 0.0 {
+                sign * f64::INFINITY
+            } else {
+                f64::NAN
+            }
+        }
         e => sign * (1.0 + frac / 1024.0) * 2f64.powi(e - 15),
     }
 }
@@ -234,7 +316,13 @@ fn reorder(a: NdArray, order: char, axis_order: Option<Vec<usize>>) -> Result<Nd
             let n = a.shape.len();
             let reversed: Vec<usize> = a.shape.iter().rev().copied().collect();
             let NdArray { values, .. } = a;
-            return permute(NdArray { shape: reversed, values }, &(0..n).rev().collect::<Vec<_>>());
+            return permute(
+                NdArray {
+                    shape: reversed,
+                    values,
+                },
+                &(0..n).rev().collect::<Vec<_>>(),
+            );
         }
         ('K', Some(axes)) => Some(axes),
         ('K', None) => None,
@@ -250,10 +338,20 @@ fn reorder(a: NdArray, order: char, axis_order: Option<Vec<usize>>) -> Result<Nd
 fn permute(a: NdArray, axes: &[usize]) -> Result<NdArray, String> {
     let n = a.shape.len();
     let mut seen = vec![false; n];
-    if axes.len() != n || axes.iter().any(|&x| x >= n || std::mem::replace(&mut seen[x], true)) {
-        return Err(format!("axis order {axes:?} is not a permutation of {n} axes"));
+    if axes.len() != n
+        || axes
+            .iter()
+            .any(|&x| x >= n || std::mem::replace(&mut seen[x], true))
+    {
+        return Err(format!(
+            "axis order {axes:?} is not a permutation of {n} axes"
+        ));
     }
-    fn go<T: Clone>(v: Vec<T>, shape: &[usize], axes: &[usize]) -> Result<(Vec<usize>, Vec<T>), String> {
+    fn go<T: Clone>(
+        v: Vec<T>,
+        shape: &[usize],
+        axes: &[usize],
+    ) -> Result<(Vec<usize>, Vec<T>), String> {
         let arr = ArrayD::from_shape_vec(IxDyn(shape), v).map_err(|e| e.to_string())?;
         let t = arr.permuted_axes(IxDyn(axes));
         let new_shape = t.shape().to_vec();
@@ -261,15 +359,45 @@ fn permute(a: NdArray, axes: &[usize]) -> Result<NdArray, String> {
     }
     let shape = a.shape.clone();
     Ok(match a.values {
-        Values::Float(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Float(v) } }
-        Values::Int(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Int(v) } }
-        Values::Bool(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Bool(v) } }
-        Values::Str(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Str(v) } }
-        Values::Object(v) => { let (s, v) = go(v, &shape, axes)?; NdArray { shape: s, values: Values::Object(v) } }
+        Values::Float(v) => {
+            let (s, v) = go(v, &shape, axes)?;
+            NdArray {
+                shape: s,
+                values: Values::Float(v),
+            }
+        }
+        Values::Int(v) => {
+            let (s, v) = go(v, &shape, axes)?;
+            NdArray {
+                shape: s,
+                values: Values::Int(v),
+            }
+        }
+        Values::Bool(v) => {
+            let (s, v) = go(v, &shape, axes)?;
+            NdArray {
+                shape: s,
+                values: Values::Bool(v),
+            }
+        }
+        Values::Str(v) => {
+            let (s, v) = go(v, &shape, axes)?;
+            NdArray {
+                shape: s,
+                values: Values::Str(v),
+            }
+        }
+        Values::Object(v) => {
+            let (s, v) = go(v, &shape, axes)?;
+            NdArray {
+                shape: s,
+                values: Values::Object(v),
+            }
+        }
     })
 }
 
-fn bytes_of(arena: &Arena, id: Id) -> Result<&[u8], String> {
+fn bytes_of<'a>(arena: &'a Arena, id: Id) -> Result<&'a [u8], String> {
     match arena.get(id) {
         Obj::Bytes(b) => Ok(b),
         // Protocol 0-2 may carry raw data as a latin-1 text.
@@ -283,22 +411,33 @@ fn object_values(arena: &Arena, id: Id, shape: &[usize]) -> Result<NdArray, Stri
         return Err("object array data is not a list".into());
     };
     if items.len() != element_count(shape)? {
-        return Err(format!("object array of shape {shape:?} has {} elements", items.len()));
+        return Err(format!(
+            "object array of shape {shape:?} has {} elements",
+            items.len()
+        ));
     }
-    Ok(NdArray { shape: shape.to_vec(), values: Values::Object(items.clone()) })
+    Ok(NdArray {
+        shape: shape.to_vec(),
+        values: Values::Object(items.clone()),
+    })
 }
 
 /// Decodes any of the array encodings.
 pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
     match arena.get(id) {
-        Obj::Instance { class, args, state, .. } if class.name == "_reconstruct" && is_numpy(&class.module, "multiarray") => {
+        Obj::Instance {
+            class, args, state, ..
+        } if class.name == "_reconstruct" && is_numpy(&class.module, "multiarray") => {
             let _ = args;
             let st = state.ok_or("numpy array without state")?;
             let Obj::Tuple(items) = arena.get(st) else {
                 return Err("numpy array state is not a tuple".into());
             };
             let [_, shape_id, dtype_id, fortran_id, raw_id] = items.as_slice() else {
-                return Err(format!("numpy array state has {} items, expected 5", items.len()));
+                return Err(format!(
+                    "numpy array state has {} items, expected 5",
+                    items.len()
+                ));
             };
             let shape = shape(arena, *shape_id)?;
             let dt = dtype(arena, *dtype_id)?;
@@ -310,21 +449,36 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
             }
             decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None)
         }
-        Obj::Instance { class, args, .. } if class.name == "_frombuffer" && is_numpy(&class.module, "numeric") => {
+        Obj::Instance { class, args, .. }
+            if class.name == "_frombuffer" && is_numpy(&class.module, "numeric") =>
+        {
             let (buf, dt, sh, order) = match args.as_slice() {
                 [b, d, s, o] | [b, d, s, o, _] => (*b, *d, *s, *o),
                 _ => return Err("_frombuffer needs (buffer, dtype, shape, order)".into()),
             };
-            let order = text(arena, order).and_then(|o| o.chars().next()).ok_or("array order is not a string")?;
+            let order = text(arena, order)
+                .and_then(|o| o.chars().next())
+                .ok_or("array order is not a string")?;
             let axis_order = match args.get(4) {
                 Some(a) if !matches!(arena.get(*a), Obj::None) => Some(shape(arena, *a)?),
                 _ => None,
             };
-            decode(bytes_of(arena, buf)?, dtype(arena, dt)?, &shape(arena, sh)?, order, axis_order)
+            decode(
+                bytes_of(arena, buf)?,
+                dtype(arena, dt)?,
+                &shape(arena, sh)?,
+                order,
+                axis_order,
+            )
         }
         Obj::Inline(inline) => {
             let st = inline.wrapper_state;
-            let shape = shape(arena, arena.dict_get(st, "shape").ok_or("joblib wrapper without shape")?)?;
+            let shape = shape(
+                arena,
+                arena
+                    .dict_get(st, "shape")
+                    .ok_or("joblib wrapper without shape")?,
+            )?;
             let order = arena
                 .dict_get(st, "order")
                 .and_then(|o| text(arena, o))
@@ -332,15 +486,27 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                 .unwrap_or('C');
             match (&inline.raw, inline.object_array) {
                 (Some(raw), _) => {
-                    let dt = dtype(arena, arena.dict_get(st, "dtype").ok_or("joblib wrapper without dtype")?)?;
-                    decode(raw, dt, &shape, order, None)
+                    let dt = dtype(
+                        arena,
+                        arena
+                            .dict_get(st, "dtype")
+                            .ok_or("joblib wrapper without dtype")?,
+                    )?;
+                    let bytes = arena
+                        .stream()
+                        .get(raw.clone())
+                        .ok_or("joblib array outside the stream")?;
+                    decode(bytes, dt, &shape, order, None)
                 }
                 (None, Some(inner)) => array(arena, inner),
                 (None, None) => Err("joblib array without data".into()),
             }
         }
         Obj::Instance { class, .. } => Err(format!("expected a numpy array, found {class}")),
-        other => Err(format!("expected a numpy array, found {}", kind_name(other))),
+        other => Err(format!(
+            "expected a numpy array, found {}",
+            kind_name(other)
+        )),
     }
 }
 
@@ -368,7 +534,9 @@ pub fn number(arena: &Arena, id: Id) -> Result<f64, String> {
         Obj::Float(f) => Ok(*f),
         Obj::Int(i) => Ok(*i as f64),
         Obj::Bool(b) => Ok(f64::from(u8::from(*b))),
-        Obj::Instance { class, args, .. } if class.name == "scalar" && is_numpy(&class.module, "multiarray") => {
+        Obj::Instance { class, args, .. }
+            if class.name == "scalar" && is_numpy(&class.module, "multiarray") =>
+        {
             let [dt, raw] = args.as_slice() else {
                 return Err("numpy scalar needs (dtype, bytes)".into());
             };

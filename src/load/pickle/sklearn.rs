@@ -6,7 +6,8 @@ use super::numpy::{self, kind_name, NdArray, Values};
 use super::vm::{Arena, Global, Id, Obj};
 use crate::load::LoadError;
 use crate::model::{
-    Classes, DecisionShape, Estimator, Kernel, Norm, PlattParameters, Preprocess, SvmModel, SvmParts,
+    Classes, DecisionShape, Estimator, Kernel, Norm, PlattParameters, Preprocess, SvmModel,
+    SvmParts,
 };
 use ndarray::{Array1, Array2};
 
@@ -16,7 +17,12 @@ const MAX_DENSE: usize = 1 << 28;
 const SVM_MODULES: &[&str] = &["sklearn.svm._classes", "sklearn.svm.classes"];
 const SCALER_MODULES: &[&str] = &["sklearn.preprocessing._data", "sklearn.preprocessing.data"];
 const SEARCH_MODULES: &[&str] = &["sklearn.model_selection._search"];
-const SCALERS: &[&str] = &["StandardScaler", "MinMaxScaler", "MaxAbsScaler", "Normalizer"];
+const SCALERS: &[&str] = &[
+    "StandardScaler",
+    "MinMaxScaler",
+    "MaxAbsScaler",
+    "Normalizer",
+];
 
 /// What the error for an unsupported estimator lists.
 pub const SUPPORTED: &str = "SVC, NuSVC, Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in SVC or NuSVC, GridSearchCV, RandomizedSearchCV";
@@ -24,8 +30,16 @@ pub const SUPPORTED: &str = "SVC, NuSVC, Pipeline of StandardScaler/MinMaxScaler
 /// Plain data classes found inside the state of the estimators we read
 /// (search results, scorers). They are recorded, never constructed.
 const INERT: &[(&str, &str)] = &[
+    ("__builtin__", "bytes"),
+    ("builtins", "bytes"),
     ("numpy.ma.core", "_mareconstruct"),
     ("numpy.ma.core", "MaskedArray"),
+    ("numpy.ma", "MaskedArray"),
+    ("sklearn.model_selection._split", "StratifiedKFold"),
+    ("sklearn.model_selection._split", "KFold"),
+    ("sklearn.model_selection._split", "RepeatedStratifiedKFold"),
+    ("sklearn.model_selection._split", "ShuffleSplit"),
+    ("sklearn.model_selection._split", "StratifiedShuffleSplit"),
     ("numpy", "bool_"),
     ("builtins", "slice"),
     ("collections", "OrderedDict"),
@@ -43,13 +57,18 @@ fn is(g: &Global, modules: &[&str], names: &[&str]) -> bool {
 /// The allowlist of GLOBALs: numpy and scipy array types, the estimators we
 /// convert, and inert state classes. Everything else is refused.
 pub fn allow(g: &Global) -> Result<(), String> {
-    let numpy_ok = (numpy::is_numpy(&g.module, "multiarray") && (g.name == "_reconstruct" || g.name == "scalar"))
+    let numpy_ok = (numpy::is_numpy(&g.module, "multiarray")
+        && (g.name == "_reconstruct" || g.name == "scalar"))
         || (numpy::is_numpy(&g.module, "numeric") && g.name == "_frombuffer")
         || (g.module == "numpy" && (g.name == "ndarray" || g.name == "dtype"));
     let ok = numpy_ok
         || g.is("_codecs", "encode")
         || g.is("joblib.numpy_pickle", "NumpyArrayWrapper")
-        || is(g, &["scipy.sparse._csr", "scipy.sparse.csr"], &["csr_matrix", "csr_array"])
+        || is(
+            g,
+            &["scipy.sparse._csr", "scipy.sparse.csr"],
+            &["csr_matrix", "csr_array"],
+        )
         || is(g, SVM_MODULES, &["SVC", "NuSVC"])
         || is(g, SCALER_MODULES, SCALERS)
         || g.is("sklearn.pipeline", "Pipeline")
@@ -58,7 +77,9 @@ pub fn allow(g: &Global) -> Result<(), String> {
     if ok {
         Ok(())
     } else if g.module.starts_with("sklearn.") {
-        Err(format!("unsupported estimator or component (supported: {SUPPORTED})"))
+        Err(format!(
+            "unsupported estimator or component (supported: {SUPPORTED})"
+        ))
     } else {
         Err("not on the allowlist of numpy, scipy and scikit-learn names svm2onnx reads".into())
     }
@@ -73,23 +94,30 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
 
 /// An estimator object: its class and its state dict.
 struct Est<'a> {
-    arena: &'a Arena,
+    arena: &'a Arena<'a>,
     class: Global,
     state: Id,
     path: String,
 }
 
 impl<'a> Est<'a> {
-    fn new(arena: &'a Arena, id: Id, path: &str) -> Result<Est<'a>, LoadError> {
+    fn new(arena: &'a Arena<'a>, id: Id, path: &str) -> Result<Est<'a>, LoadError> {
         match arena.get(id) {
-            Obj::Instance { class, state: Some(state), .. } if matches!(arena.get(*state), Obj::Dict(_)) => Ok(Est {
+            Obj::Instance {
+                class,
+                state: Some(state),
+                ..
+            } if matches!(arena.get(*state), Obj::Dict(_)) => Ok(Est {
                 arena,
                 class: class.clone(),
                 state: *state,
                 path: format!("{path}{}", class.name),
             }),
             Obj::Instance { class, .. } => Err(err(path, format!("{class} has no state dict"))),
-            other => Err(err(path, format!("expected an estimator, found {}", kind_name(other)))),
+            other => Err(err(
+                path,
+                format!("expected an estimator, found {}", kind_name(other)),
+            )),
         }
     }
 
@@ -112,14 +140,21 @@ impl<'a> Est<'a> {
     }
 
     fn require(&self, name: &str) -> Result<Id, LoadError> {
-        self.get(name).ok_or_else(|| err(self.field(name), "is missing"))
+        self.get(name)
+            .ok_or_else(|| err(self.field(name), "is missing"))
     }
 
     fn string(&self, name: &str) -> Result<String, LoadError> {
         match self.arena.get(self.require(name)?) {
             Obj::Str(s) => Ok(s.clone()),
-            Obj::Global(g) => Err(err(self.field(name), format!("is the callable {g}, not a name"))),
-            other => Err(err(self.field(name), format!("expected a string, found {}", kind_name(other)))),
+            Obj::Global(g) => Err(err(
+                self.field(name),
+                format!("is the callable {g}, not a name"),
+            )),
+            other => Err(err(
+                self.field(name),
+                format!("expected a string, found {}", kind_name(other)),
+            )),
         }
     }
 
@@ -132,7 +167,10 @@ impl<'a> Est<'a> {
             None => Ok(default),
             Some(Obj::Bool(b)) => Ok(*b),
             Some(Obj::Int(i)) => Ok(*i != 0),
-            Some(other) => Err(err(self.field(name), format!("expected a boolean, found {}", kind_name(other)))),
+            Some(other) => Err(err(
+                self.field(name),
+                format!("expected a boolean, found {}", kind_name(other)),
+            )),
         }
     }
 
@@ -159,7 +197,10 @@ impl<'a> Est<'a> {
         }
         let (shape, values) = self.floats(id, name)?;
         if shape.len() > 2 || (shape.len() == 2 && shape[0] != 1) {
-            return Err(err(self.field(name), format!("expected a vector, found shape {shape:?}")));
+            return Err(err(
+                self.field(name),
+                format!("expected a vector, found shape {shape:?}"),
+            ));
         }
         Ok(Array1::from(values))
     }
@@ -175,7 +216,12 @@ impl<'a> Est<'a> {
         let (shape, values) = self.floats(id, name)?;
         let (r, c) = match shape.as_slice() {
             [r, c] => (*r, *c),
-            other => return Err(err(self.field(name), format!("expected a matrix, found shape {other:?}"))),
+            other => {
+                return Err(err(
+                    self.field(name),
+                    format!("expected a matrix, found shape {other:?}"),
+                ))
+            }
         };
         Array2::from_shape_vec((r, c), values).map_err(|e| err(self.field(name), e.to_string()))
     }
@@ -199,7 +245,10 @@ impl<'a> Est<'a> {
         };
         let (rows, cols) = (*rows, *cols);
         if rows.checked_mul(cols).is_none_or(|n| n > MAX_DENSE) {
-            return Err(err(sparse.field("_shape"), format!("{rows}x{cols} is too large to densify")));
+            return Err(err(
+                sparse.field("_shape"),
+                format!("{rows}x{cols} is too large to densify"),
+            ));
         }
         let ints = |field: &str| -> Result<Vec<i64>, LoadError> {
             match sparse.array(sparse.require(field)?, field)?.values {
@@ -211,18 +260,30 @@ impl<'a> Est<'a> {
         let indices = ints("indices")?;
         let (_, data) = sparse.floats(sparse.require("data")?, "data")?;
         if indptr.len() != rows + 1 || indices.len() != data.len() {
-            return Err(err(sparse.field("indptr"), "does not match the shape and data"));
+            return Err(err(
+                sparse.field("indptr"),
+                "does not match the shape and data",
+            ));
         }
         let mut dense = Array2::<f64>::zeros((rows, cols));
         for r in 0..rows {
             let (a, b) = (indptr[r], indptr[r + 1]);
             if a < 0 || b < a || b as usize > data.len() {
-                return Err(err(sparse.field("indptr"), format!("entry {r} is out of range")));
+                return Err(err(
+                    sparse.field("indptr"),
+                    format!("entry {r} is out of range"),
+                ));
             }
             for k in a as usize..b as usize {
-                let c = usize::try_from(indices[k]).ok().filter(|&c| c < cols).ok_or_else(|| {
-                    err(sparse.field("indices"), format!("entry {k} is out of range"))
-                })?;
+                let c = usize::try_from(indices[k])
+                    .ok()
+                    .filter(|&c| c < cols)
+                    .ok_or_else(|| {
+                        err(
+                            sparse.field("indices"),
+                            format!("entry {k} is out of range"),
+                        )
+                    })?;
                 dense[[r, c]] = data[k];
             }
         }
@@ -246,7 +307,12 @@ fn classes(est: &Est) -> Result<Classes, LoadError> {
                 match est.arena.get(*item) {
                     Obj::Str(s) => strings.push(s.clone()),
                     Obj::Int(i) => ints.push(*i),
-                    other => return Err(err(est.field("classes_"), format!("labels of type {} are not supported", kind_name(other)))),
+                    other => {
+                        return Err(err(
+                            est.field("classes_"),
+                            format!("labels of type {} are not supported", kind_name(other)),
+                        ))
+                    }
                 }
             }
             match (strings.len(), ints.len()) {
@@ -259,8 +325,12 @@ fn classes(est: &Est) -> Result<Classes, LoadError> {
 }
 
 fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError> {
-    let estimator = Estimator::from_name(&est.class.name)
-        .ok_or_else(|| err(&est.path, format!("unsupported estimator (supported: {SUPPORTED})")))?;
+    let estimator = Estimator::from_name(&est.class.name).ok_or_else(|| {
+        err(
+            &est.path,
+            format!("unsupported estimator (supported: {SUPPORTED})"),
+        )
+    })?;
     let kernel_name = est.string("kernel")?;
     let gamma = match est.get("_gamma") {
         Some(_) => est.number("_gamma")?,
@@ -273,7 +343,10 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
     let n_support = match est.array(n_support_id, n_support_name)?.values {
         Values::Int(v) => v
             .into_iter()
-            .map(|n| usize::try_from(n).map_err(|_| err(est.field(n_support_name), format!("{n} is negative"))))
+            .map(|n| {
+                usize::try_from(n)
+                    .map_err(|_| err(est.field(n_support_name), format!("{n} is negative")))
+            })
             .collect::<Result<Vec<_>, _>>()?,
         _ => return Err(err(est.field(n_support_name), "expected integers")),
     };
@@ -282,7 +355,10 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
         Some(_) => est.number("n_features_in_")? as usize,
         None => support_vectors.ncols(),
     };
-    let platt = match (est.any(&["_probA", "probA_"]), est.any(&["_probB", "probB_"])) {
+    let platt = match (
+        est.any(&["_probA", "probA_"]),
+        est.any(&["_probB", "probB_"]),
+    ) {
         (Ok((a, an)), Ok((b, bn))) => {
             let (_, prob_a) = est.floats(a, an)?;
             let (_, prob_b) = est.floats(b, bn)?;
@@ -293,16 +369,28 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
         }
         _ => None,
     };
-    let decision_shape = match est.get("decision_function_shape").map(|_| est.string("decision_function_shape")).transpose()?.as_deref() {
+    let decision_shape = match est
+        .get("decision_function_shape")
+        .map(|_| est.string("decision_function_shape"))
+        .transpose()?
+        .as_deref()
+    {
         None | Some("ovr") => DecisionShape::Ovr,
         Some("ovo") => DecisionShape::Ovo,
-        Some(other) => return Err(err(est.field("decision_function_shape"), format!("'{other}' is not 'ovr' or 'ovo'"))),
+        Some(other) => {
+            return Err(err(
+                est.field("decision_function_shape"),
+                format!("'{other}' is not 'ovr' or 'ovo'"),
+            ))
+        }
     };
-    let sklearn_version = est.get("_sklearn_version").and_then(|id| match est.arena.get(id) {
-        Obj::Str(s) => Some(s.clone()),
-        _ => None,
-    });
-    Ok(SvmModel::new(SvmParts {
+    let sklearn_version = est
+        .get("_sklearn_version")
+        .and_then(|id| match est.arena.get(id) {
+            Obj::Str(s) => Some(s.clone()),
+            _ => None,
+        });
+    SvmModel::new(SvmParts {
         estimator,
         n_features,
         kernel,
@@ -317,23 +405,38 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
         sklearn_version,
         preprocessing,
     })
-    .map_err(|e| err(est.field(&e.field), e.problem))?)
+    .map_err(|e| err(est.field(&e.field), e.problem))
 }
 
 fn scaler(est: &Est) -> Result<Preprocess, LoadError> {
     Ok(match est.class.name.as_str() {
         "StandardScaler" => Preprocess::StandardScaler {
-            mean: if est.flag("with_mean", true)? { Some(est.vector("mean_")?) } else { None },
-            scale: if est.flag("with_std", true)? { Some(est.vector("scale_")?) } else { None },
+            mean: if est.flag("with_mean", true)? {
+                Some(est.vector("mean_")?)
+            } else {
+                None
+            },
+            scale: if est.flag("with_std", true)? {
+                Some(est.vector("scale_")?)
+            } else {
+                None
+            },
         },
         "MinMaxScaler" => {
             let range_id = est.require("feature_range")?;
             let range = match est.arena.get(range_id) {
                 Obj::Tuple(items) | Obj::List(items) if items.len() == 2 => (
-                    numpy::number(est.arena, items[0]).map_err(|m| err(est.field("feature_range"), m))?,
-                    numpy::number(est.arena, items[1]).map_err(|m| err(est.field("feature_range"), m))?,
+                    numpy::number(est.arena, items[0])
+                        .map_err(|m| err(est.field("feature_range"), m))?,
+                    numpy::number(est.arena, items[1])
+                        .map_err(|m| err(est.field("feature_range"), m))?,
                 ),
-                _ => return Err(err(est.field("feature_range"), "expected a pair of numbers")),
+                _ => {
+                    return Err(err(
+                        est.field("feature_range"),
+                        "expected a pair of numbers",
+                    ))
+                }
             };
             Preprocess::MinMaxScaler {
                 min: est.vector("min_")?,
@@ -349,10 +452,17 @@ fn scaler(est: &Est) -> Result<Preprocess, LoadError> {
         "Normalizer" => {
             let name = est.string("norm")?;
             Preprocess::Normalizer {
-                norm: Norm::from_name(&name).ok_or_else(|| err(est.field("norm"), format!("'{name}' is not l1, l2 or max")))?,
+                norm: Norm::from_name(&name).ok_or_else(|| {
+                    err(est.field("norm"), format!("'{name}' is not l1, l2 or max"))
+                })?,
             }
         }
-        other => return Err(err(&est.path, format!("unsupported step {other} (supported: {SUPPORTED})"))),
+        other => {
+            return Err(err(
+                &est.path,
+                format!("unsupported step {other} (supported: {SUPPORTED})"),
+            ))
+        }
     })
 }
 
@@ -362,7 +472,10 @@ fn pipeline(est: &Est) -> Result<SvmModel, LoadError> {
         return Err(err(est.field("steps"), "is not a list"));
     };
     let mut preprocessing = Vec::new();
-    let last = steps.len().checked_sub(1).ok_or_else(|| err(est.field("steps"), "is empty"))?;
+    let last = steps
+        .len()
+        .checked_sub(1)
+        .ok_or_else(|| err(est.field("steps"), "is empty"))?;
     for (i, step) in steps.iter().enumerate() {
         let field = format!("{}[{i}]", est.field("steps"));
         let object = match est.arena.get(*step) {
@@ -380,7 +493,10 @@ fn pipeline(est: &Est) -> Result<SvmModel, LoadError> {
         }
         preprocessing.push(scaler(&step_est)?);
     }
-    Err(err(est.field("steps"), format!("the last step must be SVC or NuSVC (supported: {SUPPORTED})")))
+    Err(err(
+        est.field("steps"),
+        format!("the last step must be SVC or NuSVC (supported: {SUPPORTED})"),
+    ))
 }
 
 /// Converts the root object of a pickle into a model.
@@ -395,12 +511,28 @@ fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<Sv
         svm(&est, Vec::new())
     } else if class.is("sklearn.pipeline", "Pipeline") {
         pipeline(&est)
-    } else if is(&class, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"]) && depth < 4 {
-        let best = est
-            .get("best_estimator_")
-            .ok_or_else(|| err(est.field("best_estimator_"), "is missing (the search was run with refit=False)"))?;
-        to_model_at(arena, best, &format!("{}.", est.field("best_estimator_")), depth + 1)
+    } else if is(
+        &class,
+        SEARCH_MODULES,
+        &["GridSearchCV", "RandomizedSearchCV"],
+    ) && depth < 4
+    {
+        let best = est.get("best_estimator_").ok_or_else(|| {
+            err(
+                est.field("best_estimator_"),
+                "is missing (the search was run with refit=False)",
+            )
+        })?;
+        to_model_at(
+            arena,
+            best,
+            &format!("{}.", est.field("best_estimator_")),
+            depth + 1,
+        )
     } else {
-        Err(err(&est.path, format!("{class} cannot be converted (supported: {SUPPORTED})")))
+        Err(err(
+            &est.path,
+            format!("{class} cannot be converted (supported: {SUPPORTED})"),
+        ))
     }
 }

@@ -35,8 +35,10 @@ impl std::fmt::Display for Global {
 pub struct InlineArray {
     /// The wrapper's state dict (shape, order, dtype, ...).
     pub wrapper_state: Id,
-    /// The raw bytes, or `None` for object arrays (see `object_array`).
-    pub raw: Option<Vec<u8>>,
+    /// Where the raw bytes lie in the stream ([`Arena::stream`]), or `None`
+    /// for object arrays (see `object_array`). Not copied: big arrays are
+    /// decoded straight from the file's bytes.
+    pub raw: Option<std::ops::Range<usize>>,
     /// For object dtype: the array unpickled from the nested pickle.
     pub object_array: Option<Id>,
 }
@@ -65,13 +67,18 @@ pub enum Obj {
     Inline(InlineArray),
 }
 
-/// All objects of one file.
+/// All objects of one file, and the stream they were read from.
 #[derive(Debug, Default)]
-pub struct Arena {
+pub struct Arena<'s> {
     objs: Vec<Obj>,
+    stream: &'s [u8],
 }
 
-impl Arena {
+impl<'s> Arena<'s> {
+    /// The unpickled stream (joblib's raw blocks point into it).
+    pub fn stream(&self) -> &'s [u8] {
+        self.stream
+    }
     pub fn get(&self, id: Id) -> &Obj {
         &self.objs[id]
     }
@@ -138,7 +145,7 @@ fn is_joblib_wrapper(g: &Global) -> bool {
 struct Vm<'a, 'p> {
     data: &'a [u8],
     pos: usize,
-    arena: Arena,
+    arena: Arena<'a>,
     stack: Vec<Id>,
     marks: Vec<usize>,
     memo: HashMap<u64, Id>,
@@ -149,11 +156,18 @@ struct Vm<'a, 'p> {
 
 /// Runs a pickle stream to its STOP; returns the arena and the root object.
 /// `joblib` enables NumpyArrayWrapper's inline raw blocks (§5b).
-pub fn unpickle(data: &[u8], allow: Allow<'_>, limits: Limits) -> Result<(Arena, Id), PickleError> {
+pub fn unpickle<'s>(
+    data: &'s [u8],
+    allow: Allow<'_>,
+    limits: Limits,
+) -> Result<(Arena<'s>, Id), PickleError> {
     let mut vm = Vm {
         data,
         pos: 0,
-        arena: Arena::default(),
+        arena: Arena {
+            objs: Vec::new(),
+            stream: data,
+        },
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
@@ -174,7 +188,11 @@ impl<'a, 'p> Vm<'a, 'p> {
     }
 
     fn take(&mut self, n: usize, at: usize) -> Result<&'a [u8], PickleError> {
-        match self.pos.checked_add(n).filter(|&end| end <= self.data.len()) {
+        match self
+            .pos
+            .checked_add(n)
+            .filter(|&end| end <= self.data.len())
+        {
             Some(end) => {
                 let s = &self.data[self.pos..end];
                 self.pos = end;
@@ -249,7 +267,10 @@ impl<'a, 'p> Vm<'a, 'p> {
     fn memo_put(&mut self, key: u64, at: usize) -> Result<(), PickleError> {
         let id = self.top(at)?;
         if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
-            return self.err(at, format!("more than {} memo entries", self.limits.max_memo));
+            return self.err(
+                at,
+                format!("more than {} memo entries", self.limits.max_memo),
+            );
         }
         self.memo.insert(key, id);
         Ok(())
@@ -292,13 +313,17 @@ impl<'a, 'p> Vm<'a, 'p> {
         }
     }
 
-    /// REDUCE: nothing is called. `_codecs.encode(text, 'latin1')`, which
-    /// protocol 2 uses for bytes, is evaluated because it is pure data.
+    /// REDUCE: nothing is called. `_codecs.encode(text, 'latin1')` and
+    /// `bytes()`, which protocol 2 uses for bytes, are evaluated because
+    /// they are pure data.
     fn reduce(&mut self, at: usize) -> Result<(), PickleError> {
         let args = self.pop(at)?;
         let func = self.pop(at)?;
         let class = self.callable(func, at)?;
         let args = self.tuple_items(args, at)?;
+        if (class.is("__builtin__", "bytes") || class.is("builtins", "bytes")) && args.is_empty() {
+            return self.push(Obj::Bytes(Vec::new()), at).map(|_| ());
+        }
         if class.is("_codecs", "encode") {
             let bytes = match args.as_slice() {
                 [text, enc] => match (self.arena.get(*text), self.arena.get(*enc)) {
@@ -312,7 +337,10 @@ impl<'a, 'p> Vm<'a, 'p> {
             };
             return match bytes {
                 Some(b) => self.push(Obj::Bytes(b), at).map(|_| ()),
-                None => self.err(at, "_codecs.encode is only accepted as (latin-1 text, 'latin1')"),
+                None => self.err(
+                    at,
+                    "_codecs.encode is only accepted as (latin-1 text, 'latin1')",
+                ),
             };
         }
         self.push(
@@ -331,7 +359,9 @@ impl<'a, 'p> Vm<'a, 'p> {
         let state = self.pop(at)?;
         let target = self.top(at)?;
         let joblib_wrapper = match &mut self.arena.objs[target] {
-            Obj::Instance { class, state: s, .. } => {
+            Obj::Instance {
+                class, state: s, ..
+            } => {
                 *s = Some(state);
                 is_joblib_wrapper(class)
             }
@@ -383,9 +413,13 @@ impl<'a, 'p> Vm<'a, 'p> {
                 return self.err(at_pad, "joblib alignment padding is malformed");
             }
         }
-        let nbytes = super::numpy::wrapper_nbytes(&self.arena, state)
-            .map_err(|m| PickleError { offset: at, message: m })?;
-        let raw = self.take(nbytes, self.pos)?.to_vec();
+        let nbytes = super::numpy::wrapper_nbytes(&self.arena, state).map_err(|m| PickleError {
+            offset: at,
+            message: m,
+        })?;
+        let start = self.pos;
+        self.take(nbytes, start)?;
+        let raw = start..self.pos;
         Ok(InlineArray {
             wrapper_state: state,
             raw: Some(raw),
@@ -447,33 +481,53 @@ impl<'a, 'p> Vm<'a, 'p> {
                     let obj = match text {
                         "00" => Obj::Bool(false),
                         "01" => Obj::Bool(true),
-                        t => Obj::Int(t.trim().parse().or_else(|_| self.err(at, format!("bad INT '{t}'")))?),
+                        t => Obj::Int(
+                            t.trim()
+                                .parse()
+                                .or_else(|_| self.err(at, format!("bad INT '{t}'")))?,
+                        ),
                     };
                     self.push(obj, at)?;
                 }
                 b'L' => {
                     let text = self.line(at)?.trim_end_matches('L');
-                    let v = text.parse().or_else(|_| self.err(at, format!("integer '{text}' does not fit 64 bits")))?;
+                    let v = text.parse().or_else(|_| {
+                        self.err(at, format!("integer '{text}' does not fit 64 bits"))
+                    })?;
                     self.push(Obj::Int(v), at)?;
                 }
                 0x8a | 0x8b => {
-                    let n = if op == 0x8a { self.u8(at)? as usize } else { self.u32(at)? };
+                    let n = if op == 0x8a {
+                        self.u8(at)? as usize
+                    } else {
+                        self.u32(at)?
+                    };
                     if n > 8 {
                         return self.err(at, format!("a {n}-byte integer does not fit 64 bits"));
                     }
                     let b = self.take(n, at)?;
-                    let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) { [0xFF; 8] } else { [0; 8] };
+                    let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+                        [0xFF; 8]
+                    } else {
+                        [0; 8]
+                    };
                     buf[..n].copy_from_slice(b);
                     self.push(Obj::Int(i64::from_le_bytes(buf)), at)?;
                 }
                 b'F' => {
                     let text = self.line(at)?;
-                    let v = text.trim().parse().or_else(|_| self.err(at, format!("bad FLOAT '{text}'")))?;
+                    let v = text
+                        .trim()
+                        .parse()
+                        .or_else(|_| self.err(at, format!("bad FLOAT '{text}'")))?;
                     self.push(Obj::Float(v), at)?;
                 }
                 b'G' => {
                     let b = self.take(8, at)?;
-                    self.push(Obj::Float(f64::from_be_bytes(b.try_into().expect("8 bytes"))), at)?;
+                    self.push(
+                        Obj::Float(f64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                        at,
+                    )?;
                 }
                 b'X' | 0x8c | 0x8d => {
                     let n = match op {
@@ -492,7 +546,11 @@ impl<'a, 'p> Vm<'a, 'p> {
                 }
                 b'T' | b'U' => {
                     // Python 2 str: keep as text when it is UTF-8, else bytes.
-                    let n = if op == b'U' { self.u8(at)? as usize } else { self.u32(at)? };
+                    let n = if op == b'U' {
+                        self.u8(at)? as usize
+                    } else {
+                        self.u32(at)?
+                    };
                     let bytes = self.take(n, at)?;
                     let obj = match std::str::from_utf8(bytes) {
                         Ok(s) => Obj::Str(s.to_string()),
@@ -567,7 +625,11 @@ impl<'a, 'p> Vm<'a, 'p> {
                     self.set_items(dict, pairs, at)?;
                 }
                 b'g' => {
-                    let key = self.line(at)?.trim().parse().or_else(|_| self.err(at, "bad GET key"))?;
+                    let key = self
+                        .line(at)?
+                        .trim()
+                        .parse()
+                        .or_else(|_| self.err(at, "bad GET key"))?;
                     self.memo_get(key, at)?;
                 }
                 b'h' => {
@@ -579,7 +641,11 @@ impl<'a, 'p> Vm<'a, 'p> {
                     self.memo_get(key, at)?;
                 }
                 b'p' => {
-                    let key = self.line(at)?.trim().parse().or_else(|_| self.err(at, "bad PUT key"))?;
+                    let key = self
+                        .line(at)?
+                        .trim()
+                        .parse()
+                        .or_else(|_| self.err(at, "bad PUT key"))?;
                     self.memo_put(key, at)?;
                 }
                 b'q' => {
@@ -602,7 +668,9 @@ impl<'a, 'p> Vm<'a, 'p> {
                 0x93 => {
                     let name = self.pop(at)?;
                     let module = self.pop(at)?;
-                    let (Obj::Str(module), Obj::Str(name)) = (self.arena.get(module).clone(), self.arena.get(name).clone()) else {
+                    let (Obj::Str(module), Obj::Str(name)) =
+                        (self.arena.get(module).clone(), self.arena.get(name).clone())
+                    else {
                         return self.err(at, "STACK_GLOBAL needs two strings");
                     };
                     self.global(module, name, at)?;
@@ -613,7 +681,15 @@ impl<'a, 'p> Vm<'a, 'p> {
                     let cls = self.pop(at)?;
                     let class = self.callable(cls, at)?;
                     let args = self.tuple_items(args, at)?;
-                    self.push(Obj::Instance { class, args, state: None, offset: at }, at)?;
+                    self.push(
+                        Obj::Instance {
+                            class,
+                            args,
+                            state: None,
+                            offset: at,
+                        },
+                        at,
+                    )?;
                 }
                 0x92 => {
                     let _kwargs = self.pop(at)?;
@@ -621,20 +697,35 @@ impl<'a, 'p> Vm<'a, 'p> {
                     let cls = self.pop(at)?;
                     let class = self.callable(cls, at)?;
                     let args = self.tuple_items(args, at)?;
-                    self.push(Obj::Instance { class, args, state: None, offset: at }, at)?;
+                    self.push(
+                        Obj::Instance {
+                            class,
+                            args,
+                            state: None,
+                            offset: at,
+                        },
+                        at,
+                    )?;
                 }
                 b'b' => self.build(at)?,
                 b'P' | b'Q' => return self.err(at, "persistent IDs (PERSID) are not supported"),
-                0x82..=0x84 => return self.err(at, "extension registry codes (EXT1/2/4) are not supported"),
+                0x82..=0x84 => {
+                    return self.err(at, "extension registry codes (EXT1/2/4) are not supported")
+                }
                 0x97 => return self.err(at, "out-of-band buffers (NEXT_BUFFER) are not supported"),
-                b'i' | b'o' => return self.err(at, "protocol 0/1 instance opcodes (INST/OBJ) are not supported"),
+                b'i' | b'o' => {
+                    return self.err(
+                        at,
+                        "protocol 0/1 instance opcodes (INST/OBJ) are not supported",
+                    )
+                }
                 other => return self.err(at, format!("unknown opcode 0x{other:02x}")),
             }
         }
     }
 
     fn pairs(&self, items: Vec<Id>, at: usize) -> Result<Vec<(Id, Id)>, PickleError> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return self.err(at, "odd number of items for a dict");
         }
         Ok(items.chunks_exact(2).map(|c| (c[0], c[1])).collect())

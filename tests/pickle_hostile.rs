@@ -1,0 +1,198 @@
+//! Hostile and malformed pickle/joblib input: every case is refused with an
+//! error naming the problem, nothing is executed, nothing panics, and no
+//! allocation follows a size the file merely declares.
+
+mod common;
+
+use std::process::Command;
+use svm2onnx::load::pickle::vm::{unpickle, Limits};
+use svm2onnx::{load_bytes, LoadError};
+
+fn refused(bytes: &[u8]) -> String {
+    match load_bytes(bytes) {
+        Ok(_) => panic!("accepted hostile input {bytes:02x?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn reduce_of_os_system_is_refused_with_name_and_offset() {
+    // cos\nsystem\n (ls,) REDUCE — protocol 2, GLOBAL at offset 2.
+    let p2 = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.";
+    let e = refused(p2);
+    assert!(
+        e.contains("byte offset 2") && e.contains("os.system"),
+        "{e}"
+    );
+    // builtins.eval through STACK_GLOBAL (protocol 4).
+    let p4 = b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93\x8c\x041+1;\x85R.";
+    let e = refused(p4);
+    assert!(
+        e.contains("byte offset 18") && e.contains("builtins.eval"),
+        "{e}"
+    );
+    // posix.system, subprocess.Popen, an unsupported estimator.
+    assert!(refused(b"\x80\x02cposix\nsystem\n)R.").contains("posix.system"));
+    assert!(refused(b"\x80\x02csubprocess\nPopen\n)R.").contains("subprocess.Popen"));
+    let e = refused(b"\x80\x02csklearn.linear_model._logistic\nLogisticRegression\n)\x81}b.");
+    assert!(
+        e.contains("LogisticRegression") && e.contains("supported: SVC, NuSVC"),
+        "{e}"
+    );
+}
+
+#[test]
+fn refused_opcodes_name_themselves() {
+    for (bytes, what) in [
+        (&b"\x80\x02P1\n."[..], "PERSID"),
+        (b"\x80\x02K\x01Q.", "PERSID"),
+        (b"\x80\x02\x82\x01.", "EXT1"),
+        (b"\x80\x05\x97.", "NEXT_BUFFER"),
+        (b"\x80\x02(i__main__\nX\n.", "INST"),
+        (b"\x80\x02\xff.", "unknown opcode 0xff"),
+        (b"\x80\x09.", "protocol 9"),
+    ] {
+        let e = refused(bytes);
+        assert!(e.contains(what), "{what}: {e}");
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_recurse() {
+    // A million nested one-tuples, then a million nested lists via MARK.
+    let mut deep = b"\x80\x02N".to_vec();
+    deep.extend(std::iter::repeat_n(0x85u8, 1_000_000));
+    deep.push(b'.');
+    assert!(refused(&deep).contains("expected an estimator"));
+    let mut marks = b"\x80\x02".to_vec();
+    marks.extend(std::iter::repeat_n(b'(', 1_000_000));
+    marks.extend(std::iter::repeat_n(b'l', 1_000_000));
+    marks.push(b'.');
+    assert!(refused(&marks).contains("expected an estimator"));
+    // A list that contains itself: no infinite walk, no leak-driven recursion.
+    let cyclic = b"\x80\x02]q\x00h\x00a.";
+    assert!(refused(cyclic).contains("expected an estimator"));
+}
+
+#[test]
+fn declared_sizes_are_checked_against_the_bytes_present() {
+    // BINBYTES8 declaring a terabyte in a tiny file.
+    let mut huge = b"\x80\x04\x8e".to_vec();
+    huge.extend_from_slice(&(1u64 << 40).to_le_bytes());
+    huge.extend_from_slice(b"abc.");
+    let e = refused(&huge);
+    assert!(e.contains("truncated"), "{e}");
+    // A numpy array of shape (2^20, 2^20) float64 with 8 bytes of data.
+    let mut arr =
+        b"\x80\x02cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R"
+            .to_vec();
+    arr.extend_from_slice(b"(K\x01J\x00\x00\x10\x00J\x00\x00\x10\x00\x86cnumpy\ndtype\nX\x02\x00\x00\x00f8\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89C\x08\x00\x00\x00\x00\x00\x00\xf0?tb");
+    arr.extend_from_slice(b"csklearn.svm._classes\nSVC\n)\x81}(X\x10\x00\x00\x00support_vectors_q\x00h\x01X\x06\x00\x00\x00kernelX\x06\x00\x00\x00linearub.");
+    // Stack: [array, SVC]; the array is not the root. Build the root with the
+    // array as support_vectors_ instead:
+    let e = refused(&arr);
+    assert!(!e.is_empty());
+    let mut root = b"\x80\x02csklearn.svm._classes\nSVC\n)\x81}(X\x10\x00\x00\x00support_vectors_cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R".to_vec();
+    root.extend_from_slice(b"(K\x01J\x00\x00\x10\x00J\x00\x00\x10\x00\x86cnumpy\ndtype\nX\x02\x00\x00\x00f8\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89C\x08\x00\x00\x00\x00\x00\x00\xf0?tb");
+    root.extend_from_slice(b"X\x06\x00\x00\x00kernelX\x06\x00\x00\x00linearX\n\x00\x00\x00_n_supportcnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R(K\x01K\x02\x85cnumpy\ndtype\nX\x02\x00\x00\x00i4\x89\x88\x87R(K\x03X\x01\x00\x00\x00<NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb\x89C\x08\x01\x00\x00\x00\x01\x00\x00\x00tbub.");
+    let e = refused(&root);
+    assert!(
+        e.contains("needs 8796093022208 bytes of data, found 8"),
+        "{e}"
+    );
+}
+
+#[test]
+fn memo_and_object_limits_hold() {
+    let limits = Limits {
+        max_objects: 100,
+        max_memo: 10,
+        max_nested: 1,
+    };
+    let allow = |_: &svm2onnx::load::pickle::vm::Global| Ok(());
+    let mut many = b"\x80\x02]".to_vec();
+    for _ in 0..200 {
+        many.extend_from_slice(b"Na");
+    }
+    many.push(b'.');
+    let e = unpickle(&many, &allow, limits).unwrap_err();
+    assert!(e.message.contains("more than 100 objects"), "{e}");
+    let mut memo = b"\x80\x02N".to_vec();
+    for i in 0..20u8 {
+        memo.extend_from_slice(&[b'q', i]);
+    }
+    memo.push(b'.');
+    let e = unpickle(&memo, &allow, limits).unwrap_err();
+    assert!(e.message.contains("more than 10 memo entries"), "{e}");
+}
+
+#[test]
+fn a_decompression_bomb_is_bounded() {
+    use std::io::Write;
+    // 64 MiB of zeros compress to ~64 KiB; with a 1 MiB limit it is refused.
+    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(&vec![0u8; 64 << 20]).unwrap();
+    let bomb = enc.finish().unwrap();
+    let e = svm2onnx::load::pickle::compress::decompress(
+        &bomb,
+        svm2onnx::load::pickle::compress::Codec::Zlib,
+        1 << 20,
+    )
+    .unwrap_err();
+    assert!(e.contains("expands beyond"), "{e}");
+}
+
+fn pickles_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickles")
+}
+
+#[test]
+fn real_files_truncated_at_every_offset_are_refused() {
+    let dir = pickles_dir();
+    let mut checked = 0;
+    for name in [
+        "svc_linear_tie_k3_ovr.p2.pkl",
+        "svc_linear_tie_k3_ovr.p4.pkl",
+        "svc_linear_tie_k3_ovr.p5.pkl",
+        "svc_linear_tie_k3_ovr.joblib",
+        "svc_linear_tie_k3_ovr.joblib.z",
+    ] {
+        let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(load_bytes(&bytes).is_ok(), "{name} must load whole");
+        for cut in 0..bytes.len() {
+            match load_bytes(&bytes[..cut]) {
+                Err(LoadError::Pickle { .. } | LoadError::Format(_) | LoadError::Field { .. }) => {}
+                Err(other) => panic!("{name} cut at {cut}: unexpected error kind {other}"),
+                Ok(_) => panic!("{name} cut at {cut}: accepted"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000);
+}
+
+#[test]
+fn the_cli_exits_2_on_hostile_files_and_writes_nothing() {
+    let dir = common::scratch_dir("hostile");
+    let model = dir.join("evil.pkl");
+    std::fs::write(
+        &model,
+        b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.",
+    )
+    .unwrap();
+    let out = dir.join("out.onnx");
+    let o = Command::new(env!("CARGO_BIN_EXE_svm2onnx"))
+        .args([
+            "convert",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("refusing global os.system"), "{err}");
+    assert!(!out.exists());
+}
