@@ -252,7 +252,7 @@ fn inspect(args: &InspectArgs) -> Result<()> {
     out += &format!(
         "probabilities:   {}\n",
         if m.platt().is_some() {
-            "Platt parameters present (not emitted by this version)"
+            "yes (libsvm Platt scaling + pairwise coupling)"
         } else {
             "no"
         }
@@ -276,6 +276,12 @@ fn inspect(args: &InspectArgs) -> Result<()> {
     out +=
         &format!("  output label  [N] {label:?} (= predict; int64 indices with --label-index)\n");
     out += &format!("  output scores {scores} float (= decision_function)\n");
+    if m.platt().is_some() {
+        out += &format!(
+            "  output probabilities [N, {}] float (= predict_proba)\n",
+            m.n_classes()
+        );
+    }
     print!("{out}");
     Ok(())
 }

@@ -17,6 +17,8 @@ pub struct Evaluation {
     pub scores: Array2<f64>,
     /// `predict` as class indices into `classes_`.
     pub label_index: Vec<usize>,
+    /// `predict_proba` (N×k) when the model has Platt parameters.
+    pub probabilities: Option<Array2<f64>>,
 }
 
 /// libsvm's dense dot product: a plain left-to-right sum.
@@ -162,6 +164,7 @@ pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
         }
         pairwise_decision(model, transformed.view())
     };
+    let probabilities = predict_proba(model, pairwise.view()).map(|(p, _)| p);
     if k == 2 {
         // §1.4: sklearn returns -f0; an exact zero goes to classes_[1].
         let scores = pairwise.mapv(|f| -f);
@@ -174,6 +177,7 @@ pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
             pairwise,
             scores,
             label_index,
+            probabilities,
         };
     }
     let ovr = ovr_scores(pairwise.view(), k);
@@ -192,6 +196,7 @@ pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
         pairwise,
         scores,
         label_index,
+        probabilities,
     }
 }
 
@@ -247,4 +252,111 @@ mod tests {
         let ovr = ovr_scores(f.view(), 3);
         assert_eq!(first_max(ovr.row(0).iter().copied()), 0);
     }
+}
+
+/// libsvm's minimum pairwise probability (`min_prob`, §1.7 step 3).
+pub const MIN_PROB: f64 = 1e-7;
+
+/// libsvm's `sigmoid_predict`, its numerically stable branch (§1.7 step 2):
+/// `1 / (1 + e^{A·f + B})`.
+pub fn sigmoid_predict(f: f64, a: f64, b: f64) -> f64 {
+    let z = f * a + b;
+    if z >= 0.0 {
+        (-z).exp() / (1.0 + (-z).exp())
+    } else {
+        1.0 / (1.0 + z.exp())
+    }
+}
+
+/// The outcome of libsvm's pairwise coupling on one row.
+#[derive(Debug, Clone)]
+pub struct Coupling {
+    pub probabilities: Vec<f64>,
+    /// Outer iterations that made updates (0 when the start point already
+    /// satisfies the stopping test).
+    pub updates: usize,
+}
+
+/// Wu, Lin & Weng's "method 2" exactly as sklearn's bundled libsvm runs it
+/// (`multiclass_probability`, §1.7 step 4), including the stopping test
+/// before any update and the two successive divisions by (1 + δ).
+pub fn couple(k: usize, r: &[Vec<f64>]) -> Coupling {
+    let mut q = vec![vec![0.0; k]; k];
+    for t in 0..k {
+        for j in 0..k {
+            if j != t {
+                q[t][t] += r[j][t] * r[j][t];
+                q[t][j] = -r[j][t] * r[t][j];
+            }
+        }
+    }
+    let mut p = vec![1.0 / k as f64; k];
+    let mut qp = vec![0.0; k];
+    let eps = 0.005 / k as f64;
+    let max_iter = 100.max(k);
+    let mut updates = 0;
+    for _ in 0..max_iter {
+        let mut pqp = 0.0;
+        for t in 0..k {
+            qp[t] = 0.0;
+            for j in 0..k {
+                qp[t] += q[t][j] * p[j];
+            }
+            pqp += p[t] * qp[t];
+        }
+        let max_error = (0..k).fold(0.0f64, |m, t| m.max((qp[t] - pqp).abs()));
+        if max_error < eps {
+            break;
+        }
+        updates += 1;
+        for t in 0..k {
+            let diff = (-qp[t] + pqp) / q[t][t];
+            p[t] += diff;
+            pqp = (pqp + diff * (diff * q[t][t] + 2.0 * qp[t])) / (1.0 + diff) / (1.0 + diff);
+            for j in 0..k {
+                qp[j] = (qp[j] + diff * q[t][j]) / (1.0 + diff);
+                p[j] /= 1.0 + diff;
+            }
+        }
+    }
+    Coupling {
+        probabilities: p,
+        updates,
+    }
+}
+
+/// The clipped pairwise probabilities `r[i][j]` of one row (§1.7 steps 2–3).
+pub fn pairwise_probabilities(
+    model: &SvmModel,
+    pairwise: ArrayView1<f64>,
+) -> Option<Vec<Vec<f64>>> {
+    let platt = model.platt()?;
+    let k = model.n_classes();
+    let mut r = vec![vec![0.0; k]; k];
+    for (p, (i, j)) in model.pairs().into_iter().enumerate() {
+        let s = sigmoid_predict(pairwise[p], platt.prob_a[p], platt.prob_b[p]);
+        let s = s.clamp(MIN_PROB, 1.0 - MIN_PROB);
+        r[i][j] = s;
+        r[j][i] = 1.0 - s;
+    }
+    Some(r)
+}
+
+/// `predict_proba` on a batch (None when the model has no Platt parameters).
+pub fn predict_proba(
+    model: &SvmModel,
+    pairwise: ArrayView2<f64>,
+) -> Option<(Array2<f64>, Vec<usize>)> {
+    let k = model.n_classes();
+    let mut out = Array2::<f64>::zeros((pairwise.nrows(), k));
+    let mut updates = Vec::with_capacity(pairwise.nrows());
+    for (n, row) in pairwise.outer_iter().enumerate() {
+        let r = pairwise_probabilities(model, row)?;
+        let c = couple(k, &r);
+        for (t, v) in c.probabilities.into_iter().enumerate() {
+            out[[n, t]] = v;
+        }
+        updates.push(c.updates);
+    }
+    Some((out, updates))
 }

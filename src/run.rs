@@ -1,7 +1,7 @@
 //! Executes an emitted ONNX graph with tract (the `tract` feature).
 
 use crate::graph::ElemType;
-use crate::lower::{INPUT, LABEL, SCORES};
+use crate::lower::{INPUT, LABEL, PROBABILITIES, SCORES};
 use crate::onnx::{tensor_proto::DataType, type_proto, ModelProto};
 use ndarray::{Array2, ArrayView2, Axis};
 use prost::Message;
@@ -138,6 +138,8 @@ pub struct GraphOutputs {
     pub label: Option<LabelColumn>,
     /// `scores`, as N×1 when the graph output is 1-D.
     pub scores: Option<Array2<f64>>,
+    /// `probabilities`, N×k.
+    pub probabilities: Option<Array2<f64>>,
 }
 
 /// A graph loaded into tract, ready to run on batches of any size.
@@ -188,10 +190,19 @@ impl Runner {
         let mut out = GraphOutputs {
             label: None,
             scores: None,
+            probabilities: None,
         };
         for ((name, elem), value) in self.info.outputs.iter().zip(results.iter()) {
             if name == LABEL {
                 out.label = Some(label_column(value, *elem)?);
+            } else if name == PROBABILITIES {
+                let t = value.cast_to::<f64>().map_err(tract_error)?;
+                let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;
+                let p = view
+                    .to_owned()
+                    .into_dimensionality::<ndarray::Ix2>()
+                    .map_err(|e| RunError::Shape(format!("probabilities: {e}")))?;
+                out.probabilities = Some(p);
             } else if name == SCORES {
                 let t = value.cast_to::<f64>().map_err(tract_error)?;
                 let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;

@@ -248,6 +248,29 @@ fn compare_scores(
     }
 }
 
+/// Probabilities are compared by absolute error (they lie in [0, 1]).
+fn compare_probabilities(
+    inputs: &str,
+    against: &'static str,
+    got: ArrayView2<f64>,
+    want: ArrayView2<f64>,
+    tolerance: f64,
+) -> Comparison {
+    let (max_abs, _, worst) = relative_errors(got, want);
+    Comparison {
+        inputs: inputs.to_string(),
+        output: "probabilities",
+        against,
+        rows: want.nrows(),
+        max_abs_error: Some(max_abs),
+        max_rel_error: None,
+        worst_row: Some(worst),
+        label_agreement: None,
+        label_mismatches: Vec::new(),
+        passed: max_abs <= tolerance,
+    }
+}
+
 /// Checks that the graph's interface matches the model.
 fn check_interface(runner: &Runner, model: &SvmModel) -> Result<(), ValidateError> {
     let info = runner.info();
@@ -328,6 +351,42 @@ pub fn validate(
                 ));
             }
         }
+        if let Some(got) = &out.probabilities {
+            let want = eval.probabilities.as_ref().ok_or_else(|| {
+                ValidateError::Mismatch(
+                    "the graph has probabilities, the model no Platt parameters".into(),
+                )
+            })?;
+            if got.dim() != want.dim() {
+                return Err(ValidateError::Mismatch(format!(
+                    "probabilities has shape {}x{}, expected {}x{}",
+                    got.nrows(),
+                    got.ncols(),
+                    want.nrows(),
+                    want.ncols()
+                )));
+            }
+            comparisons.push(compare_probabilities(
+                &batch.name,
+                "reference",
+                got.view(),
+                want.view(),
+                tolerance,
+            ));
+            if let Some(recorded) = batch
+                .recorded
+                .as_ref()
+                .and_then(|r| r.predict_proba.as_ref())
+            {
+                comparisons.push(compare_probabilities(
+                    &batch.name,
+                    "scikit-learn",
+                    got.view(),
+                    recorded.view(),
+                    tolerance,
+                ));
+            }
+        }
         if let Some(labels) = &out.label {
             let got = graph_label_indices(model, labels, as_index, runner.info().input_elem);
             if got.len() != batch.x.nrows() {
@@ -391,6 +450,11 @@ impl Report {
         for c in &self.comparisons {
             let verdict = if c.passed { "ok  " } else { "FAIL" };
             let detail = match (c.max_rel_error, c.label_agreement) {
+                (None, None) => format!(
+                    "max abs err {:.2e} (worst row {})",
+                    c.max_abs_error.unwrap_or(0.0),
+                    c.worst_row.unwrap_or(0)
+                ),
                 (Some(rel), _) => format!(
                     "max rel err {rel:.2e} (abs {:.2e}, worst row {})",
                     c.max_abs_error.unwrap_or(0.0),
@@ -404,7 +468,6 @@ impl Report {
                         c.label_mismatches.len()
                     )
                 }
-                _ => String::new(),
             };
             s.push_str(&format!(
                 "  {verdict} {:<7} vs {:<12} on {:>5} {:<8} {detail}\n",

@@ -32,6 +32,7 @@ const STANDARD_OPS: &[&str] = &[
     "Min",
     "Where",
     "ReduceMax",
+    "Neg",
 ];
 
 #[test]
@@ -72,7 +73,11 @@ fn graphs_use_only_standard_ops_and_declare_their_interface() {
                 .iter()
                 .map(|o| o.name.clone().unwrap())
                 .collect();
-            assert_eq!(outputs, ["label", "scores"], "{name}");
+            let mut expected = vec!["label", "scores"];
+            if loaded.model.platt().is_some() {
+                expected.push("probabilities");
+            }
+            assert_eq!(outputs, expected, "{name}");
             let meta: std::collections::HashMap<_, _> = model
                 .metadata_props
                 .iter()

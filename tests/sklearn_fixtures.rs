@@ -82,6 +82,27 @@ fn reference_evaluator_reproduces_sklearn() {
     }
 }
 
+#[test]
+fn reference_reproduces_predict_proba() {
+    let mut seen = 0;
+    for (name, loaded) in fixtures() {
+        let samples = loaded.samples.as_ref().unwrap();
+        let Some(want) = samples.predict_proba.as_ref() else {
+            continue;
+        };
+        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        let got = eval.probabilities.expect("Platt parameters");
+        let err = got
+            .iter()
+            .zip(want.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f64, f64::max);
+        assert!(err <= 1e-12, "{name}: predict_proba max abs error {err:e}");
+        seen += 1;
+    }
+    assert!(seen >= 2);
+}
+
 fn check_graphs(float: FloatType, score_tolerance: f64) {
     for (name, loaded) in fixtures() {
         let options = CompileOptions {

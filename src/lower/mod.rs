@@ -8,6 +8,7 @@
 mod decision;
 mod kernel;
 mod preprocess;
+mod probability;
 mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
@@ -41,6 +42,12 @@ pub const INPUT: &str = "X";
 pub const LABEL: &str = "label";
 /// Name of the decision-value output (scikit-learn's `decision_function`).
 pub const SCORES: &str = "scores";
+/// Name of the probability output (scikit-learn's `predict_proba`).
+pub const PROBABILITIES: &str = "probabilities";
+
+/// Outer iterations of libsvm's pairwise coupling unrolled into the graph
+/// (§1.7); `tests/coupling_evidence.rs` shows how many are ever needed.
+pub const COUPLING_ITERATIONS: usize = 8;
 
 /// The element type of the `label` output.
 pub fn label_elem(model: &SvmModel, options: &LowerOptions) -> ElemType {
@@ -91,6 +98,21 @@ pub fn lower(model: &SvmModel, options: &LowerOptions) -> Graph {
         Some(w) => vec![Dim::Batch, Dim::Fixed(w)],
     };
     g.output(scores, SCORES, float, scores_dims);
+    if model.platt().is_some() {
+        // libsvm-signed pair values: binary decision values are negated (§1.4).
+        let pairwise = if model.n_classes() == 2 {
+            g.op("Neg", &[decision], vec![])
+        } else {
+            decision
+        };
+        let p = probability::probabilities(&mut g, pairwise, model);
+        g.output(
+            p,
+            PROBABILITIES,
+            float,
+            vec![Dim::Batch, Dim::Fixed(model.n_classes())],
+        );
+    }
     g
 }
 

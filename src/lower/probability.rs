@@ -1,0 +1,158 @@
+//! `predict_proba` as a static graph (§1.7): Platt scaling per pair with
+//! libsvm's clip, then libsvm's pairwise-coupling iteration unrolled for a
+//! fixed number of outer iterations with a sticky per-row stop flag, so no
+//! Loop op is needed (tract and onnx2tf cannot run Loop).
+//!
+//! Every update is multiplied by `active` (0 once a row has met the stopping
+//! test), which leaves p, Qp and pQp unchanged: rows stop exactly where
+//! libsvm stops.
+
+use super::COUPLING_ITERATIONS;
+use crate::graph::{Graph, Value};
+use crate::model::SvmModel;
+use crate::reference::MIN_PROB;
+use ndarray::Array2;
+
+/// Constant matrices that scatter per-pair products into Q (k×k, flattened).
+struct Scatter {
+    /// r_ij² → Q[j][j]
+    r_squared: Array2<f64>,
+    /// r_ji² → Q[i][i]
+    s_squared: Array2<f64>,
+    /// −r_ij·r_ji → Q[i][j] and Q[j][i]
+    cross: Array2<f64>,
+}
+
+fn scatter(model: &SvmModel) -> Scatter {
+    let k = model.n_classes();
+    let pairs = model.pairs();
+    let mut s = Scatter {
+        r_squared: Array2::zeros((pairs.len(), k * k)),
+        s_squared: Array2::zeros((pairs.len(), k * k)),
+        cross: Array2::zeros((pairs.len(), k * k)),
+    };
+    for (p, &(i, j)) in pairs.iter().enumerate() {
+        s.r_squared[[p, j * k + j]] = 1.0;
+        s.s_squared[[p, i * k + i]] = 1.0;
+        s.cross[[p, i * k + j]] = -1.0;
+        s.cross[[p, j * k + i]] = -1.0;
+    }
+    s
+}
+
+/// Selects entries of the flattened Q: column `c` of the result is entry
+/// `index(c)` of the row. Exact: one product by 1, zeros elsewhere.
+fn selector(k: usize, columns: usize, index: impl Fn(usize) -> usize) -> Array2<f64> {
+    let mut m = Array2::zeros((k * k, columns));
+    for c in 0..columns {
+        m[[index(c), c]] = 1.0;
+    }
+    m
+}
+
+/// Builds `probabilities` [N, k] from libsvm-signed pairwise values [N, P].
+pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
+    let platt = model
+        .platt()
+        .expect("called only for models with Platt parameters");
+    let k = model.n_classes();
+
+    // Platt: r = 1 / (1 + e^{A·f + B}) (= libsvm's stable sigmoid_predict),
+    // clipped to [1e-7, 1 − 1e-7].
+    let a = g.constant("prob_a", platt.prob_a.clone().into_dyn());
+    let b = g.constant("prob_b", platt.prob_b.clone().into_dyn());
+    let fa = g.mul(pairwise, a);
+    let z = g.add(fa, b);
+    let e = g.exp(z);
+    let one = g.scalar("one", 1.0);
+    let denominator = g.add(one, e);
+    let sigmoid = g.div(one, denominator);
+    let lo = g.scalar("min_prob", MIN_PROB);
+    let hi = g.scalar("max_prob", 1.0 - MIN_PROB);
+    let r = g.max(sigmoid, lo);
+    let r = g.min(r, hi);
+    let r = g.rename(r, "pairwise_probability");
+    let s = g.sub(one, r);
+
+    // Q, flattened [N, k·k], its rows and its diagonal.
+    let sc = scatter(model);
+    let rr = g.mul(r, r);
+    let ss = g.mul(s, s);
+    let rs = g.mul(r, s);
+    let d_r = g.constant("coupling_scatter_r2", sc.r_squared.into_dyn());
+    let d_s = g.constant("coupling_scatter_s2", sc.s_squared.into_dyn());
+    let d_x = g.constant("coupling_scatter_cross", sc.cross.into_dyn());
+    let q_r = g.matmul(rr, d_r);
+    let q_s = g.matmul(ss, d_s);
+    let q_x = g.matmul(rs, d_x);
+    let q = g.add(q_r, q_s);
+    let q = g.add(q, q_x);
+    let q = g.rename(q, "coupling_q");
+    let q3 = g.reshape(q, &[-1, k as i64, k as i64]);
+    let diag_sel = g.constant(
+        "coupling_diagonal",
+        selector(k, k, |c| c * k + c).into_dyn(),
+    );
+    let q_diag = g.matmul(q, diag_sel);
+    let mut q_rows = Vec::with_capacity(k);
+    let mut units = Vec::with_capacity(k);
+    let mut unit_rows = Vec::with_capacity(k);
+    for t in 0..k {
+        let sel = g.constant("coupling_row", selector(k, k, |c| t * k + c).into_dyn());
+        q_rows.push(g.matmul(q, sel));
+        let mut e_t = Array2::<f64>::zeros((k, 1));
+        e_t[[t, 0]] = 1.0;
+        units.push(g.constant("unit_column", e_t.clone().into_dyn()));
+        unit_rows.push(g.constant("unit_row", e_t.reversed_axes().into_dyn()));
+    }
+    let q_tt: Vec<Value> = units.iter().map(|&u| g.matmul(q_diag, u)).collect();
+
+    // Start: p = 1/k, not done.
+    let zero = g.scalar("zero", 0.0);
+    let blank = g.mul(q_diag, zero);
+    let uniform = g.scalar("uniform", 1.0 / k as f64);
+    let mut p = g.add(blank, uniform);
+    let mut done = g.matmul(blank, units[0]);
+    let eps = g.scalar("coupling_eps", 0.005 / k as f64);
+    let two = g.scalar("two", 2.0);
+
+    for _ in 0..COUPLING_ITERATIONS {
+        // Recompute Qp and pQp from scratch, then the stopping test.
+        let p3 = g.reshape(p, &[-1, k as i64, 1]);
+        let qp3 = g.matmul(q3, p3);
+        let mut qp = g.reshape(qp3, &[-1, k as i64]);
+        let p_qp = g.mul(p, qp);
+        let mut pqp = g.reduce_sum(p_qp, &[1], true);
+        let gap = g.sub(qp, pqp);
+        let gap = g.abs(gap);
+        let max_error = g.reduce_max(gap, &[1], true);
+        let converged = g.less(max_error, eps);
+        let float = g.float.elem();
+        let converged = g.cast(converged, float);
+        done = g.max(done, converged);
+        let active = g.sub(one, done);
+        for t in 0..k {
+            let qp_t = g.matmul(qp, units[t]);
+            let num = g.sub(pqp, qp_t);
+            let diff = g.div(num, q_tt[t]);
+            let diff = g.mul(diff, active);
+            let step = g.mul(diff, unit_rows[t]);
+            p = g.add(p, step);
+            let one_plus = g.add(one, diff);
+            // pQp ← (pQp + δ(δ·Q_tt + 2·Qp_t)) / (1+δ) / (1+δ)
+            let dq = g.mul(diff, q_tt[t]);
+            let twice = g.mul(two, qp_t);
+            let inner = g.add(dq, twice);
+            let inner = g.mul(diff, inner);
+            let sum = g.add(pqp, inner);
+            let once = g.div(sum, one_plus);
+            pqp = g.div(once, one_plus);
+            // Qp ← (Qp + δ·Q[t,:]) / (1+δ);  p ← p / (1+δ)
+            let dr = g.mul(diff, q_rows[t]);
+            let qp_sum = g.add(qp, dr);
+            qp = g.div(qp_sum, one_plus);
+            p = g.div(p, one_plus);
+        }
+    }
+    g.rename(p, "coupled_probabilities")
+}
