@@ -3,6 +3,8 @@
 //! extreme pairwise probabilities. `lower::COUPLING_ITERATIONS` must exceed
 //! every count seen here.
 
+#![allow(clippy::needless_range_loop)] // matrix code reads best with indices
+
 use svm2onnx::lower::COUPLING_ITERATIONS;
 use svm2onnx::reference::{couple, MIN_PROB};
 
