@@ -32,7 +32,7 @@ fn matrix(k: usize, mut pick: impl FnMut(usize, usize) -> f64) -> Vec<Vec<f64>> 
 #[test]
 fn coupling_converges_well_within_the_static_iteration_count() {
     let mut seed = 7u64;
-    let mut worst = vec![0usize; 21];
+    let mut worst = [0usize; 21];
     for k in 2..=20 {
         for case in 0..400 {
             let r = match case % 5 {
