@@ -3,7 +3,7 @@
 use crate::emit;
 use crate::graph::FloatType;
 use crate::lower::{self, LowerOptions};
-use crate::model::SvmModel;
+use crate::model::{Model, Task};
 
 /// Options for [`compile`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,30 +44,40 @@ pub mod meta {
     pub const BREAK_TIES: &str = "break_ties";
     pub const SKLEARN_VERSION: &str = "sklearn_version";
     pub const PREPROCESSING: &str = "preprocessing";
+    pub const OFFSET: &str = "offset";
 }
 
 /// The metadata_props of a compiled model.
-pub fn metadata(model: &SvmModel, options: &CompileOptions) -> Vec<(String, String)> {
-    let mut m = vec![
-        (meta::ESTIMATOR, model.estimator().name().to_string()),
-        (meta::KERNEL, model.kernel().name().to_string()),
-        (meta::CLASSES, model.classes().to_json()),
-        (meta::DTYPE, options.float.name().to_string()),
-        (
-            meta::LABEL_OUTPUT,
-            if options.label_index {
-                "index"
-            } else {
-                "class"
-            }
-            .to_string(),
-        ),
-        (
+pub fn metadata(model: &Model, options: &CompileOptions) -> Vec<(String, String)> {
+    let mut m = vec![(meta::ESTIMATOR, model.name().to_string())];
+    if let Some(kernel) = model.kernel() {
+        m.push((meta::KERNEL, kernel.name().to_string()));
+    }
+    if let Some(classes) = model.label_classes() {
+        m.push((meta::CLASSES, classes.to_json()));
+    }
+    m.push((meta::DTYPE, options.float.name().to_string()));
+    if model.task() != Task::Regress {
+        let label = if options.label_index {
+            "index"
+        } else {
+            "class"
+        };
+        m.push((meta::LABEL_OUTPUT, label.to_string()));
+    }
+    if let Some(svc) = model.svc() {
+        m.push((
             meta::DECISION_FUNCTION_SHAPE,
-            model.decision_shape().name().to_string(),
-        ),
-        (meta::BREAK_TIES, model.break_ties().to_string()),
-    ];
+            svc.decision_shape().name().to_string(),
+        ));
+        m.push((meta::BREAK_TIES, svc.break_ties().to_string()));
+    }
+    if let crate::model::Model::Dual(d) = model {
+        if d.kind == crate::model::DualKind::OneClassSvm {
+            // score_samples = scores + offset (offset_ = −intercept_, §2).
+            m.push((meta::OFFSET, format!("{:?}", -d.intercept)));
+        }
+    }
     if !model.preprocessing().is_empty() {
         let steps: Vec<String> = model.preprocessing().iter().map(|p| p.describe()).collect();
         m.push((meta::PREPROCESSING, steps.join(" -> ")));
@@ -79,7 +89,7 @@ pub fn metadata(model: &SvmModel, options: &CompileOptions) -> Vec<(String, Stri
 }
 
 /// Compiles a model into ONNX bytes.
-pub fn compile(model: &SvmModel, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+pub fn compile(model: &Model, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
     if !emit::OPSETS.contains(&options.opset) {
         return Err(CompileError::Opset(options.opset));
     }
@@ -92,9 +102,13 @@ pub fn compile(model: &SvmModel, options: &CompileOptions) -> Result<Vec<u8>, Co
         },
     );
     let doc = format!(
-        "{} compiled by svm2onnx {}: outputs `label` (= predict) and `scores` (= decision_function)",
+        "{} compiled by svm2onnx {}: {}",
         model.describe(),
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        match model.task() {
+            Task::Regress => "output `prediction` (= predict)",
+            _ => "outputs `label` (= predict) and `scores` (= decision_function)",
+        }
     );
     Ok(emit::encode(
         &graph,

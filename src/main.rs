@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use svm2onnx::graph::FloatType;
 use svm2onnx::lower::{label_elem, scores_width, LowerOptions};
-use svm2onnx::model::Kernel;
+use svm2onnx::model::{DualKind, Kernel, Model, Task};
 use svm2onnx::validate::Report;
 use svm2onnx::{compile, load_path, validate_onnx, CompileOptions, LoadedModel};
 
@@ -208,75 +208,100 @@ fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {
 
 fn inspect(args: &InspectArgs) -> Result<()> {
     let loaded = load(&args.model)?;
-    let m = &loaded.model;
+    let model = &loaded.model;
     let mut out = String::new();
-    out += &format!("estimator:       {}\n", m.estimator().name());
-    out += &format!("kernel:          {}", m.kernel().name());
-    match *m.kernel() {
-        Kernel::Linear => {}
-        Kernel::Rbf { gamma } => out += &format!(" (gamma={gamma})"),
-        Kernel::Poly {
-            gamma,
-            coef0,
-            degree,
-        } => out += &format!(" (gamma={gamma}, coef0={coef0}, degree={degree})"),
-        Kernel::Sigmoid { gamma, coef0 } => out += &format!(" (gamma={gamma}, coef0={coef0})"),
+    out += &format!("estimator:       {}\n", model.name());
+    if let Some(kernel) = model.kernel() {
+        out += &format!("kernel:          {}", kernel.name());
+        match *kernel {
+            Kernel::Linear => {}
+            Kernel::Rbf { gamma } => out += &format!(" (gamma={gamma})"),
+            Kernel::Poly {
+                gamma,
+                coef0,
+                degree,
+            } => out += &format!(" (gamma={gamma}, coef0={coef0}, degree={degree})"),
+            Kernel::Sigmoid { gamma, coef0 } => out += &format!(" (gamma={gamma}, coef0={coef0})"),
+        }
+        out += "\n";
     }
-    out += "\n";
-    out += &format!("features:        {}\n", m.n_features());
-    if !m.preprocessing().is_empty() {
-        let steps: Vec<String> = m.preprocessing().iter().map(|p| p.describe()).collect();
+    out += &format!("features:        {}\n", model.n_features());
+    if !model.preprocessing().is_empty() {
+        let steps: Vec<String> = model.preprocessing().iter().map(|p| p.describe()).collect();
         out += &format!(
             "pipeline:        {} -> {}\n",
             steps.join(" -> "),
-            m.estimator().name()
+            model.name()
         );
     }
-    out += &format!(
-        "classes:         {} {}\n",
-        m.n_classes(),
-        m.classes().to_json()
-    );
-    out += &format!(
-        "support vectors: {} (per class: {:?})\n",
-        m.support_vectors().nrows(),
-        m.n_support()
-    );
-    if m.n_classes() > 2 {
-        out += &format!(
-            "decision shape:  {}{}\n",
-            m.decision_shape().name(),
-            if m.break_ties() { ", break_ties" } else { "" }
-        );
+    if let Some(classes) = model.label_classes() {
+        out += &format!("classes:         {} {}\n", classes.len(), classes.to_json());
     }
-    out += &format!(
-        "probabilities:   {}\n",
-        if m.platt().is_some() {
-            "yes (libsvm Platt scaling + pairwise coupling)"
-        } else {
-            "no"
+    match model {
+        Model::Svc(m) => {
+            out += &format!(
+                "support vectors: {} (per class: {:?})\n",
+                m.support_vectors().nrows(),
+                m.n_support()
+            );
+            if m.n_classes() > 2 {
+                out += &format!(
+                    "decision shape:  {}{}\n",
+                    m.decision_shape().name(),
+                    if m.break_ties() { ", break_ties" } else { "" }
+                );
+            }
+            out += &format!(
+                "probabilities:   {}\n",
+                if m.platt().is_some() {
+                    "yes (libsvm Platt scaling + pairwise coupling)"
+                } else {
+                    "no"
+                }
+            );
         }
-    );
-    if let Some(v) = m.sklearn_version() {
+        Model::Dual(m) => {
+            out += &format!("support vectors: {}\n", m.support_vectors.nrows());
+            if m.kind == DualKind::OneClassSvm {
+                out += &format!(
+                    "offset:          {} (score_samples = scores + offset)\n",
+                    -m.intercept
+                );
+            }
+        }
+        Model::Linear(m) => {
+            out += &format!("coefficients:    {} x {}\n", m.coef.nrows(), m.coef.ncols())
+        }
+    }
+    if let Some(v) = model.sklearn_version() {
         out += &format!("scikit-learn:    {v}\n");
     }
     if let Some(s) = &loaded.samples {
         out += &format!("recorded rows:   {}\n", s.x.nrows());
     }
-    let label = label_elem(m, &LowerOptions::default());
-    let scores = match scores_width(m) {
-        None => "[N]".to_string(),
-        Some(w) => format!("[N, {w}]"),
-    };
     out += "graph:\n";
     out += &format!(
         "  input  X      [N, {}] float (f32 or f64 by --dtype)\n",
-        m.n_features()
+        model.n_features()
     );
-    out +=
-        &format!("  output label  [N] {label:?} (= predict; int64 indices with --label-index)\n");
-    out += &format!("  output scores {scores} float (= decision_function)\n");
-    if m.platt().is_some() {
+    match model.task() {
+        Task::Regress => out += "  output prediction [N] float (= predict)\n",
+        _ => {
+            let classes = model
+                .label_classes()
+                .unwrap_or(svm2onnx::model::Classes::Int(vec![]));
+            let label = label_elem(&classes, &LowerOptions::default());
+            out += &format!(
+                "  output label  [N] {label:?} (= predict; int64 indices with --label-index)\n"
+            );
+            let scores = match scores_width(model) {
+                None => "[N]".to_string(),
+                Some(w) => format!("[N, {w}]"),
+            };
+            out += &format!("  output scores {scores} float (= decision_function)\n");
+        }
+    }
+    if let Some(m) = model.svc().filter(|m| m.platt().is_some()) {
         out += &format!(
             "  output probabilities [N, {}] float (= predict_proba)\n",
             m.n_classes()

@@ -3,7 +3,7 @@
 //! (where decision values cross zero), and random rows in the support
 //! vectors' bounding box. Deterministic, so reports are reproducible.
 
-use crate::model::SvmModel;
+use crate::model::Model;
 use ndarray::{Array2, Axis};
 
 /// splitmix64: a tiny deterministic generator, enough for probe placement.
@@ -27,16 +27,17 @@ impl SplitMix {
 
 /// How many rows of each kind to generate: up to `per_kind`, fewer for big
 /// models so validation stays around 2·10⁸ kernel multiply-adds.
-pub fn rows_per_kind(model: &SvmModel, per_kind: usize) -> usize {
-    let work = model.support_vectors().len().max(1);
+pub fn rows_per_kind(anchors: usize, per_kind: usize) -> usize {
+    let work = anchors.max(1);
     (200_000_000 / work / 3).clamp(8, per_kind)
 }
 
 /// Builds the probe rows.
-pub fn probes(model: &SvmModel, per_kind: usize) -> Array2<f64> {
-    let svs = model.support_vectors();
+pub fn probes(model: &Model, per_kind: usize) -> Array2<f64> {
+    let (anchors, groups) = model.anchor_points();
+    let svs = &anchors;
     let (s, d) = svs.dim();
-    let n = rows_per_kind(model, per_kind);
+    let n = rows_per_kind(svs.len(), per_kind);
     let mut rng = SplitMix(PROBE_SEED);
     let mut rows: Vec<f64> = Vec::with_capacity(3 * n * d);
 
@@ -45,18 +46,21 @@ pub fn probes(model: &SvmModel, per_kind: usize) -> Array2<f64> {
     for r in (0..s).step_by(step) {
         rows.extend(svs.row(r).iter());
     }
-    // Midpoints between support vectors of two different classes.
-    let k = model.n_classes();
+    // Midpoints between anchors of two different groups (classes), or of any
+    // two anchors when there is a single group.
+    let single = groups.iter().all(|&g| g == groups[0]);
     for _ in 0..n {
-        let a = rng.below(k);
-        let b = (a + 1 + rng.below(k - 1)) % k;
-        let (ra, rb) = (model.class_range(a), model.class_range(b));
-        if ra.is_empty() || rb.is_empty() {
+        let a = rng.below(s);
+        let b = rng.below(s);
+        if !single && groups[a] == groups[b] {
             continue;
         }
-        let sa = svs.row(ra.start + rng.below(ra.len()));
-        let sb = svs.row(rb.start + rng.below(rb.len()));
-        rows.extend(sa.iter().zip(sb.iter()).map(|(x, y)| 0.5 * (x + y)));
+        rows.extend(
+            svs.row(a)
+                .iter()
+                .zip(svs.row(b).iter())
+                .map(|(x, y)| 0.5 * (x + y)),
+        );
     }
     // Uniform rows in the bounding box.
     let lo = svs.fold_axis(Axis(0), f64::INFINITY, |m, v| m.min(*v));

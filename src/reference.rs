@@ -5,16 +5,20 @@
 //! Tests hold both this evaluator and the emitted graphs against outputs
 //! recorded from scikit-learn itself.
 
-use crate::model::{DecisionShape, Kernel, SvmModel};
+use crate::model::{DecisionShape, DualKind, Kernel, Model, SvmModel};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 /// The outputs of one batch, as scikit-learn's methods return them.
 #[derive(Debug, Clone)]
 pub struct Evaluation {
-    /// libsvm-signed one-vs-one decision values, N×P (§1.3).
+    /// libsvm-signed one-vs-one decision values, N×P (§1.3); SVC/NuSVC only
+    /// (N×0 for other estimators).
     pub pairwise: Array2<f64>,
-    /// `decision_function`: N×1 for binary (public sign), N×k for ovr, N×P for ovo.
+    /// `decision_function`: N×1 for binary (public sign), N×k for ovr, N×P
+    /// for ovo; a regressor's `predict` as N×1.
     pub scores: Array2<f64>,
+    /// Per row, the distance from a label flip in decision-value units.
+    pub tie_margins: Vec<f64>,
     /// `predict` as class indices into `classes_`.
     pub label_index: Vec<usize>,
     /// `predict_proba` (N×k) when the model has Platt parameters.
@@ -152,18 +156,89 @@ pub fn first_max(values: impl IntoIterator<Item = f64>) -> usize {
     best
 }
 
-/// Evaluates `decision_function` and `predict` on a batch.
-pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
-    let k = model.n_classes();
-    let pairwise = if model.preprocessing().is_empty() {
-        pairwise_decision(model, x)
+/// Evaluates a model's outputs on a batch.
+pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
+    let transformed;
+    let x = if model.preprocessing().is_empty() {
+        x
     } else {
-        let mut transformed = x.to_owned();
+        let mut t = x.to_owned();
         for step in model.preprocessing() {
-            step.apply(&mut transformed);
+            step.apply(&mut t);
         }
-        pairwise_decision(model, transformed.view())
+        transformed = t;
+        transformed.view()
     };
+    match model {
+        Model::Svc(m) => evaluate_svc(m, x),
+        Model::Dual(m) => {
+            // libsvm's single-output sum: Σ_s coef_s·K(x, s), then − rho (§2).
+            let values: Vec<f64> = x
+                .outer_iter()
+                .map(|row| {
+                    let mut sum = 0.0;
+                    for (sv, c) in m.support_vectors.outer_iter().zip(m.dual_coef.iter()) {
+                        sum += c * kernel_value(&m.kernel, row, sv);
+                    }
+                    sum + m.intercept
+                })
+                .collect();
+            let one_class = m.kind == DualKind::OneClassSvm;
+            single_output(values, one_class)
+        }
+        Model::Linear(m) => {
+            let dec = x.dot(&m.coef.t()) + &m.intercept;
+            match (&m.classes, dec.ncols()) {
+                (None, _) => single_output(dec.column(0).to_vec(), false),
+                // LinearSVC binary: classes_[1] iff decision > 0 strictly (§3).
+                (Some(_), 1) => single_output(dec.column(0).to_vec(), true),
+                (Some(_), _) => {
+                    let label_index: Vec<usize> = dec
+                        .outer_iter()
+                        .map(|r| first_max(r.iter().copied()))
+                        .collect();
+                    let tie_margins = dec
+                        .outer_iter()
+                        .map(|r| {
+                            let mut v = r.to_vec();
+                            v.sort_by(|a, b| b.total_cmp(a));
+                            v[0] - v[1]
+                        })
+                        .collect();
+                    Evaluation {
+                        pairwise: Array2::zeros((dec.nrows(), 0)),
+                        scores: dec,
+                        tie_margins,
+                        label_index,
+                        probabilities: None,
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One decision value per row; with `labels`, index 1 iff it is > 0.
+fn single_output(values: Vec<f64>, labels: bool) -> Evaluation {
+    let n = values.len();
+    let label_index = if labels {
+        values.iter().map(|&v| usize::from(v > 0.0)).collect()
+    } else {
+        Vec::new()
+    };
+    let tie_margins = values.iter().map(|v| v.abs()).collect();
+    Evaluation {
+        pairwise: Array2::zeros((n, 0)),
+        scores: Array2::from_shape_vec((n, 1), values).expect("n values"),
+        tie_margins,
+        label_index,
+        probabilities: None,
+    }
+}
+
+fn evaluate_svc(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
+    let k = model.n_classes();
+    let pairwise = pairwise_decision(model, x);
     let probabilities = predict_proba(model, pairwise.view()).map(|(p, _)| p);
     if k == 2 {
         // §1.4: sklearn returns -f0; an exact zero goes to classes_[1].
@@ -173,9 +248,11 @@ pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
             .iter()
             .map(|&d| usize::from(d >= 0.0))
             .collect();
+        let tie_margins = scores.iter().map(|d| d.abs()).collect();
         return Evaluation {
             pairwise,
             scores,
+            tie_margins,
             label_index,
             probabilities,
         };
@@ -192,12 +269,17 @@ pub fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
         DecisionShape::Ovr => ovr,
         DecisionShape::Ovo => pairwise.clone(),
     };
-    Evaluation {
+    let mut eval = Evaluation {
         pairwise,
         scores,
+        tie_margins: Vec::new(),
         label_index,
         probabilities,
-    }
+    };
+    eval.tie_margins = (0..eval.pairwise.nrows())
+        .map(|r| tie_margin(model, &eval, r))
+        .collect();
+    eval
 }
 
 /// How far a row is from a label flip, in decision-value units: the smallest

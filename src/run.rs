@@ -1,7 +1,7 @@
 //! Executes an emitted ONNX graph with tract (the `tract` feature).
 
 use crate::graph::ElemType;
-use crate::lower::{INPUT, LABEL, PROBABILITIES, SCORES};
+use crate::lower::{INPUT, LABEL, PREDICTION, PROBABILITIES, SCORES};
 use crate::onnx::{tensor_proto::DataType, type_proto, ModelProto};
 use ndarray::{Array2, ArrayView2, Axis};
 use prost::Message;
@@ -140,6 +140,8 @@ pub struct GraphOutputs {
     pub scores: Option<Array2<f64>>,
     /// `probabilities`, N×k.
     pub probabilities: Option<Array2<f64>>,
+    /// A regressor's `prediction`, as N×1.
+    pub prediction: Option<Array2<f64>>,
 }
 
 /// A graph loaded into tract, ready to run on batches of any size.
@@ -191,6 +193,7 @@ impl Runner {
             label: None,
             scores: None,
             probabilities: None,
+            prediction: None,
         };
         for ((name, elem), value) in self.info.outputs.iter().zip(results.iter()) {
             if name == LABEL {
@@ -203,6 +206,15 @@ impl Runner {
                     .into_dimensionality::<ndarray::Ix2>()
                     .map_err(|e| RunError::Shape(format!("probabilities: {e}")))?;
                 out.probabilities = Some(p);
+            } else if name == PREDICTION {
+                let t = value.cast_to::<f64>().map_err(tract_error)?;
+                let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;
+                let column: Vec<f64> = view.iter().copied().collect();
+                let n = column.len();
+                out.prediction = Some(
+                    Array2::from_shape_vec((n, 1), column)
+                        .map_err(|e| RunError::Shape(e.to_string()))?,
+                );
             } else if name == SCORES {
                 let t = value.cast_to::<f64>().map_err(tract_error)?;
                 let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;

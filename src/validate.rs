@@ -8,7 +8,7 @@
 
 use crate::graph::ElemType;
 use crate::lower::scores_width;
-use crate::model::{Label, Samples, SvmModel};
+use crate::model::{Classes, Label, Model, Samples};
 use crate::reference::{self, Evaluation};
 use crate::run::{LabelColumn, RunError, Runner};
 use ndarray::{Array2, ArrayView2};
@@ -87,7 +87,7 @@ pub struct Report {
 
 /// The rows `convert` and `validate` use when no data file is given: the
 /// samples recorded in the model file, then generated probes.
-pub fn default_batches(model: &SvmModel, samples: Option<&Samples>) -> Vec<Batch> {
+pub fn default_batches(model: &Model, samples: Option<&Samples>) -> Vec<Batch> {
     let mut batches = Vec::new();
     if let Some(s) = samples.filter(|s| s.x.nrows() > 0) {
         batches.push(Batch {
@@ -125,21 +125,21 @@ fn relative_errors(got: ArrayView2<f64>, want: ArrayView2<f64>) -> (f64, f64, us
     (max_abs, max_abs / scale, worst)
 }
 
-fn label_text(model: &SvmModel, index: Option<usize>, raw: &str) -> String {
+fn label_text(classes: &Classes, index: Option<usize>, raw: &str) -> String {
     match index {
-        Some(i) => model.classes().label(i).to_string(),
+        Some(i) => classes.label(i).to_string(),
         None => format!("{raw} (not a class)"),
     }
 }
 
 /// Maps the graph's `label` column to class indices (None: not a class).
 fn graph_label_indices(
-    model: &SvmModel,
+    classes: &Classes,
     column: &LabelColumn,
     as_index: bool,
     float: ElemType,
 ) -> Vec<(Option<usize>, String)> {
-    let k = model.n_classes();
+    let k = classes.len();
     match column {
         LabelColumn::Int(v) if as_index => v
             .iter()
@@ -147,7 +147,7 @@ fn graph_label_indices(
             .collect(),
         LabelColumn::Int(v) => v
             .iter()
-            .map(|&i| (model.classes().index_of(&Label::Int(i)), i.to_string()))
+            .map(|&i| (classes.index_of(&Label::Int(i)), i.to_string()))
             .collect(),
         LabelColumn::Float(v) => {
             // Float labels are stored at the graph's precision.
@@ -160,7 +160,7 @@ fn graph_label_indices(
             };
             v.iter()
                 .map(|&f| {
-                    let index = (0..k).find(|&c| match model.classes().label(c) {
+                    let index = (0..k).find(|&c| match classes.label(c) {
                         Label::Float(c) => round(c) == f,
                         Label::Int(c) => round(c as f64) == f,
                         Label::Str(_) => false,
@@ -171,19 +171,14 @@ fn graph_label_indices(
         }
         LabelColumn::Str(v) => v
             .iter()
-            .map(|s| {
-                (
-                    model.classes().index_of(&Label::Str(s.clone())),
-                    format!("{s:?}"),
-                )
-            })
+            .map(|s| (classes.index_of(&Label::Str(s.clone())), format!("{s:?}")))
             .collect(),
     }
 }
 
 #[allow(clippy::too_many_arguments)]
 fn compare_labels(
-    model: &SvmModel,
+    classes: &Classes,
     eval: &Evaluation,
     inputs: &str,
     against: &'static str,
@@ -195,11 +190,11 @@ fn compare_labels(
     let mut mismatches = Vec::new();
     for (row, ((g, raw), &want)) in got.iter().zip(expected).enumerate() {
         if *g != Some(want) {
-            let tie_margin = reference::tie_margin(model, eval, row);
+            let tie_margin = eval.tie_margins[row];
             mismatches.push(LabelMismatch {
                 row,
-                got: label_text(model, *g, raw),
-                expected: model.classes().label(want).to_string(),
+                got: label_text(classes, *g, raw),
+                expected: classes.label(want).to_string(),
                 tie_margin,
                 near_tie: tie_margin <= tolerance * scale,
             });
@@ -272,7 +267,7 @@ fn compare_probabilities(
 }
 
 /// Checks that the graph's interface matches the model.
-fn check_interface(runner: &Runner, model: &SvmModel) -> Result<(), ValidateError> {
+fn check_interface(runner: &Runner, model: &Model) -> Result<(), ValidateError> {
     let info = runner.info();
     if let Some(d) = info.n_features {
         if d != model.n_features() {
@@ -283,10 +278,13 @@ fn check_interface(runner: &Runner, model: &SvmModel) -> Result<(), ValidateErro
         }
     }
     if let Some(classes) = info.meta(crate::compile::meta::CLASSES) {
-        if classes != model.classes().to_json() {
+        let expected = model
+            .label_classes()
+            .map(|c| c.to_json())
+            .unwrap_or_default();
+        if classes != expected {
             return Err(ValidateError::Mismatch(format!(
-                "the graph's classes {classes} differ from the model's {}",
-                model.classes().to_json()
+                "the graph's classes {classes} differ from the model's {expected}"
             )));
         }
     }
@@ -296,7 +294,7 @@ fn check_interface(runner: &Runner, model: &SvmModel) -> Result<(), ValidateErro
 /// Runs the graph on every batch and compares its outputs.
 pub fn validate(
     runner: &Runner,
-    model: &SvmModel,
+    model: &Model,
     batches: &[Batch],
     tolerance: f64,
 ) -> Result<Report, ValidateError> {
@@ -387,8 +385,48 @@ pub fn validate(
                 ));
             }
         }
-        if let Some(labels) = &out.label {
-            let got = graph_label_indices(model, labels, as_index, runner.info().input_elem);
+        if let Some(prediction) = &out.prediction {
+            if prediction.dim() != eval.scores.dim() {
+                return Err(ValidateError::Mismatch(format!(
+                    "prediction has {} rows for {} inputs",
+                    prediction.nrows(),
+                    batch.x.nrows()
+                )));
+            }
+            let mut c = compare_scores(
+                &batch.name,
+                "reference",
+                prediction.view(),
+                eval.scores.view(),
+                tolerance,
+            );
+            c.output = "prediction";
+            comparisons.push(c);
+            if let Some(recorded) = batch.recorded.as_ref().and_then(|r| r.predict.as_ref()) {
+                let want: Vec<f64> = recorded
+                    .iter()
+                    .map(|l| match l {
+                        Label::Int(i) => *i as f64,
+                        Label::Float(f) => *f,
+                        Label::Str(_) => f64::NAN,
+                    })
+                    .collect();
+                let want =
+                    ndarray::Array2::from_shape_vec((want.len(), 1), want).expect("one column");
+                let mut c = compare_scores(
+                    &batch.name,
+                    "scikit-learn",
+                    prediction.view(),
+                    want.view(),
+                    tolerance,
+                );
+                c.output = "prediction";
+                comparisons.push(c);
+            }
+        }
+        if let (Some(labels), Some(classes)) = (&out.label, model.label_classes()) {
+            let classes = &classes;
+            let got = graph_label_indices(classes, labels, as_index, runner.info().input_elem);
             if got.len() != batch.x.nrows() {
                 return Err(ValidateError::Mismatch(format!(
                     "label has {} rows for {} inputs",
@@ -397,7 +435,7 @@ pub fn validate(
                 )));
             }
             comparisons.push(compare_labels(
-                model,
+                classes,
                 &eval,
                 &batch.name,
                 "reference",
@@ -408,10 +446,10 @@ pub fn validate(
             if let Some(want) = batch.recorded.as_ref().and_then(|r| r.predict.as_ref()) {
                 let want: Vec<usize> = want
                     .iter()
-                    .map(|l| model.classes().index_of(l).unwrap_or(usize::MAX))
+                    .map(|l| classes.index_of(l).unwrap_or(usize::MAX))
                     .collect();
                 comparisons.push(compare_labels(
-                    model,
+                    classes,
                     &eval,
                     &batch.name,
                     "scikit-learn",
@@ -424,7 +462,7 @@ pub fn validate(
     }
     if comparisons.is_empty() {
         return Err(ValidateError::Mismatch(
-            "the graph has neither a `label` nor a `scores` output".into(),
+            "the graph has none of the outputs `label`, `scores`, `prediction`".into(),
         ));
     }
     let dtype = match runner.info().input_elem {

@@ -73,8 +73,11 @@ fn graphs_use_only_standard_ops_and_declare_their_interface() {
                 .iter()
                 .map(|o| o.name.clone().unwrap())
                 .collect();
-            let mut expected = vec!["label", "scores"];
-            if loaded.model.platt().is_some() {
+            let mut expected = match loaded.model.task() {
+                svm2onnx::model::Task::Regress => vec!["prediction"],
+                _ => vec!["label", "scores"],
+            };
+            if loaded.model.svc().is_some_and(|m| m.platt().is_some()) {
                 expected.push("probabilities");
             }
             assert_eq!(outputs, expected, "{name}");
@@ -83,8 +86,10 @@ fn graphs_use_only_standard_ops_and_declare_their_interface() {
                 .iter()
                 .map(|p| (p.key.clone().unwrap(), p.value.clone().unwrap()))
                 .collect();
-            assert_eq!(meta["estimator"], loaded.model.estimator().name());
-            assert_eq!(meta["classes"], loaded.model.classes().to_json());
+            assert_eq!(meta["estimator"], loaded.model.name());
+            if let Some(classes) = loaded.model.label_classes() {
+                assert_eq!(meta["classes"], classes.to_json());
+            }
             assert_eq!(meta["dtype"], float.name());
             assert_eq!(
                 meta["sklearn_version"],
@@ -99,7 +104,7 @@ fn graphs_use_only_standard_ops_and_declare_their_interface() {
 fn linear_kernel_collapses_to_one_matmul() {
     let (_, loaded) = common::fixtures()
         .into_iter()
-        .find(|(n, l)| n.contains("linear") && l.model.n_classes() == 2)
+        .find(|(n, l)| n.contains("linear") && l.model.svc().is_some_and(|m| m.n_classes() == 2))
         .unwrap();
     let bytes = compile(&loaded.model, &CompileOptions::default()).unwrap();
     let model = ModelProto::decode(bytes.as_slice()).unwrap();

@@ -102,7 +102,7 @@ fn old_sklearn_pickles_differ_only_in_the_recorded_version() {
         let old = load_path(&pickle).unwrap_or_else(|e| panic!("{}: {e}", pickle.display()));
         let new = load_path(&twin).unwrap();
         assert_ne!(old.model.sklearn_version(), new.model.sklearn_version());
-        let decode = |m: &svm2onnx::SvmModel| {
+        let decode = |m: &svm2onnx::model::Model| {
             svm2onnx::onnx::ModelProto::decode(
                 compile(m, &CompileOptions::default()).unwrap().as_slice(),
             )

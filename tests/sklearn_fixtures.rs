@@ -5,7 +5,7 @@ mod common;
 
 use common::{fixtures, relative_error};
 use std::collections::BTreeSet;
-use svm2onnx::model::{Classes, DecisionShape, Estimator, Label};
+use svm2onnx::model::{Classes, DecisionShape, Estimator, Label, Task};
 use svm2onnx::run::{LabelColumn, Runner};
 use svm2onnx::validate::{default_batches, validate};
 use svm2onnx::{compile, reference, CompileOptions, FloatType};
@@ -17,7 +17,10 @@ fn recorded_indices(loaded: &svm2onnx::LoadedModel) -> Vec<usize> {
         .as_ref()
         .expect("fixtures record predict")
         .iter()
-        .map(|l| loaded.model.classes().index_of(l).expect("a class"))
+        .map(|l| {
+            let classes = loaded.model.label_classes().expect("a classifier");
+            classes.index_of(l).expect("a class")
+        })
         .collect()
 }
 
@@ -32,34 +35,45 @@ fn graph_labels(column: &LabelColumn) -> Vec<Label> {
 #[test]
 fn fixtures_cover_the_required_cases() {
     let all = fixtures();
-    let kernels: BTreeSet<&str> = all.iter().map(|(_, l)| l.model.kernel().name()).collect();
+    let svcs: Vec<&svm2onnx::SvmModel> = all.iter().filter_map(|(_, l)| l.model.svc()).collect();
+    let kernels: BTreeSet<&str> = svcs.iter().map(|m| m.kernel().name()).collect();
     assert_eq!(
         kernels,
         BTreeSet::from(["linear", "poly", "rbf", "sigmoid"])
     );
-    let ks: BTreeSet<usize> = all.iter().map(|(_, l)| l.model.n_classes()).collect();
+    let ks: BTreeSet<usize> = svcs.iter().map(|m| m.n_classes()).collect();
     assert!(
         ks.contains(&2) && ks.contains(&3) && ks.iter().any(|&k| k >= 5),
         "{ks:?}"
     );
-    let has = |f: &dyn Fn(&svm2onnx::LoadedModel) -> bool| all.iter().any(|(_, l)| f(l));
+    let has = |f: &dyn Fn(&svm2onnx::SvmModel) -> bool| svcs.iter().any(|m| f(m));
     assert!(has(
-        &|l| l.model.n_classes() > 2 && l.model.decision_shape() == DecisionShape::Ovo
+        &|m| m.n_classes() > 2 && m.decision_shape() == DecisionShape::Ovo
     ));
     assert!(has(
-        &|l| l.model.n_classes() > 2 && l.model.decision_shape() == DecisionShape::Ovr
+        &|m| m.n_classes() > 2 && m.decision_shape() == DecisionShape::Ovr
     ));
-    assert!(has(&|l| l.model.break_ties()));
-    assert!(has(&|l| l.model.estimator() == Estimator::NuSvc));
-    assert!(has(&|l| matches!(l.model.classes(), Classes::Str(_))));
-    assert!(has(&|l| *l.model.classes() == Classes::Int(vec![-1, 1])));
-    assert!(has(&|l| *l.model.classes() == Classes::Int(vec![3, 7, 11])));
+    assert!(has(&|m| m.break_ties()));
+    assert!(has(&|m| m.estimator() == Estimator::NuSvc));
+    assert!(has(&|m| matches!(m.classes(), Classes::Str(_))));
+    assert!(has(&|m| *m.classes() == Classes::Int(vec![-1, 1])));
+    assert!(has(&|m| *m.classes() == Classes::Int(vec![3, 7, 11])));
     // Unscaled data: feature magnitudes of 1e3 and more.
-    assert!(has(&|l| l
-        .model
-        .support_vectors()
+    assert!(has(&|m| m.support_vectors().iter().any(|v| v.abs() > 1e3)));
+}
+
+/// scikit-learn's `predict` of a regressor as an N×1 matrix.
+fn recorded_prediction(loaded: &svm2onnx::LoadedModel) -> ndarray::Array2<f64> {
+    let p = loaded.samples.as_ref().unwrap().predict.as_ref().unwrap();
+    let v: Vec<f64> = p
         .iter()
-        .any(|v| v.abs() > 1e3)));
+        .map(|l| match l {
+            Label::Int(i) => *i as f64,
+            Label::Float(f) => *f,
+            Label::Str(s) => panic!("a regressor predicted {s:?}"),
+        })
+        .collect();
+    ndarray::Array2::from_shape_vec((v.len(), 1), v).unwrap()
 }
 
 #[test]
@@ -67,6 +81,11 @@ fn reference_evaluator_reproduces_sklearn() {
     for (name, loaded) in fixtures() {
         let samples = loaded.samples.as_ref().unwrap();
         let eval = reference::evaluate(&loaded.model, samples.x.view());
+        if loaded.model.task() == Task::Regress {
+            let err = relative_error(&eval.scores, &recorded_prediction(&loaded));
+            assert!(err <= 1e-12, "{name}: predict relative error {err:e}");
+            continue;
+        }
         assert_eq!(
             eval.label_index,
             recorded_indices(&loaded),
@@ -114,16 +133,24 @@ fn check_graphs(float: FloatType, score_tolerance: f64) {
         let samples = loaded.samples.as_ref().unwrap();
         let out = runner.run(samples.x.view()).unwrap();
 
-        let scores = out.scores.as_ref().expect("scores output");
-        let err = relative_error(scores, samples.decision_function.as_ref().unwrap());
-        assert!(
-            err <= score_tolerance,
-            "{name} {float:?}: scores relative error {err:e}"
-        );
-
-        let labels = graph_labels(out.label.as_ref().expect("label output"));
+        if loaded.model.task() == Task::Regress {
+            let got = out.prediction.as_ref().expect("prediction output");
+            let err = relative_error(got, &recorded_prediction(&loaded));
+            assert!(
+                err <= score_tolerance,
+                "{name} {float:?}: prediction relative error {err:e}"
+            );
+        } else {
+            let scores = out.scores.as_ref().expect("scores output");
+            let err = relative_error(scores, samples.decision_function.as_ref().unwrap());
+            assert!(
+                err <= score_tolerance,
+                "{name} {float:?}: scores relative error {err:e}"
+            );
+        }
+        let labels = out.label.as_ref().map(graph_labels).unwrap_or_default();
         let want = samples.predict.as_ref().unwrap();
-        if float == FloatType::F64 {
+        if float == FloatType::F64 && loaded.model.task() != Task::Regress {
             assert_eq!(
                 &labels, want,
                 "{name}: f64 labels must equal predict exactly"
@@ -188,7 +215,10 @@ fn tie_fixtures_exercise_exact_zero_rules() {
 
 #[test]
 fn label_index_emits_class_positions() {
-    for (name, loaded) in fixtures() {
+    for (name, loaded) in fixtures()
+        .into_iter()
+        .filter(|(_, l)| l.model.task() != Task::Regress)
+    {
         let options = CompileOptions {
             float: FloatType::F64,
             label_index: true,

@@ -4,8 +4,8 @@
 
 use super::{LoadError, LoadedModel};
 use crate::model::{
-    Classes, DecisionShape, Estimator, Kernel, Label, Norm, PlattParameters, Preprocess, Samples,
-    SvmModel, SvmParts,
+    Classes, DecisionShape, DualKind, DualModel, Estimator, Kernel, Label, LinearModel, Model,
+    Norm, PlattParameters, Preprocess, Samples, SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
 use serde_json::value::RawValue;
@@ -35,6 +35,9 @@ const KNOWN_FIELDS: &[&str] = &[
     "prob_b",
     "preprocessing",
     "samples",
+    "coef",
+    "offset",
+    "multi_class",
 ];
 
 fn field_error(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
@@ -332,12 +335,6 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         ));
     }
     let estimator_name = fields.string("estimator")?;
-    let estimator = Estimator::from_name(estimator_name).ok_or_else(|| {
-        field_error(
-            "estimator",
-            format!("'{estimator_name}' is not supported (supported: SVC, NuSVC)"),
-        )
-    })?;
     let n_features = integer("n_features_in", fields.required("n_features_in")?)?;
     let n_features = usize::try_from(n_features).map_err(|_| {
         field_error(
@@ -345,7 +342,139 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
             format!("{n_features} is not a valid feature count"),
         )
     })?;
+    let preprocessing = match fields.optional("preprocessing") {
+        None => Vec::new(),
+        Some(steps) => array("preprocessing", steps)?
+            .iter()
+            .enumerate()
+            .map(|(i, step)| preprocess_step(i, step))
+            .collect::<Result<_, _>>()?,
+    };
+    let sklearn_version = match fields.optional("sklearn_version") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(v) => {
+            return Err(field_error(
+                "sklearn_version",
+                format!("expected a string, found {}", kind(v)),
+            ))
+        }
+    };
 
+    let model = match estimator_name {
+        "SVC" | "NuSVC" => {
+            let estimator = Estimator::from_name(estimator_name).expect("matched above");
+            Model::Svc(svc(
+                &fields,
+                &raw_field,
+                estimator,
+                n_features,
+                preprocessing,
+                sklearn_version,
+            )?)
+        }
+        "SVR" | "NuSVR" | "OneClassSVM" => {
+            let kind = match estimator_name {
+                "SVR" => DualKind::Svr,
+                "NuSVR" => DualKind::NuSvr,
+                _ => DualKind::OneClassSvm,
+            };
+            let dual_coef = matrix_raw("dual_coef", raw_field("dual_coef")?)?;
+            if dual_coef.nrows() != 1 {
+                return Err(field_error(
+                    "dual_coef",
+                    format!("has {} rows, expected 1", dual_coef.nrows()),
+                ));
+            }
+            let intercept = scalar_or_single("intercept", fields.required("intercept")?)?;
+            Model::dual(DualModel {
+                kind,
+                n_features,
+                kernel: kernel(&fields)?,
+                support_vectors: matrix_raw("support_vectors", raw_field("support_vectors")?)?,
+                dual_coef: dual_coef.row(0).to_owned(),
+                intercept,
+                preprocessing,
+                sklearn_version,
+            })?
+        }
+        "LinearSVC" | "LinearSVR" => {
+            let coef_value = fields.required("coef")?;
+            let coef = matrix_or_row("coef", coef_value)?;
+            let intercept = match fields.required("intercept")? {
+                Value::Number(_) => {
+                    // `fit_intercept=False` stores a plain 0.0 (§3).
+                    let v = number("intercept", fields.required("intercept")?)?;
+                    Array1::from_elem(coef.nrows(), v)
+                }
+                v => vector("intercept", v)?,
+            };
+            let classes = match estimator_name {
+                "LinearSVC" => Some(classes(fields.required("classes")?)?),
+                _ => None,
+            };
+            if coef.ncols() != n_features {
+                return Err(field_error(
+                    "coef",
+                    format!(
+                        "rows have {} values but n_features_in is {n_features}",
+                        coef.ncols()
+                    ),
+                ));
+            }
+            Model::linear(LinearModel {
+                classes,
+                coef,
+                intercept,
+                preprocessing,
+                sklearn_version,
+            })?
+        }
+        other => {
+            return Err(field_error(
+                "estimator",
+                format!("'{other}' is not supported (supported: {SUPPORTED_ESTIMATORS})"),
+            ))
+        }
+    };
+    let samples = match fields.optional("samples") {
+        None => None,
+        Some(v) => Some(samples(v, &model, &mut warnings)?),
+    };
+    Ok(LoadedModel {
+        model,
+        samples,
+        warnings,
+    })
+}
+
+/// Estimators the JSON format describes.
+pub const SUPPORTED_ESTIMATORS: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR";
+
+/// A number, or a one-element list of one.
+fn scalar_or_single(field: &str, v: &Value) -> Result<f64, LoadError> {
+    match v {
+        Value::Array(items) if items.len() == 1 => number(&format!("{field}[0]"), &items[0]),
+        Value::Array(items) => Err(field_error(
+            field,
+            format!("has {} values, expected 1", items.len()),
+        )),
+        other => number(field, other),
+    }
+}
+
+/// A matrix, or a vector read as one row (LinearSVR's `coef_`).
+fn matrix_or_row(field: &str, v: &Value) -> Result<Array2<f64>, LoadError> {
+    let rows = array(field, v)?;
+    if rows.first().is_some_and(|r| r.is_array()) {
+        matrix(field, v)
+    } else {
+        Ok(vector(field, v)?.insert_axis(ndarray::Axis(0)))
+    }
+}
+
+/// The kernel and its parameters (gamma is scikit-learn's resolved `_gamma`).
+fn kernel(fields: &Fields) -> Result<Kernel, LoadError> {
     let kernel_name = fields.string("kernel")?;
     let needs = |name: &str| -> Result<f64, LoadError> {
         match fields.optional(name) {
@@ -366,8 +495,18 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         (_, Some(v)) => integer("degree", v)?,
         (_, None) => 3,
     };
-    let kernel = Kernel::from_parts(kernel_name, gamma, coef0, degree)?;
+    Ok(Kernel::from_parts(kernel_name, gamma, coef0, degree)?)
+}
 
+fn svc<'r>(
+    fields: &Fields,
+    raw_field: &dyn Fn(&str) -> Result<&'r RawValue, LoadError>,
+    estimator: Estimator,
+    n_features: usize,
+    preprocessing: Vec<Preprocess>,
+    sklearn_version: Option<String>,
+) -> Result<SvmModel, LoadError> {
+    let kernel = kernel(fields)?;
     let classes = classes(fields.required("classes")?)?;
     let n_support = array("n_support", fields.required("n_support")?)?
         .iter()
@@ -412,26 +551,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         (Some(_), None) => return Err(field_error("prob_b", "is missing while prob_a is present")),
         (None, Some(_)) => return Err(field_error("prob_a", "is missing while prob_b is present")),
     };
-    let preprocessing = match fields.optional("preprocessing") {
-        None => Vec::new(),
-        Some(steps) => array("preprocessing", steps)?
-            .iter()
-            .enumerate()
-            .map(|(i, step)| preprocess_step(i, step))
-            .collect::<Result<_, _>>()?,
-    };
-    let sklearn_version = match fields.optional("sklearn_version") {
-        None => None,
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(v) => {
-            return Err(field_error(
-                "sklearn_version",
-                format!("expected a string, found {}", kind(v)),
-            ))
-        }
-    };
-
-    let model = SvmModel::new(SvmParts {
+    Ok(SvmModel::new(SvmParts {
         estimator,
         n_features,
         kernel,
@@ -445,19 +565,10 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         platt,
         sklearn_version,
         preprocessing,
-    })?;
-    let samples = match fields.optional("samples") {
-        None => None,
-        Some(v) => Some(samples(v, &model, &mut warnings)?),
-    };
-    Ok(LoadedModel {
-        model,
-        samples,
-        warnings,
-    })
+    })?)
 }
 
-fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Samples, LoadError> {
+fn samples(v: &Value, model: &Model, warnings: &mut Vec<String>) -> Result<Samples, LoadError> {
     let object = v
         .as_object()
         .ok_or_else(|| field_error("samples", format!("expected an object, found {}", kind(v))))?;
@@ -492,7 +603,10 @@ fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Sa
                 ));
             }
             for (i, l) in labels.iter().enumerate() {
-                if model.classes().index_of(l).is_none() {
+                if model
+                    .label_classes()
+                    .is_some_and(|c| c.index_of(l).is_none())
+                {
                     return Err(field_error(
                         format!("samples.predict[{i}]"),
                         format!("{l} is not one of the classes"),
@@ -502,11 +616,7 @@ fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Sa
             Some(labels)
         }
     };
-    let width = match (model.n_classes(), model.decision_shape()) {
-        (2, _) => 1,
-        (k, DecisionShape::Ovr) => k,
-        (_, DecisionShape::Ovo) => model.n_pairs(),
-    };
+    let width = crate::lower::scores_width(model).unwrap_or(1);
     let decision_function = match object.get("decision_function").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => {
@@ -528,15 +638,11 @@ fn samples(v: &Value, model: &SvmModel, warnings: &mut Vec<String>) -> Result<Sa
         None => None,
         Some(v) => {
             let p = matrix("samples.predict_proba", v)?;
-            if p.dim() != (n, model.n_classes()) {
+            let k = model.svc().map_or(0, |m| m.n_classes());
+            if p.dim() != (n, k) {
                 return Err(field_error(
                     "samples.predict_proba",
-                    format!(
-                        "has shape {}x{}, expected {n}x{}",
-                        p.nrows(),
-                        p.ncols(),
-                        model.n_classes()
-                    ),
+                    format!("has shape {}x{}, expected {n}x{}", p.nrows(), p.ncols(), k),
                 ));
             }
             Some(p)

@@ -4,14 +4,14 @@
 mod json;
 pub mod pickle;
 
-use crate::model::{ModelError, Samples, SvmModel};
+use crate::model::{Model, ModelError, Samples};
 use std::path::Path;
 
 /// A model read from a file, with the samples it recorded and any warnings
 /// (such as unknown fields).
 #[derive(Debug, Clone)]
 pub struct LoadedModel {
-    pub model: SvmModel,
+    pub model: Model,
     pub samples: Option<Samples>,
     pub warnings: Vec<String>,
 }

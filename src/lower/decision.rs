@@ -10,17 +10,29 @@ use ndarray::{Array1, Array2, Axis};
 /// models (§1.4), N×P one-vs-one values in libsvm's sign otherwise (§1.3).
 pub fn decision_values(g: &mut Graph, x: Value, model: &SvmModel) -> Value {
     let (weights, bias) = pair_coefficients(model);
-    let out = if let Some(quadratic) = QuadraticForm::of(model, &weights, &bias) {
+    dual_values(g, x, model.kernel(), model.support_vectors(), weights, bias)
+}
+
+/// `K(X, SV)·W + b` for any dual model, N×P.
+pub fn dual_values(
+    g: &mut Graph,
+    x: Value,
+    kernel: &Kernel,
+    svs: &Array2<f64>,
+    weights: Array2<f64>,
+    bias: Array1<f64>,
+) -> Value {
+    let out = if let Some(quadratic) = QuadraticForm::of(kernel, svs, &weights, &bias) {
         quadratic.lower(g, x)
-    } else if *model.kernel() == Kernel::Linear {
+    } else if *kernel == Kernel::Linear {
         // Collapse Σ_s w_s (x·s) into x·(Σ_s w_s s): one MatMul + Add (§1.8).
-        let coef_t = model.support_vectors().t().dot(&weights);
+        let coef_t = svs.t().dot(&weights);
         let coef_t = g.constant("coef_t", coef_t.into_dyn());
         let dot = g.matmul(x, coef_t);
         let bias = g.constant("intercept", bias.into_dyn());
         g.add(dot, bias)
     } else {
-        let k = kernel_block(g, x, model);
+        let k = kernel_block(g, x, kernel, svs);
         let w = g.constant("dual_coef_pairs", weights.into_dyn());
         let kw = g.matmul(k, w);
         let bias = g.constant("intercept", bias.into_dyn());
@@ -61,16 +73,20 @@ struct QuadraticForm {
 impl QuadraticForm {
     /// The primal form, when the kernel is a degree-2 polynomial and the
     /// P·d² coefficients are not much larger than the kernel form's.
-    fn of(model: &SvmModel, weights: &Array2<f64>, bias: &Array1<f64>) -> Option<QuadraticForm> {
+    fn of(
+        kernel: &Kernel,
+        svs: &Array2<f64>,
+        weights: &Array2<f64>,
+        bias: &Array1<f64>,
+    ) -> Option<QuadraticForm> {
         let Kernel::Poly {
             gamma,
             coef0,
             degree: 2,
-        } = *model.kernel()
+        } = *kernel
         else {
             return None;
         };
-        let svs = model.support_vectors();
         let (s, d) = svs.dim();
         let p = weights.ncols();
         let primal = d.checked_mul(d)?.checked_mul(p)?;

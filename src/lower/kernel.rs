@@ -1,51 +1,43 @@
 //! The N×S kernel block K(X, SV) for the non-linear kernels (§1.2).
 
 use crate::graph::{Graph, Value};
-use crate::model::{Kernel, SvmModel};
+use crate::model::Kernel;
+use ndarray::Array2;
 use ndarray::{Array1, Axis};
 
 /// Builds `K[n, s] = kernel(x_n, sv_s)`. The linear kernel never reaches here:
 /// it collapses into the `coef_` form (see `decision`).
-pub fn kernel_block(g: &mut Graph, x: Value, model: &SvmModel) -> Value {
-    match *model.kernel() {
+pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Array2<f64>) -> Value {
+    match *kernel {
         Kernel::Linear => {
-            let svt = g.constant(
-                "support_vectors_t",
-                model.support_vectors().t().to_owned().into_dyn(),
-            );
+            let svt = g.constant("support_vectors_t", svs.t().to_owned().into_dyn());
             g.matmul(x, svt)
         }
-        Kernel::Rbf { gamma } => rbf(g, x, model, gamma),
+        Kernel::Rbf { gamma } => rbf(g, x, svs, gamma),
         Kernel::Poly {
             gamma,
             coef0,
             degree,
         } => {
-            let base = scaled_dot(g, x, model, gamma, coef0);
+            let base = scaled_dot(g, x, svs, gamma, coef0);
             powi(g, base, degree)
         }
         Kernel::Sigmoid { gamma, coef0 } => {
-            let base = scaled_dot(g, x, model, gamma, coef0);
+            let base = scaled_dot(g, x, svs, gamma, coef0);
             g.tanh(base)
         }
     }
 }
 
 /// `gamma · (x·s) + coef0`, libsvm's operation order.
-fn scaled_dot(g: &mut Graph, x: Value, model: &SvmModel, gamma: f64, coef0: f64) -> Value {
-    let svt = g.constant(
-        "support_vectors_t",
-        model.support_vectors().t().to_owned().into_dyn(),
-    );
+fn scaled_dot(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64, coef0: f64) -> Value {
+    let svt = g.constant("support_vectors_t", svs.t().to_owned().into_dyn());
     let dot = g.matmul(x, svt);
     let gamma = g.scalar("gamma", gamma);
     let scaled = g.mul(dot, gamma);
     // Full width [S], not a [1] scalar: onnx2tf folds this Add into a TFLite
     // FULLY_CONNECTED bias, which must have one value per output column.
-    let coef0 = g.constant(
-        "coef0",
-        Array1::from_elem(model.support_vectors().nrows(), coef0).into_dyn(),
-    );
+    let coef0 = g.constant("coef0", Array1::from_elem(svs.nrows(), coef0).into_dyn());
     g.add(scaled, coef0)
 }
 
@@ -76,9 +68,8 @@ fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// offline `s − μ` use the same μ. Centring removes the cancellation that
 /// makes the plain expansion useless on unscaled data; the sum is clamped at
 /// 0 before the Exp.
-fn rbf(g: &mut Graph, x: Value, model: &SvmModel, gamma: f64) -> Value {
+fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let float = g.float;
-    let svs = model.support_vectors();
     let mean: Array1<f64> = svs
         .mean_axis(Axis(0))
         .expect("at least one support vector")

@@ -12,7 +12,8 @@ mod probability;
 mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
-use crate::model::{Classes, DecisionShape, SvmModel};
+use crate::model::{Classes, DecisionShape, DualKind, Model, SvmModel};
+use ndarray::{Array1, Axis};
 use ndarray::{ArrayD, IxDyn};
 
 /// How to lower a model.
@@ -49,29 +50,43 @@ pub const PROBABILITIES: &str = "probabilities";
 /// (§1.7); `tests/coupling_evidence.rs` shows how many are ever needed.
 pub const COUPLING_ITERATIONS: usize = 8;
 
+/// Name of the regression output (scikit-learn's `predict` of a regressor).
+pub const PREDICTION: &str = "prediction";
+
 /// The element type of the `label` output.
-pub fn label_elem(model: &SvmModel, options: &LowerOptions) -> ElemType {
+pub fn label_elem(classes: &Classes, options: &LowerOptions) -> ElemType {
     if options.label_index {
         return ElemType::I64;
     }
-    match model.classes() {
+    match classes {
         Classes::Int(_) => ElemType::I64,
         Classes::Float(_) => options.float.elem(),
         Classes::Str(_) => ElemType::Str,
     }
 }
 
-/// Number of columns of `scores`, or `None` when it is 1-D (binary, §1.4).
-pub fn scores_width(model: &SvmModel) -> Option<usize> {
-    match (model.n_classes(), model.decision_shape()) {
-        (2, _) => None,
-        (k, DecisionShape::Ovr) => Some(k),
-        (_, DecisionShape::Ovo) => Some(model.n_pairs()),
+/// Number of columns of `scores`, or `None` when it is 1-D.
+pub fn scores_width(model: &Model) -> Option<usize> {
+    match model {
+        Model::Svc(m) => svc_scores_width(m),
+        Model::Linear(m) => match m.coef.nrows() {
+            1 => None,
+            rows => Some(rows),
+        },
+        Model::Dual(_) => None,
     }
 }
 
-/// Builds the graph: input `X` [N, d]; outputs `label` [N] and `scores`.
-pub fn lower(model: &SvmModel, options: &LowerOptions) -> Graph {
+fn svc_scores_width(m: &SvmModel) -> Option<usize> {
+    match (m.n_classes(), m.decision_shape()) {
+        (2, _) => None,
+        (k, DecisionShape::Ovr) => Some(k),
+        (_, DecisionShape::Ovo) => Some(m.n_pairs()),
+    }
+}
+
+/// Builds the graph: input `X` [N, d]; outputs as scikit-learn's methods.
+pub fn lower(model: &Model, options: &LowerOptions) -> Graph {
     let mut g = Graph::new(options.float, options.opset);
     let float = options.float.elem();
     let x = g.input(
@@ -80,24 +95,116 @@ pub fn lower(model: &SvmModel, options: &LowerOptions) -> Graph {
         vec![Dim::Batch, Dim::Fixed(model.n_features())],
     );
     let x = preprocess::apply(&mut g, x, model.preprocessing());
-    let decision = decision::decision_values(&mut g, x, model);
-    let (scores, class_index) = if model.n_classes() == 2 {
-        let scores = g.reshape(decision, &[-1]);
-        (scores, votes::binary_class(&mut g, scores))
-    } else {
-        votes::multiclass(&mut g, decision, model)
-    };
+    match model {
+        Model::Svc(m) => lower_svc(&mut g, x, m, options),
+        Model::Dual(m) => {
+            let weights = m.dual_coef.clone().insert_axis(Axis(1));
+            let bias = Array1::from(vec![m.intercept]);
+            let value =
+                decision::dual_values(&mut g, x, &m.kernel, &m.support_vectors, weights, bias);
+            let value = g.reshape(value, &[-1]);
+            if m.kind == DualKind::OneClassSvm {
+                // predict: +1 iff decision > 0 strictly; an exact 0 is −1 (§2).
+                let index = votes::strictly_positive(&mut g, value);
+                emit_label_and_scores(
+                    &mut g,
+                    model.label_classes(),
+                    scores_width(model),
+                    options,
+                    index,
+                    value,
+                );
+            } else {
+                g.output(value, PREDICTION, float, vec![Dim::Batch]);
+            }
+        }
+        Model::Linear(m) => {
+            let coef_t = g.constant("coef_t", m.coef.t().to_owned().into_dyn());
+            let dot = g.matmul(x, coef_t);
+            let bias = g.constant("intercept", m.intercept.clone().into_dyn());
+            let value = g.add(dot, bias);
+            let value = g.rename(value, "decision_values");
+            match m.coef.nrows() {
+                1 => {
+                    let value = g.reshape(value, &[-1]);
+                    if m.classes.is_some() {
+                        // LinearSVC binary: classes_[1] iff decision > 0 strictly (§3).
+                        let index = votes::strictly_positive(&mut g, value);
+                        emit_label_and_scores(
+                            &mut g,
+                            model.label_classes(),
+                            scores_width(model),
+                            options,
+                            index,
+                            value,
+                        );
+                    } else {
+                        g.output(value, PREDICTION, float, vec![Dim::Batch]);
+                    }
+                }
+                _ => {
+                    // Multiclass: argmax of the decision values, first maximum.
+                    let index = g.argmax(value, 1);
+                    emit_label_and_scores(
+                        &mut g,
+                        model.label_classes(),
+                        scores_width(model),
+                        options,
+                        index,
+                        value,
+                    );
+                }
+            }
+        }
+    }
+    g
+}
+
+fn emit_label_and_scores(
+    g: &mut Graph,
+    classes: Option<Classes>,
+    width: Option<usize>,
+    options: &LowerOptions,
+    index: Value,
+    scores: Value,
+) {
+    let classes = classes.expect("a classifier has labels");
     let label = if options.label_index {
-        class_index
+        index
     } else {
-        class_label(&mut g, model, class_index)
+        class_label(g, &classes, index)
     };
-    g.output(label, LABEL, label_elem(model, options), vec![Dim::Batch]);
-    let scores_dims = match scores_width(model) {
+    g.output(
+        label,
+        LABEL,
+        label_elem(&classes, options),
+        vec![Dim::Batch],
+    );
+    let dims = match width {
         None => vec![Dim::Batch],
         Some(w) => vec![Dim::Batch, Dim::Fixed(w)],
     };
-    g.output(scores, SCORES, float, scores_dims);
+    let float = options.float.elem();
+    g.output(scores, SCORES, float, dims);
+}
+
+fn lower_svc(g: &mut Graph, x: Value, model: &SvmModel, options: &LowerOptions) {
+    let decision = decision::decision_values(g, x, model);
+    let (scores, class_index) = if model.n_classes() == 2 {
+        let scores = g.reshape(decision, &[-1]);
+        (scores, votes::binary_class(g, scores))
+    } else {
+        votes::multiclass(g, decision, model)
+    };
+    let classes = Some(model.classes().clone());
+    emit_label_and_scores(
+        g,
+        classes,
+        svc_scores_width(model),
+        options,
+        class_index,
+        scores,
+    );
     if model.platt().is_some() {
         // libsvm-signed pair values: binary decision values are negated (§1.4).
         let pairwise = if model.n_classes() == 2 {
@@ -105,7 +212,8 @@ pub fn lower(model: &SvmModel, options: &LowerOptions) -> Graph {
         } else {
             decision
         };
-        let p = probability::probabilities(&mut g, pairwise, model);
+        let p = probability::probabilities(g, pairwise, model);
+        let float = options.float.elem();
         g.output(
             p,
             PROBABILITIES,
@@ -113,13 +221,12 @@ pub fn lower(model: &SvmModel, options: &LowerOptions) -> Graph {
             vec![Dim::Batch, Dim::Fixed(model.n_classes())],
         );
     }
-    g
 }
 
 /// `classes_[index]` by Gather on a constant table.
-fn class_label(g: &mut Graph, model: &SvmModel, index: Value) -> Value {
-    let k = model.n_classes();
-    let table = match model.classes() {
+fn class_label(g: &mut Graph, classes: &Classes, index: Value) -> Value {
+    let k = classes.len();
+    let table = match classes {
         Classes::Int(v) => g.constant_i64(
             "classes",
             ArrayD::from_shape_vec(IxDyn(&[k]), v.clone()).expect("k labels"),

@@ -15,6 +15,15 @@ pub fn binary_class(g: &mut Graph, scores: Value) -> Value {
     g.rename(index, "class_index")
 }
 
+/// Index 1 iff `value > 0` strictly, else 0 (OneClassSVM and LinearSVC's
+/// binary rule: an exact zero goes to the first label, §2, §3).
+pub fn strictly_positive(g: &mut Graph, value: Value) -> Value {
+    let zero = g.scalar("zero", 0.0);
+    let positive = g.greater(value, zero);
+    let index = g.cast(positive, ElemType::I64);
+    g.rename(index, "class_index")
+}
+
 /// The vote matrix `M` (P×k, +1 for the first class of the pair, −1 for the
 /// second) and the count of pairs in which each class is second.
 fn vote_matrices(model: &SvmModel) -> (Array2<f64>, Array1<f64>) {

@@ -7,11 +7,13 @@
 
 mod classes;
 mod kernel;
+mod other;
 mod preprocess;
 mod samples;
 
 pub use classes::{Classes, Label};
 pub use kernel::Kernel;
+pub use other::{DualKind, DualModel, LinearModel};
 pub use preprocess::{Norm, Preprocess, TINY};
 pub use samples::Samples;
 
@@ -113,7 +115,7 @@ impl ModelError {
     }
 }
 
-fn check_finite<'a>(
+pub(crate) fn check_finite<'a>(
     field: &str,
     values: impl IntoIterator<Item = &'a f64>,
     columns: usize,
@@ -374,5 +376,168 @@ impl SvmModel {
 impl fmt::Display for SvmModel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.describe())
+    }
+}
+
+/// Any model svm2onnx compiles.
+// One Model exists per conversion; boxing the larger variant buys nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone)]
+pub enum Model {
+    /// SVC and NuSVC (one-vs-one classifiers).
+    Svc(SvmModel),
+    /// SVR, NuSVR and OneClassSVM.
+    Dual(DualModel),
+    /// LinearSVC and LinearSVR.
+    Linear(LinearModel),
+}
+
+/// What a model's graph computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// `label` and `scores` (and `probabilities` when fitted with them).
+    Classify,
+    /// `label` (+1 / −1) and `scores`.
+    Novelty,
+    /// `prediction`.
+    Regress,
+}
+
+impl From<SvmModel> for Model {
+    fn from(m: SvmModel) -> Model {
+        Model::Svc(m)
+    }
+}
+
+impl Model {
+    /// Checks a dual single-output model.
+    pub fn dual(m: DualModel) -> Result<Model, ModelError> {
+        m.check()?;
+        Ok(Model::Dual(m))
+    }
+
+    /// Checks a linear model.
+    pub fn linear(m: LinearModel) -> Result<Model, ModelError> {
+        m.check()?;
+        Ok(Model::Linear(m))
+    }
+
+    /// scikit-learn's class name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Model::Svc(m) => m.estimator().name(),
+            Model::Dual(m) => m.name(),
+            Model::Linear(m) => m.name(),
+        }
+    }
+
+    pub fn task(&self) -> Task {
+        match self {
+            Model::Svc(_) => Task::Classify,
+            Model::Dual(m) if m.kind == DualKind::OneClassSvm => Task::Novelty,
+            Model::Dual(_) => Task::Regress,
+            Model::Linear(m) if m.classes.is_some() => Task::Classify,
+            Model::Linear(_) => Task::Regress,
+        }
+    }
+
+    /// The SVC/NuSVC model, if that is what this is.
+    pub fn svc(&self) -> Option<&SvmModel> {
+        match self {
+            Model::Svc(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    pub fn n_features(&self) -> usize {
+        match self {
+            Model::Svc(m) => m.n_features(),
+            Model::Dual(m) => m.n_features,
+            Model::Linear(m) => m.n_features(),
+        }
+    }
+
+    pub fn kernel(&self) -> Option<&Kernel> {
+        match self {
+            Model::Svc(m) => Some(m.kernel()),
+            Model::Dual(m) => Some(&m.kernel),
+            Model::Linear(_) => None,
+        }
+    }
+
+    pub fn preprocessing(&self) -> &[Preprocess] {
+        match self {
+            Model::Svc(m) => m.preprocessing(),
+            Model::Dual(m) => &m.preprocessing,
+            Model::Linear(m) => &m.preprocessing,
+        }
+    }
+
+    pub fn sklearn_version(&self) -> Option<&str> {
+        match self {
+            Model::Svc(m) => m.sklearn_version(),
+            Model::Dual(m) => m.sklearn_version.as_deref(),
+            Model::Linear(m) => m.sklearn_version.as_deref(),
+        }
+    }
+
+    /// The labels `label` takes: `classes_`, or [−1, 1] for OneClassSVM.
+    pub fn label_classes(&self) -> Option<Classes> {
+        match self {
+            Model::Svc(m) => Some(m.classes().clone()),
+            Model::Dual(m) if m.kind == DualKind::OneClassSvm => Some(Classes::Int(vec![-1, 1])),
+            Model::Dual(_) => None,
+            Model::Linear(m) => m.classes.clone(),
+        }
+    }
+
+    /// Points around which validation probes are placed (support vectors,
+    /// or the coefficient rows of a linear model), with a group per row.
+    pub fn anchor_points(&self) -> (Array2<f64>, Vec<usize>) {
+        match self {
+            Model::Svc(m) => {
+                let mut groups = Vec::with_capacity(m.support_vectors().nrows());
+                for c in 0..m.n_classes() {
+                    groups.extend(m.class_range(c).map(|_| c));
+                }
+                (m.support_vectors().clone(), groups)
+            }
+            Model::Dual(m) => (
+                m.support_vectors.clone(),
+                vec![0; m.support_vectors.nrows()],
+            ),
+            Model::Linear(m) => {
+                // The unit ball scaled by the coefficients' reach: rows ±1 per feature.
+                let d = m.n_features();
+                let mut pts = Array2::<f64>::zeros((2 * d, d));
+                for f in 0..d {
+                    pts[[2 * f, f]] = 1.0;
+                    pts[[2 * f + 1, f]] = -1.0;
+                }
+                (pts, (0..2 * d).map(|r| r % 2).collect())
+            }
+        }
+    }
+
+    /// A short description for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Model::Svc(m) => m.describe(),
+            Model::Dual(m) => format!(
+                "{} ({} kernel, {} support vectors, {} features)",
+                m.name(),
+                m.kernel.name(),
+                m.support_vectors.nrows(),
+                m.n_features
+            ),
+            Model::Linear(m) => match &m.classes {
+                Some(c) => format!(
+                    "LinearSVC ({} classes, {} features)",
+                    c.len(),
+                    m.n_features()
+                ),
+                None => format!("LinearSVR ({} features)", m.n_features()),
+            },
+        }
     }
 }
