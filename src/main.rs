@@ -17,7 +17,8 @@ use svm2onnx::{compile, load_path, validate_onnx, CompileOptions, LoadedModel};
     name = "svm2onnx",
     version,
     about = "Compile trained SVMs into exact ONNX graphs of standard ops",
-    long_about = "Compile trained support vector machines (scikit-learn SVC and NuSVC, as svm2onnx JSON) \
+    long_about = "Compile trained support vector machines (scikit-learn SVC, NuSVC, SVR, NuSVR, OneClassSVM, \
+LinearSVC, LinearSVR, pipelines and searches around them; pickle, joblib or svm2onnx JSON files) \
 into exact ONNX graphs made of standard ops only, checked by executing them with tract.\n\n\
 Exit codes: 0 success, 1 validation mismatch, 2 bad input."
 )]
@@ -30,9 +31,11 @@ struct Cli {
 enum Command {
     /// Compile a model into ONNX, validate it with tract, then write it.
     ///
-    /// The graph has input `X` [N, n_features] and outputs `label` [N] (= predict)
-    /// and `scores` (= decision_function: [N] for binary models, [N, k] for ovr,
-    /// [N, k(k-1)/2] for ovo). Unless --no-validate is given, the graph is run on the
+    /// The graph has input `X` [N, n_features]. Classifiers and OneClassSVM output
+    /// `label` [N] (= predict) and `scores` (= decision_function: [N] for binary models,
+    /// [N, k] for ovr, [N, k(k-1)/2] for ovo), plus `probabilities` [N, k] (= predict_proba)
+    /// for SVC/NuSVC fitted with probabilities; regressors output `prediction` [N].
+    /// Unless --no-validate is given, the graph is run on the
     /// samples recorded in the model file and on generated probes, and nothing is
     /// written if it disagrees with the reference or with scikit-learn.
     Convert(ConvertArgs),
@@ -50,7 +53,7 @@ enum Command {
 
 #[derive(Args)]
 struct ConvertArgs {
-    /// The model file (svm2onnx JSON).
+    /// The model file: pickle, joblib (any compression) or svm2onnx JSON.
     model: PathBuf,
     /// Where to write the ONNX model.
     #[arg(short, long)]

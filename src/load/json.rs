@@ -573,7 +573,7 @@ fn samples(v: &Value, model: &Model, warnings: &mut Vec<String>) -> Result<Sampl
         .as_object()
         .ok_or_else(|| field_error("samples", format!("expected an object, found {}", kind(v))))?;
     for key in object.keys() {
-        if !["X", "predict", "decision_function", "predict_proba"].contains(&key.as_str()) {
+        if !["X", "predict", "decision_function", "predict_proba", "score_samples"].contains(&key.as_str()) {
             warnings.push(format!("ignoring unknown field `samples.{key}`"));
         }
     }

@@ -1,13 +1,13 @@
-//! scikit-learn objects of an unpickled tree → the IR: SVC/NuSVC (dense or
-//! CSR arrays), Pipelines of scalers, and searches' `best_estimator_`.
+//! scikit-learn objects of an unpickled tree → the IR: the SVM family (dense
+//! or CSR arrays), Pipelines of scalers, and searches' `best_estimator_`.
 //! Attribute names of older versions are accepted (§5e).
 
 use super::numpy::{self, kind_name, NdArray, Values};
 use super::vm::{Arena, Global, Id, Obj};
 use crate::load::LoadError;
 use crate::model::{
-    Classes, DecisionShape, Estimator, Kernel, Norm, PlattParameters, Preprocess, SvmModel,
-    SvmParts,
+    Classes, DecisionShape, DualKind, DualModel, Estimator, Kernel, LinearModel, Model, Norm,
+    PlattParameters, Preprocess, SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
 
@@ -15,6 +15,7 @@ use ndarray::{Array1, Array2};
 const MAX_DENSE: usize = 1 << 28;
 
 const SVM_MODULES: &[&str] = &["sklearn.svm._classes", "sklearn.svm.classes"];
+const SVM_CLASSES: &[&str] = &["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM", "LinearSVC", "LinearSVR"];
 const SCALER_MODULES: &[&str] = &["sklearn.preprocessing._data", "sklearn.preprocessing.data"];
 const SEARCH_MODULES: &[&str] = &["sklearn.model_selection._search"];
 const SCALERS: &[&str] = &[
@@ -25,7 +26,7 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in SVC or NuSVC, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Plain data classes found inside the state of the estimators we read
 /// (search results, scorers). They are recorded, never constructed.
@@ -69,7 +70,7 @@ pub fn allow(g: &Global) -> Result<(), String> {
             &["scipy.sparse._csr", "scipy.sparse.csr"],
             &["csr_matrix", "csr_array"],
         )
-        || is(g, SVM_MODULES, &["SVC", "NuSVC"])
+        || is(g, SVM_MODULES, SVM_CLASSES)
         || is(g, SCALER_MODULES, SCALERS)
         || g.is("sklearn.pipeline", "Pipeline")
         || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
@@ -324,13 +325,83 @@ fn classes(est: &Est) -> Result<Classes, LoadError> {
     })
 }
 
-fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError> {
-    let estimator = Estimator::from_name(&est.class.name).ok_or_else(|| {
-        err(
+/// Any estimator of the SVM family.
+fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadError> {
+    let sklearn_version = est.get("_sklearn_version").and_then(|id| match est.arena.get(id) {
+        Obj::Str(s) => Some(s.clone()),
+        _ => None,
+    });
+    let checked = |r: Result<Model, crate::model::ModelError>| {
+        r.map_err(|e| err(est.field(&e.field), e.problem))
+    };
+    match est.class.name.as_str() {
+        "SVC" | "NuSVC" => svm(est, preprocessing).map(Model::from),
+        "SVR" | "NuSVR" | "OneClassSVM" => {
+            let kind = match est.class.name.as_str() {
+                "SVR" => DualKind::Svr,
+                "NuSVR" => DualKind::NuSvr,
+                _ => DualKind::OneClassSvm,
+            };
+            let support_vectors = est.matrix("support_vectors_")?;
+            let dual_coef = est.matrix("dual_coef_")?;
+            if dual_coef.nrows() != 1 {
+                return Err(err(
+                    est.field("dual_coef_"),
+                    format!("has {} rows, expected 1", dual_coef.nrows()),
+                ));
+            }
+            let intercept = est.vector("intercept_")?;
+            let n_features = match est.get("n_features_in_") {
+                Some(_) => est.number("n_features_in_")? as usize,
+                None => support_vectors.ncols(),
+            };
+            checked(Model::dual(DualModel {
+                kind,
+                n_features,
+                kernel: kernel(est)?,
+                support_vectors,
+                dual_coef: dual_coef.row(0).to_owned(),
+                intercept: intercept
+                    .first()
+                    .copied()
+                    .ok_or_else(|| err(est.field("intercept_"), "is empty"))?,
+                preprocessing,
+                sklearn_version,
+            }))
+        }
+        "LinearSVC" | "LinearSVR" => {
+            let coef = match est.matrix("coef_") {
+                Ok(m) => m,
+                // LinearSVR stores coef_ as a vector (§3).
+                Err(_) => est.vector("coef_")?.insert_axis(ndarray::Axis(0)),
+            };
+            let intercept = est.vector("intercept_")?;
+            let intercept = if intercept.len() == 1 && coef.nrows() > 1 {
+                // fit_intercept=False stores a plain 0.0 (§3).
+                Array1::from_elem(coef.nrows(), intercept[0])
+            } else {
+                intercept
+            };
+            let classes = match est.class.name.as_str() {
+                "LinearSVC" => Some(classes(est)?),
+                _ => None,
+            };
+            checked(Model::linear(LinearModel {
+                classes,
+                coef,
+                intercept,
+                preprocessing,
+                sklearn_version,
+            }))
+        }
+        _ => Err(err(
             &est.path,
             format!("unsupported estimator (supported: {SUPPORTED})"),
-        )
-    })?;
+        )),
+    }
+}
+
+fn kernel(est: &Est) -> Result<Kernel, LoadError> {
     let kernel_name = est.string("kernel")?;
     let gamma = match est.get("_gamma") {
         Some(_) => est.number("_gamma")?,
@@ -338,7 +409,18 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
     };
     let coef0 = est.number("coef0").unwrap_or(0.0);
     let degree = est.number("degree").unwrap_or(3.0) as i64;
-    let kernel = Kernel::from_parts(&kernel_name, gamma, coef0, degree)?;
+    Kernel::from_parts(&kernel_name, gamma, coef0, degree)
+        .map_err(|e| err(est.field(&e.field), e.problem))
+}
+
+fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError> {
+    let estimator = Estimator::from_name(&est.class.name).ok_or_else(|| {
+        err(
+            &est.path,
+            format!("unsupported estimator (supported: {SUPPORTED})"),
+        )
+    })?;
+    let kernel = kernel(est)?;
     let (n_support_id, n_support_name) = est.any(&["_n_support", "n_support_"])?;
     let n_support = match est.array(n_support_id, n_support_name)?.values {
         Values::Int(v) => v
@@ -466,7 +548,7 @@ fn scaler(est: &Est) -> Result<Preprocess, LoadError> {
     })
 }
 
-fn pipeline(est: &Est) -> Result<SvmModel, LoadError> {
+fn pipeline(est: &Est) -> Result<Model, LoadError> {
     let steps_id = est.require("steps")?;
     let Obj::List(steps) = est.arena.get(steps_id) else {
         return Err(err(est.field("steps"), "is not a list"));
@@ -489,7 +571,7 @@ fn pipeline(est: &Est) -> Result<SvmModel, LoadError> {
         }
         let step_est = Est::new(est.arena, object, &format!("{field}."))?;
         if i == last {
-            return svm(&step_est, preprocessing);
+            return estimator(&step_est, preprocessing);
         }
         preprocessing.push(scaler(&step_est)?);
     }
@@ -500,15 +582,15 @@ fn pipeline(est: &Est) -> Result<SvmModel, LoadError> {
 }
 
 /// Converts the root object of a pickle into a model.
-pub fn to_model(arena: &Arena, root: Id) -> Result<SvmModel, LoadError> {
+pub fn to_model(arena: &Arena, root: Id) -> Result<Model, LoadError> {
     to_model_at(arena, root, "", 0)
 }
 
-fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<SvmModel, LoadError> {
+fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<Model, LoadError> {
     let est = Est::new(arena, root, prefix)?;
     let class = est.class.clone();
-    if is(&class, SVM_MODULES, &["SVC", "NuSVC"]) {
-        svm(&est, Vec::new())
+    if is(&class, SVM_MODULES, SVM_CLASSES) {
+        estimator(&est, Vec::new())
     } else if class.is("sklearn.pipeline", "Pipeline") {
         pipeline(&est)
     } else if is(
