@@ -1,18 +1,37 @@
-"""Write a fitted scikit-learn SVC or NuSVC as svm2onnx JSON ("svm2onnx.model/1").
+"""Write a fitted scikit-learn SVM as svm2onnx JSON ("svm2onnx.model/1").
+
+Supported: SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dual form) and
+LinearSVC, LinearSVR (liblinear, primal form).
 
 The JSON is one object whose fields are scikit-learn's public fitted attributes
 without the trailing underscore, holding exactly their values (public sign
 convention: for two classes ``dual_coef`` and ``intercept`` are sklearn's
 sign-flipped public arrays, see SVM_SEMANTICS.md 1.4).  ``gamma`` is the
 resolved value ``est._gamma``, never the string 'scale' or 'auto'.
+Per estimator (besides "format", "estimator", "sklearn_version",
+"n_features_in", and optionally "preprocessing" and "samples"):
 
-Also accepted: a ``Pipeline`` whose last step is an SVC/NuSVC and whose earlier
+* SVC, NuSVC: kernel, gamma, coef0, degree, classes, n_support,
+  support_vectors, dual_coef, intercept, decision_function_shape, break_ties
+  (+ prob_a, prob_b when fit with probability=True).
+* SVR, NuSVR: kernel, gamma, coef0, degree, support_vectors (S x d),
+  dual_coef (1 x S), intercept ([1]).  OneClassSVM: the same plus offset ([1]).
+* LinearSVC: classes, coef (rows x d; one row for two classes), intercept
+  (one value per row, or the number 0.0 when fit_intercept=False, where
+  sklearn stores a plain float), multi_class ('ovr' or 'crammer_singer').
+* LinearSVR: coef (d values), intercept ([1], or the number 0.0 when
+  fit_intercept=False).
+
+Also accepted: a ``Pipeline`` whose last step is one of these and whose earlier
 steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer or
 'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
 ``best_estimator_``; refit=False is refused).  The scalers are written, in
 order, under "preprocessing" (SVM_SEMANTICS.md 4); every other field comes
-from the final SVC.  "samples" are always recorded from the object passed in
-(the whole pipeline or search, applied to raw rows).
+from the final estimator.  "samples" are always recorded from the object passed
+in (the whole pipeline or search, applied to raw rows): "X" and "predict"
+(labels for classifiers, +1/-1 for OneClassSVM, floats for regressors), plus
+"decision_function" (classifiers, OneClassSVM), "predict_proba" (models with
+Platt parameters) and "score_samples" (OneClassSVM).
 
 Library use (needs only numpy at import time)::
 
@@ -34,6 +53,10 @@ import numpy as np
 
 FORMAT = "svm2onnx.model/1"
 KERNELS = ("linear", "rbf", "poly", "sigmoid", "precomputed")
+CLASSIFIERS = ("SVC", "NuSVC")  # libsvm classification (pairwise)
+DUAL = ("SVR", "NuSVR", "OneClassSVM")  # libsvm, one decision function
+LINEAR = ("LinearSVC", "LinearSVR")  # liblinear, primal coef_
+SUPPORTED = CLASSIFIERS + DUAL + LINEAR
 
 
 def _dense(a):
@@ -105,7 +128,7 @@ def _step(step):
 
 
 def unwrap(estimator):
-    """Return (final SVC/NuSVC, list of preprocessing dicts) for an SVC/NuSVC,
+    """Return (final estimator, list of preprocessing dicts) for a supported SVM,
     a Pipeline ending in one, or a fitted GridSearchCV/RandomizedSearchCV."""
     name = type(estimator).__name__
     if name in SEARCHES:
@@ -117,20 +140,46 @@ def unwrap(estimator):
     if name == "Pipeline":
         steps = [s for _, s in estimator.steps]
         if not steps or _is_passthrough(steps[-1]):
-            raise TypeError("the pipeline's last step must be an SVC or NuSVC")
+            raise TypeError("the pipeline's last step must be an SVM estimator "
+                            f"({', '.join(SUPPORTED)})")
         pre = [_step(s) for s in steps[:-1] if not _is_passthrough(s)]
         final, inner = unwrap(steps[-1])
         return final, pre + inner
     return estimator, []
 
 
+def _kernel_fields(est):
+    """kernel, gamma, coef0, degree of a fitted libsvm estimator (SVM_SEMANTICS.md 1.2)."""
+    if callable(est.kernel):
+        kernel = "callable"
+    elif est.kernel in KERNELS:
+        kernel = est.kernel
+    else:
+        raise ValueError(f"unknown kernel {est.kernel!r}")
+    return {
+        "kernel": kernel,
+        "gamma": _floats(float(est._gamma), "gamma"),
+        "coef0": _floats(float(est.coef0), "coef0"),
+        "degree": int(est.degree),
+    }
+
+
+def _intercept(value, name):
+    """liblinear's intercept_: an array, or the plain float 0.0 when fit_intercept=False."""
+    if isinstance(value, np.ndarray):
+        return _floats(value, name)
+    return _floats(float(value), name)
+
+
 def export(estimator, X_samples=None):
-    """Return the svm2onnx JSON object (a dict) for a fitted SVC or NuSVC, a
-    Pipeline ending in one, or a fitted GridSearchCV/RandomizedSearchCV.
+    """Return the svm2onnx JSON object (a dict) for a fitted SVC, NuSVC, SVR,
+    NuSVR, OneClassSVM, LinearSVC or LinearSVR, a Pipeline ending in one, or a
+    fitted GridSearchCV/RandomizedSearchCV.
 
     With ``X_samples`` the dict also records sklearn's own outputs for those
-    rows under "samples" (predict, decision_function and, when the model has
-    Platt parameters, predict_proba), for tests to compare against.  They are
+    rows under "samples" (predict; decision_function for classifiers and
+    OneClassSVM; predict_proba when the model has Platt parameters;
+    score_samples for OneClassSVM), for tests to compare against.  They are
     taken from ``estimator`` itself, i.e. from the whole pipeline or search.
     """
     import sklearn  # the estimator came from sklearn, so it is importable
@@ -138,46 +187,67 @@ def export(estimator, X_samples=None):
     est, preprocessing = unwrap(estimator)
     is_wrapped = est is not estimator
     name = type(est).__name__
-    if name not in ("SVC", "NuSVC"):
-        raise TypeError(f"expected a fitted SVC or NuSVC (alone, last in a Pipeline, "
+    if name not in SUPPORTED:
+        raise TypeError(f"expected a fitted {', '.join(SUPPORTED)} (alone, last in a Pipeline, "
                         f"or in a GridSearchCV/RandomizedSearchCV), got {name}")
-    if not hasattr(est, "support_vectors_"):
+    if not hasattr(est, "coef_" if name in LINEAR else "support_vectors_"):
         raise ValueError(f"{name} is not fitted")
-    if callable(est.kernel):
-        kernel = "callable"
-    elif est.kernel in KERNELS:
-        kernel = est.kernel
-    else:
-        raise ValueError(f"unknown kernel {est.kernel!r}")
 
-    kind = _label_kind(est.classes_)
     out = {
         "format": FORMAT,
         "estimator": name,
         "sklearn_version": sklearn.__version__,
         # a callable kernel skips input validation, so only shape_fit_ knows d
-        "n_features_in": int(getattr(est, "n_features_in_", est.shape_fit_[1])),
-        "kernel": kernel,
-        "gamma": _floats(float(est._gamma), "gamma"),
-        "coef0": _floats(float(est.coef0), "coef0"),
-        "degree": int(est.degree),
-        "classes": _labels(est.classes_, kind, "classes"),
-        "n_support": [int(n) for n in est.n_support_],
-        "support_vectors": _floats(est.support_vectors_, "support_vectors"),
-        "dual_coef": _floats(est.dual_coef_, "dual_coef"),
-        "intercept": _floats(est.intercept_, "intercept"),
-        "decision_function_shape": str(est.decision_function_shape),
-        "break_ties": bool(est.break_ties),
+        "n_features_in": int(est.n_features_in_ if name in LINEAR
+                             else getattr(est, "n_features_in_", est.shape_fit_[1])),
     }
-    # probA_/probB_ are deprecated properties in sklearn 1.9; prefer the private arrays.
-    prob_a = getattr(est, "_probA", None)
-    prob_b = getattr(est, "_probB", None)
-    if prob_a is None:  # older sklearn versions
-        prob_a, prob_b = getattr(est, "probA_", ()), getattr(est, "probB_", ())
-    has_proba = np.size(prob_a) > 0 and np.size(prob_b) > 0
-    if has_proba:
-        out["prob_a"] = _floats(prob_a, "prob_a")
-        out["prob_b"] = _floats(prob_b, "prob_b")
+    kind = None  # how predict's labels are written; None: floats (regressors)
+    has_proba = False
+    if name in CLASSIFIERS:
+        out.update(_kernel_fields(est))
+        kind = _label_kind(est.classes_)
+        out.update({
+            "classes": _labels(est.classes_, kind, "classes"),
+            "n_support": [int(n) for n in est.n_support_],
+            "support_vectors": _floats(est.support_vectors_, "support_vectors"),
+            "dual_coef": _floats(est.dual_coef_, "dual_coef"),
+            "intercept": _floats(est.intercept_, "intercept"),
+            "decision_function_shape": str(est.decision_function_shape),
+            "break_ties": bool(est.break_ties),
+        })
+        # probA_/probB_ are deprecated properties in sklearn 1.9; prefer the private arrays.
+        prob_a = getattr(est, "_probA", None)
+        prob_b = getattr(est, "_probB", None)
+        if prob_a is None:  # older sklearn versions
+            prob_a, prob_b = getattr(est, "probA_", ()), getattr(est, "probB_", ())
+        has_proba = np.size(prob_a) > 0 and np.size(prob_b) > 0
+        if has_proba:
+            out["prob_a"] = _floats(prob_a, "prob_a")
+            out["prob_b"] = _floats(prob_b, "prob_b")
+    elif name in DUAL:
+        # one decision function; public arrays = libsvm's (no sign flip), SVM_SEMANTICS.md 2
+        out.update(_kernel_fields(est))
+        out.update({
+            "support_vectors": _floats(est.support_vectors_, "support_vectors"),
+            "dual_coef": _floats(est.dual_coef_, "dual_coef"),
+            "intercept": _floats(est.intercept_, "intercept"),
+        })
+        if name == "OneClassSVM":
+            kind = "int"  # predict gives +1 / -1
+            out["offset"] = _floats(np.reshape(est.offset_, -1), "offset")
+    elif name == "LinearSVC":
+        kind = _label_kind(est.classes_)
+        out.update({
+            "classes": _labels(est.classes_, kind, "classes"),
+            "coef": _floats(est.coef_, "coef"),
+            "intercept": _intercept(est.intercept_, "intercept"),
+            "multi_class": str(est.multi_class),
+        })
+    else:  # LinearSVR
+        out.update({
+            "coef": _floats(est.coef_, "coef"),
+            "intercept": _intercept(est.intercept_, "intercept"),
+        })
     if is_wrapped:
         n_in = out["n_features_in"]
         for step in preprocessing:
@@ -190,13 +260,17 @@ def export(estimator, X_samples=None):
     if X_samples is not None:
         X = _floats(X_samples, "X_samples")
         whole = estimator  # the pipeline/search applies its own preprocessing
+        predict = whole.predict(X_samples)
         samples = {
             "X": X,
-            "predict": _labels(whole.predict(X_samples), kind, "predict"),
-            "decision_function": _floats(whole.decision_function(X_samples), "decision_function"),
+            "predict": _floats(predict, "predict") if kind is None else _labels(predict, kind, "predict"),
         }
+        if name in CLASSIFIERS or name in ("OneClassSVM", "LinearSVC"):
+            samples["decision_function"] = _floats(whole.decision_function(X_samples), "decision_function")
         if has_proba:
             samples["predict_proba"] = _floats(whole.predict_proba(X_samples), "predict_proba")
+        if name == "OneClassSVM":
+            samples["score_samples"] = _floats(whole.score_samples(X_samples), "score_samples")
         out["samples"] = samples
     return out
 

@@ -275,6 +275,14 @@ fn inspect(args: &InspectArgs) -> Result<()> {
         Model::Linear(m) => {
             out += &format!("coefficients:    {} x {}\n", m.coef.nrows(), m.coef.ncols())
         }
+        Model::Calibrated(m) => {
+            out += &format!(
+                "calibration:     {} ({} calibrated classifiers)\n",
+                m.method,
+                m.members.len()
+            );
+            out += &format!("base estimator:  {}\n", m.members[0].base.describe());
+        }
     }
     if let Some(v) = model.sklearn_version() {
         out += &format!("scikit-learn:    {v}\n");
@@ -301,7 +309,14 @@ fn inspect(args: &InspectArgs) -> Result<()> {
                 None => "[N]".to_string(),
                 Some(w) => format!("[N, {w}]"),
             };
-            out += &format!("  output scores {scores} float (= decision_function)\n");
+            if let Model::Calibrated(m) = model {
+                out += &format!(
+                    "  output probabilities [N, {}] float (= predict_proba)\n",
+                    m.classes.len()
+                );
+            } else {
+                out += &format!("  output scores {scores} float (= decision_function)\n");
+            }
         }
     }
     if let Some(m) = model.svc().filter(|m| m.platt().is_some()) {

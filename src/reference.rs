@@ -5,7 +5,9 @@
 //! Tests hold both this evaluator and the emitted graphs against outputs
 //! recorded from scikit-learn itself.
 
-use crate::model::{DecisionShape, DualKind, Kernel, Model, SvmModel};
+use crate::model::{
+    CalibratedModel, Calibration, DecisionShape, DualKind, Kernel, Model, SvmModel,
+};
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
 /// The outputs of one batch, as scikit-learn's methods return them.
@@ -170,6 +172,7 @@ pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
         transformed.view()
     };
     match model {
+        Model::Calibrated(m) => evaluate_calibrated(m, x),
         Model::Svc(m) => evaluate_svc(m, x),
         Model::Dual(m) => {
             // libsvm's single-output sum: Σ_s coef_s·K(x, s), then − rho (§2).
@@ -215,6 +218,80 @@ pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
                 }
             }
         }
+    }
+}
+
+/// CalibratedClassifierCV's `predict_proba` and `predict` (see
+/// `model::calibrated` for the rules, read from sklearn/calibration.py).
+fn evaluate_calibrated(m: &CalibratedModel, x: ArrayView2<f64>) -> Evaluation {
+    let k = m.classes.len();
+    let n = x.nrows();
+    let mut mean = Array2::<f64>::zeros((n, k));
+    for member in &m.members {
+        let decision = evaluate(&member.base, x).scores;
+        let mut proba = Array2::<f64>::zeros((n, k));
+        match &member.calibration {
+            Calibration::PerClass(calibrators) if k == 2 => {
+                for r in 0..n {
+                    proba[[r, 1]] = calibrators[0].apply(decision[[r, 0]]);
+                    proba[[r, 0]] = 1.0 - proba[[r, 1]];
+                }
+            }
+            Calibration::PerClass(calibrators) => {
+                for r in 0..n {
+                    for (c, cal) in calibrators.iter().enumerate() {
+                        proba[[r, c]] = cal.apply(decision[[r, c]]);
+                    }
+                    let denominator: f64 = proba.row(r).sum();
+                    for c in 0..k {
+                        proba[[r, c]] = if denominator != 0.0 {
+                            proba[[r, c]] / denominator
+                        } else {
+                            1.0 / k as f64
+                        };
+                    }
+                }
+            }
+            Calibration::Temperature { beta } => {
+                for r in 0..n {
+                    let logits: Vec<f64> = if k == 2 {
+                        vec![-decision[[r, 0]], decision[[r, 0]]]
+                    } else {
+                        decision.row(r).to_vec()
+                    };
+                    let z: Vec<f64> = logits.iter().map(|l| beta * l).collect();
+                    let top = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                    let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+                    let sum: f64 = e.iter().sum();
+                    for c in 0..k {
+                        proba[[r, c]] = e[c] / sum;
+                    }
+                }
+            }
+        }
+        // Values that exceed 1 by at most 1e-5 become exactly 1.
+        proba.mapv_inplace(|p| if p > 1.0 && p <= 1.0 + 1e-5 { 1.0 } else { p });
+        mean += &proba;
+    }
+    mean /= m.members.len() as f64;
+    let label_index: Vec<usize> = mean
+        .outer_iter()
+        .map(|r| first_max(r.iter().copied()))
+        .collect();
+    let tie_margins = mean
+        .outer_iter()
+        .map(|r| {
+            let mut v = r.to_vec();
+            v.sort_by(|a, b| b.total_cmp(a));
+            v[0] - v[1]
+        })
+        .collect();
+    Evaluation {
+        pairwise: Array2::zeros((n, 0)),
+        scores: Array2::zeros((n, 0)),
+        tie_margins,
+        label_index,
+        probabilities: Some(mean),
     }
 }
 

@@ -3,6 +3,7 @@
 //! See the README's "JSON format" section.
 
 use super::{LoadError, LoadedModel};
+use crate::model::{CalibratedMember, CalibratedModel, Calibration, Calibrator};
 use crate::model::{
     Classes, DecisionShape, DualKind, DualModel, Estimator, Kernel, Label, LinearModel, Model,
     Norm, PlattParameters, Preprocess, Samples, SvmModel, SvmParts,
@@ -38,6 +39,9 @@ const KNOWN_FIELDS: &[&str] = &[
     "coef",
     "offset",
     "multi_class",
+    "method",
+    "calibrated_classifiers",
+    "ensemble",
 ];
 
 fn field_error(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
@@ -398,6 +402,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
                 sklearn_version,
             })?
         }
+        "CalibratedClassifierCV" => Model::calibrated(calibrated(&fields, sklearn_version)?)?,
         "LinearSVC" | "LinearSVR" => {
             let coef_value = fields.required("coef")?;
             let coef = matrix_or_row("coef", coef_value)?;
@@ -449,7 +454,87 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
 }
 
 /// Estimators the JSON format describes.
-pub const SUPPORTED_ESTIMATORS: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR";
+pub const SUPPORTED_ESTIMATORS: &str =
+    "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV";
+
+/// `calibrated_classifiers`: each a nested estimator (the same JSON object
+/// without `format` and `samples`) and its calibrators.
+fn calibrated(
+    fields: &Fields,
+    sklearn_version: Option<String>,
+) -> Result<CalibratedModel, LoadError> {
+    let classes = classes(fields.required("classes")?)?;
+    let method = fields.string("method")?.to_string();
+    let members = array(
+        "calibrated_classifiers",
+        fields.required("calibrated_classifiers")?,
+    )?;
+    let mut out = Vec::with_capacity(members.len());
+    for (i, member) in members.iter().enumerate() {
+        let at = |f: &str| format!("calibrated_classifiers[{i}].{f}");
+        let object = member.as_object().ok_or_else(|| {
+            field_error(format!("calibrated_classifiers[{i}]"), "expected an object")
+        })?;
+        let mut nested = object
+            .get("estimator")
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| field_error(at("estimator"), "expected an estimator object"))?;
+        nested.insert("format".into(), Value::from(FORMAT));
+        let base =
+            load(&serde_json::to_vec(&Value::Object(nested)).unwrap_or_default()).map_err(|e| {
+                match e {
+                    LoadError::Field { field, problem } => {
+                        field_error(format!("{}.{field}", at("estimator")), problem)
+                    }
+                    other => field_error(at("estimator"), other.to_string()),
+                }
+            })?;
+        let calibration = match method.as_str() {
+            "temperature" => Calibration::Temperature {
+                beta: number(&at("beta"), object.get("beta").unwrap_or(&Value::Null))?,
+            },
+            "sigmoid" | "isotonic" => {
+                let list = array(&at("calibrators"), object.get("calibrators").unwrap_or(&Value::Null))?;
+                let mut cals = Vec::with_capacity(list.len());
+                for (j, c) in list.iter().enumerate() {
+                    let name = format!("{}[{j}]", at("calibrators"));
+                    let get = |f: &str| c.get(f).unwrap_or(&Value::Null);
+                    cals.push(if method == "sigmoid" {
+                        Calibrator::Sigmoid {
+                            a: number(&format!("{name}.a"), get("a"))?,
+                            b: number(&format!("{name}.b"), get("b"))?,
+                        }
+                    } else {
+                        Calibrator::Isotonic {
+                            x: vector(&format!("{name}.x_thresholds"), get("x_thresholds"))?.to_vec(),
+                            y: vector(&format!("{name}.y_thresholds"), get("y_thresholds"))?.to_vec(),
+                            x_min: number(&format!("{name}.x_min"), get("x_min"))?,
+                            x_max: number(&format!("{name}.x_max"), get("x_max"))?,
+                        }
+                    });
+                }
+                Calibration::PerClass(cals)
+            }
+            other => {
+                return Err(field_error(
+                    "method",
+                    format!("calibration method '{other}' is not supported (sigmoid, isotonic, temperature)"),
+                ))
+            }
+        };
+        out.push(CalibratedMember {
+            base: base.model,
+            calibration,
+        });
+    }
+    Ok(CalibratedModel {
+        classes,
+        method,
+        members: out,
+        sklearn_version,
+    })
+}
 
 /// A number, or a one-element list of one.
 fn scalar_or_single(field: &str, v: &Value) -> Result<f64, LoadError> {
@@ -573,7 +658,15 @@ fn samples(v: &Value, model: &Model, warnings: &mut Vec<String>) -> Result<Sampl
         .as_object()
         .ok_or_else(|| field_error("samples", format!("expected an object, found {}", kind(v))))?;
     for key in object.keys() {
-        if !["X", "predict", "decision_function", "predict_proba", "score_samples"].contains(&key.as_str()) {
+        if ![
+            "X",
+            "predict",
+            "decision_function",
+            "predict_proba",
+            "score_samples",
+        ]
+        .contains(&key.as_str())
+        {
             warnings.push(format!("ignoring unknown field `samples.{key}`"));
         }
     }
@@ -638,7 +731,7 @@ fn samples(v: &Value, model: &Model, warnings: &mut Vec<String>) -> Result<Sampl
         None => None,
         Some(v) => {
             let p = matrix("samples.predict_proba", v)?;
-            let k = model.svc().map_or(0, |m| m.n_classes());
+            let k = model.label_classes().map_or(0, |c| c.len());
             if p.dim() != (n, k) {
                 return Err(field_error(
                     "samples.predict_proba",

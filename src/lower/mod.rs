@@ -5,6 +5,7 @@
 //! scores and libsvm's predicted class. This module wires them to the graph's
 //! outputs, named and shaped like scikit-learn's methods.
 
+mod calibration;
 mod decision;
 mod kernel;
 mod preprocess;
@@ -73,7 +74,7 @@ pub fn scores_width(model: &Model) -> Option<usize> {
             1 => None,
             rows => Some(rows),
         },
-        Model::Dual(_) => None,
+        Model::Dual(_) | Model::Calibrated(_) => None,
     }
 }
 
@@ -96,6 +97,27 @@ pub fn lower(model: &Model, options: &LowerOptions) -> Graph {
     );
     let x = preprocess::apply(&mut g, x, model.preprocessing());
     match model {
+        Model::Calibrated(m) => {
+            let (proba, index) = calibration::calibrated(&mut g, x, m);
+            let classes = m.classes.clone();
+            let label = if options.label_index {
+                index
+            } else {
+                class_label(&mut g, &classes, index)
+            };
+            g.output(
+                label,
+                LABEL,
+                label_elem(&classes, options),
+                vec![Dim::Batch],
+            );
+            g.output(
+                proba,
+                PROBABILITIES,
+                float,
+                vec![Dim::Batch, Dim::Fixed(classes.len())],
+            );
+        }
         Model::Svc(m) => lower_svc(&mut g, x, m, options),
         Model::Dual(m) => {
             let weights = m.dual_coef.clone().insert_axis(Axis(1));

@@ -5,12 +5,14 @@
 //! lowering and the reference evaluator rely on, so downstream code can index
 //! without re-checking.
 
+mod calibrated;
 mod classes;
 mod kernel;
 mod other;
 mod preprocess;
 mod samples;
 
+pub use calibrated::{CalibratedMember, CalibratedModel, Calibration, Calibrator};
 pub use classes::{Classes, Label};
 pub use kernel::Kernel;
 pub use other::{DualKind, DualModel, LinearModel};
@@ -390,6 +392,8 @@ pub enum Model {
     Dual(DualModel),
     /// LinearSVC and LinearSVR.
     Linear(LinearModel),
+    /// CalibratedClassifierCV.
+    Calibrated(CalibratedModel),
 }
 
 /// What a model's graph computes.
@@ -416,6 +420,12 @@ impl Model {
         Ok(Model::Dual(m))
     }
 
+    /// Checks a calibrated classifier.
+    pub fn calibrated(m: CalibratedModel) -> Result<Model, ModelError> {
+        m.check()?;
+        Ok(Model::Calibrated(m))
+    }
+
     /// Checks a linear model.
     pub fn linear(m: LinearModel) -> Result<Model, ModelError> {
         m.check()?;
@@ -428,6 +438,7 @@ impl Model {
             Model::Svc(m) => m.estimator().name(),
             Model::Dual(m) => m.name(),
             Model::Linear(m) => m.name(),
+            Model::Calibrated(_) => "CalibratedClassifierCV",
         }
     }
 
@@ -438,6 +449,7 @@ impl Model {
             Model::Dual(_) => Task::Regress,
             Model::Linear(m) if m.classes.is_some() => Task::Classify,
             Model::Linear(_) => Task::Regress,
+            Model::Calibrated(_) => Task::Classify,
         }
     }
 
@@ -454,6 +466,7 @@ impl Model {
             Model::Svc(m) => m.n_features(),
             Model::Dual(m) => m.n_features,
             Model::Linear(m) => m.n_features(),
+            Model::Calibrated(m) => m.members[0].base.n_features(),
         }
     }
 
@@ -462,6 +475,7 @@ impl Model {
             Model::Svc(m) => Some(m.kernel()),
             Model::Dual(m) => Some(&m.kernel),
             Model::Linear(_) => None,
+            Model::Calibrated(m) => m.members[0].base.kernel(),
         }
     }
 
@@ -470,6 +484,8 @@ impl Model {
             Model::Svc(m) => m.preprocessing(),
             Model::Dual(m) => &m.preprocessing,
             Model::Linear(m) => &m.preprocessing,
+            // Each member applies its own pipeline steps.
+            Model::Calibrated(_) => &[],
         }
     }
 
@@ -478,6 +494,7 @@ impl Model {
             Model::Svc(m) => m.sklearn_version(),
             Model::Dual(m) => m.sklearn_version.as_deref(),
             Model::Linear(m) => m.sklearn_version.as_deref(),
+            Model::Calibrated(m) => m.sklearn_version.as_deref(),
         }
     }
 
@@ -488,6 +505,7 @@ impl Model {
             Model::Dual(m) if m.kind == DualKind::OneClassSvm => Some(Classes::Int(vec![-1, 1])),
             Model::Dual(_) => None,
             Model::Linear(m) => m.classes.clone(),
+            Model::Calibrated(m) => Some(m.classes.clone()),
         }
     }
 
@@ -516,6 +534,15 @@ impl Model {
                 }
                 (pts, (0..2 * d).map(|r| r % 2).collect())
             }
+            Model::Calibrated(m) => {
+                // Anchors of the first member, in input space of that member.
+                let base = &m.members[0].base;
+                let (mut pts, groups) = base.anchor_points();
+                for step in base.preprocessing().iter().rev() {
+                    step.invert(&mut pts);
+                }
+                (pts, groups)
+            }
         }
     }
 
@@ -538,6 +565,17 @@ impl Model {
                 ),
                 None => format!("LinearSVR ({} features)", m.n_features()),
             },
+            Model::Calibrated(m) => format!(
+                "CalibratedClassifierCV ({}, {} calibrated {} around {})",
+                m.method,
+                m.members.len(),
+                if m.members.len() == 1 {
+                    "classifier"
+                } else {
+                    "classifiers"
+                },
+                m.members[0].base.describe()
+            ),
         }
     }
 }

@@ -6,8 +6,9 @@ use super::numpy::{self, kind_name, NdArray, Values};
 use super::vm::{Arena, Global, Id, Obj};
 use crate::load::LoadError;
 use crate::model::{
-    Classes, DecisionShape, DualKind, DualModel, Estimator, Kernel, LinearModel, Model, Norm,
-    PlattParameters, Preprocess, SvmModel, SvmParts,
+    CalibratedMember, CalibratedModel, Calibration, Calibrator, Classes, DecisionShape, DualKind,
+    DualModel, Estimator, Kernel, LinearModel, Model, Norm, PlattParameters, Preprocess, SvmModel,
+    SvmParts,
 };
 use ndarray::{Array1, Array2};
 
@@ -15,7 +16,15 @@ use ndarray::{Array1, Array2};
 const MAX_DENSE: usize = 1 << 28;
 
 const SVM_MODULES: &[&str] = &["sklearn.svm._classes", "sklearn.svm.classes"];
-const SVM_CLASSES: &[&str] = &["SVC", "NuSVC", "SVR", "NuSVR", "OneClassSVM", "LinearSVC", "LinearSVR"];
+const SVM_CLASSES: &[&str] = &[
+    "SVC",
+    "NuSVC",
+    "SVR",
+    "NuSVR",
+    "OneClassSVM",
+    "LinearSVC",
+    "LinearSVR",
+];
 const SCALER_MODULES: &[&str] = &["sklearn.preprocessing._data", "sklearn.preprocessing.data"];
 const SEARCH_MODULES: &[&str] = &["sklearn.model_selection._search"];
 const SCALERS: &[&str] = &[
@@ -26,7 +35,7 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV around SVC/NuSVC/LinearSVC, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Plain data classes found inside the state of the estimators we read
 /// (search results, scorers). They are recorded, never constructed.
@@ -74,6 +83,18 @@ pub fn allow(g: &Global) -> Result<(), String> {
         || is(g, SCALER_MODULES, SCALERS)
         || g.is("sklearn.pipeline", "Pipeline")
         || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
+        || is(
+            g,
+            &["sklearn.calibration"],
+            &[
+                "CalibratedClassifierCV",
+                "_CalibratedClassifier",
+                "_SigmoidCalibration",
+                "_TemperatureScaling",
+            ],
+        )
+        || g.is("sklearn.isotonic", "IsotonicRegression")
+        || g.is("sklearn.frozen._frozen", "FrozenEstimator")
         || INERT.iter().any(|(m, n)| g.is(m, n));
     if ok {
         Ok(())
@@ -327,10 +348,12 @@ fn classes(est: &Est) -> Result<Classes, LoadError> {
 
 /// Any estimator of the SVM family.
 fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadError> {
-    let sklearn_version = est.get("_sklearn_version").and_then(|id| match est.arena.get(id) {
-        Obj::Str(s) => Some(s.clone()),
-        _ => None,
-    });
+    let sklearn_version = est
+        .get("_sklearn_version")
+        .and_then(|id| match est.arena.get(id) {
+            Obj::Str(s) => Some(s.clone()),
+            _ => None,
+        });
     let checked = |r: Result<Model, crate::model::ModelError>| {
         r.map_err(|e| err(est.field(&e.field), e.problem))
     };
@@ -593,6 +616,16 @@ fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<Mo
         estimator(&est, Vec::new())
     } else if class.is("sklearn.pipeline", "Pipeline") {
         pipeline(&est)
+    } else if class.is("sklearn.frozen._frozen", "FrozenEstimator") && depth < 4 {
+        let inner = est.require("estimator")?;
+        to_model_at(
+            arena,
+            inner,
+            &format!("{}.", est.field("estimator")),
+            depth + 1,
+        )
+    } else if class.is("sklearn.calibration", "CalibratedClassifierCV") && depth < 4 {
+        calibrated(arena, &est, depth)
     } else if is(
         &class,
         SEARCH_MODULES,
@@ -617,4 +650,77 @@ fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<Mo
             format!("{class} cannot be converted (supported: {SUPPORTED})"),
         ))
     }
+}
+
+/// CalibratedClassifierCV: `calibrated_classifiers_`, each with its fitted
+/// base estimator (possibly a Pipeline or a FrozenEstimator) and calibrators.
+fn calibrated(arena: &Arena, est: &Est, depth: usize) -> Result<Model, LoadError> {
+    let classes = classes(est)?;
+    let method = est.string("method")?;
+    let list = est.require("calibrated_classifiers_")?;
+    let Obj::List(items) = arena.get(list) else {
+        return Err(err(est.field("calibrated_classifiers_"), "is not a list"));
+    };
+    let mut members = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let prefix = format!("{}[{i}].", est.field("calibrated_classifiers_"));
+        let member = Est::new(arena, *item, &prefix)?;
+        let base_id = member.require("estimator")?;
+        let base = to_model_at(
+            arena,
+            base_id,
+            &format!("{}.", member.field("estimator")),
+            depth + 1,
+        )?;
+        let cals_id = member.require("calibrators")?;
+        let Obj::List(cals) = arena.get(cals_id) else {
+            return Err(err(member.field("calibrators"), "is not a list"));
+        };
+        let mut per_class = Vec::with_capacity(cals.len());
+        let mut temperature = None;
+        for (j, c) in cals.iter().enumerate() {
+            let cal = Est::new(arena, *c, &format!("{}[{j}].", member.field("calibrators")))?;
+            match cal.class.name.as_str() {
+                "_SigmoidCalibration" => per_class.push(Calibrator::Sigmoid {
+                    a: cal.number("a_")?,
+                    b: cal.number("b_")?,
+                }),
+                "IsotonicRegression" => {
+                    let (_, x) = cal.floats(cal.require("X_thresholds_")?, "X_thresholds_")?;
+                    let (_, y) = cal.floats(cal.require("y_thresholds_")?, "y_thresholds_")?;
+                    per_class.push(Calibrator::Isotonic {
+                        x,
+                        y,
+                        x_min: cal.number("X_min_")?,
+                        x_max: cal.number("X_max_")?,
+                    });
+                }
+                "_TemperatureScaling" => temperature = Some(cal.number("beta_")?),
+                other => {
+                    return Err(err(
+                        &cal.path,
+                        format!("calibrator {other} is not supported"),
+                    ))
+                }
+            }
+        }
+        let calibration = match temperature {
+            Some(beta) => Calibration::Temperature { beta },
+            None => Calibration::PerClass(per_class),
+        };
+        members.push(CalibratedMember { base, calibration });
+    }
+    let sklearn_version = est
+        .get("_sklearn_version")
+        .and_then(|id| match arena.get(id) {
+            Obj::Str(s) => Some(s.clone()),
+            _ => None,
+        });
+    Model::calibrated(CalibratedModel {
+        classes,
+        method,
+        members,
+        sklearn_version,
+    })
+    .map_err(|e| err(est.field(&e.field), e.problem))
 }
