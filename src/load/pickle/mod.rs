@@ -41,7 +41,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         })?;
     let model = sklearn::to_model(&arena, root)?;
     Ok(LoadedModel {
-        model: model.into(),
+        model,
         samples: None,
         warnings: Vec::new(),
     })
