@@ -173,8 +173,14 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
         let report = validate_onnx(&onnx, &loaded, None, args.tolerance)?;
         print_report(&report, args.json)?;
         if !report.passed {
+            let hint = if args.dtype == FloatType::F32 {
+                " (float32 may be unable to represent this model's inputs or cancel its coefficients \
+                 precisely enough; --dtype f64 keeps scikit-learn's precision)"
+            } else {
+                ""
+            };
             eprintln!(
-                "error: validation failed; {} was not written",
+                "error: validation failed; {} was not written{hint}",
                 args.output.display()
             );
             return Ok(Err(Mismatch));
