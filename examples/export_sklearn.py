@@ -22,6 +22,22 @@ Per estimator (besides "format", "estimator", "sklearn_version",
 * LinearSVR: coef (d values), intercept ([1], or the number 0.0 when
   fit_intercept=False).
 
+CalibratedClassifierCV (around an SVC, NuSVC, LinearSVC or a Pipeline ending in
+one, possibly wrapped in sklearn.frozen.FrozenEstimator) is written as::
+
+    {"format", "estimator": "CalibratedClassifierCV", "sklearn_version",
+     "n_features_in", "classes", "method": "sigmoid" | "isotonic" | "temperature",
+     "ensemble": bool (the resolved value of ensemble='auto'),
+     "calibrated_classifiers": [{"estimator": {...}, "calibrators": [...]}, ...],
+     "samples": {"X", "predict", "predict_proba"}}
+
+one entry per fitted ``_CalibratedClassifier``.  Its "estimator" is the base
+estimator exported as above (FrozenEstimator unwrapped) without "format" and
+"samples".  "calibrators" has one entry per decision-function column (one for
+two classes): {"a", "b"} for sigmoid (p = 1 / (1 + exp(a f + b))) or
+{"x_thresholds", "y_thresholds", "x_min", "x_max"} for isotonic; with
+method 'temperature' the entry has "beta" instead of "calibrators".
+
 Also accepted: a ``Pipeline`` whose last step is one of these and whose earlier
 steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer or
 'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
@@ -184,6 +200,8 @@ def export(estimator, X_samples=None):
     """
     import sklearn  # the estimator came from sklearn, so it is importable
 
+    if type(_unwrap_search(estimator)).__name__ == "CalibratedClassifierCV":
+        return _export_calibrated(estimator, X_samples)
     est, preprocessing = unwrap(estimator)
     is_wrapped = est is not estimator
     name = type(est).__name__
@@ -272,6 +290,119 @@ def export(estimator, X_samples=None):
         if name == "OneClassSVM":
             samples["score_samples"] = _floats(whole.score_samples(X_samples), "score_samples")
         out["samples"] = samples
+    return out
+
+
+def _unwrap_search(estimator):
+    """best_estimator_ of a fitted GridSearchCV/RandomizedSearchCV (repeatedly); else itself."""
+    while type(estimator).__name__ in SEARCHES:
+        if estimator.refit is False or not hasattr(estimator, "best_estimator_"):
+            return estimator  # unwrap() reports it
+        estimator = estimator.best_estimator_
+    return estimator
+
+
+def _unfreeze(estimator):
+    """The estimator inside a sklearn.frozen.FrozenEstimator (repeatedly); else itself."""
+    while type(estimator).__name__ == "FrozenEstimator":
+        estimator = estimator.estimator
+    return estimator
+
+
+def _number(value, name):
+    """A Python float from a number, numpy scalar or one-element array; refuse NaN/inf."""
+    a = _dense(value).reshape(-1)
+    if a.size != 1:
+        raise ValueError(f"{name} has {a.size} values, expected 1")
+    return _floats(a[0], name)
+
+
+def _calibrator(cal, method, name):
+    """One calibrator entry: sigmoid {a, b} or isotonic {x_thresholds, y_thresholds, x_min, x_max}."""
+    kind = type(cal).__name__
+    if method == "sigmoid":
+        if kind != "_SigmoidCalibration":
+            raise TypeError(f"{name}: method 'sigmoid' with a {kind} calibrator")
+        return {"a": _number(cal.a_, f"{name}.a"), "b": _number(cal.b_, f"{name}.b")}
+    if kind != "IsotonicRegression":
+        raise TypeError(f"{name}: method 'isotonic' with a {kind} calibrator")
+    if cal.out_of_bounds != "clip":
+        raise ValueError(f"{name}: IsotonicRegression(out_of_bounds={cal.out_of_bounds!r}), expected 'clip'")
+    x = _floats(np.reshape(cal.X_thresholds_, -1), f"{name}.x_thresholds")
+    y = _floats(np.reshape(cal.y_thresholds_, -1), f"{name}.y_thresholds")
+    if len(x) != len(y) or not x:
+        raise ValueError(f"{name}: {len(x)} x_thresholds and {len(y)} y_thresholds")
+    return {"x_thresholds": x, "y_thresholds": y,
+            "x_min": _number(cal.X_min_, f"{name}.x_min"), "x_max": _number(cal.X_max_, f"{name}.x_max")}
+
+
+def _export_calibrated(estimator, X_samples):
+    """The JSON object of a fitted CalibratedClassifierCV (alone or as a search's best_estimator_)."""
+    import sklearn
+
+    cal = _unwrap_search(estimator)
+    if not hasattr(cal, "calibrated_classifiers_"):
+        raise ValueError("CalibratedClassifierCV is not fitted")
+    method = str(cal.method)
+    if method not in ("sigmoid", "isotonic", "temperature"):
+        raise ValueError(f"unknown calibration method {method!r}")
+    ensemble = cal.ensemble
+    if isinstance(ensemble, str):  # 'auto', resolved as CalibratedClassifierCV.fit does
+        ensemble = type(cal.estimator).__name__ != "FrozenEstimator"
+    kind = _label_kind(cal.classes_)
+    classes = _labels(cal.classes_, kind, "classes")
+    k = len(classes)
+    members = []
+    for i, member in enumerate(cal.calibrated_classifiers_):
+        at = f"calibrated_classifiers[{i}]"
+        if str(member.method) != method:
+            raise ValueError(f"{at}: method {member.method!r}, the CalibratedClassifierCV says {method!r}")
+        if _labels(member.classes, kind, f"{at}.classes") != classes:
+            raise ValueError(f"{at}: classes differ from the CalibratedClassifierCV's")
+        base = _unfreeze(member.estimator)
+        final, _ = unwrap(base)
+        if type(final).__name__ not in ("SVC", "NuSVC", "LinearSVC"):
+            raise TypeError(f"{at}: base estimator {type(final).__name__} is not an SVC, NuSVC or LinearSVC")
+        base_classes = np.asarray(final.classes_)
+        same_classes = _label_kind(base_classes) == kind and _labels(base_classes, kind, "classes") == classes
+        # method='temperature' fits the base estimators on label-encoded y when the labels are
+        # strings: their classes_ are then 0..k-1, column j still belongs to classes[j]
+        encoded = (method == "temperature" and base_classes.dtype.kind in "iu"
+                   and base_classes.tolist() == list(range(k)))
+        if not (same_classes or encoded):
+            # e.g. a CV fold without some class: its calibrators cover only the classes it saw
+            raise ValueError(f"{at}: the base estimator's classes_ {base_classes.tolist()} differ from "
+                             f"the CalibratedClassifierCV's {classes}")
+        nested = export(base)
+        del nested["format"]
+        entry = {"estimator": nested}
+        if method == "temperature":
+            if len(member.calibrators) != 1 or type(member.calibrators[0]).__name__ != "_TemperatureScaling":
+                raise TypeError(f"{at}: method 'temperature' needs one _TemperatureScaling calibrator")
+            entry["beta"] = _number(member.calibrators[0].beta_, f"{at}.beta")
+        else:
+            want = 1 if k == 2 else k
+            if len(member.calibrators) != want:
+                raise ValueError(f"{at}: {len(member.calibrators)} calibrators for {k} classes, expected {want}")
+            entry["calibrators"] = [_calibrator(c, method, f"{at}.calibrators[{j}]")
+                                    for j, c in enumerate(member.calibrators)]
+        members.append(entry)
+    out = {
+        "format": FORMAT,
+        "estimator": "CalibratedClassifierCV",
+        "sklearn_version": sklearn.__version__,
+        "n_features_in": int(cal.n_features_in_),
+        "classes": classes,
+        "method": method,
+        "ensemble": bool(ensemble),
+        "calibrated_classifiers": members,
+    }
+    if X_samples is not None:
+        out["samples"] = {
+            "X": _floats(X_samples, "X_samples"),
+            "predict": _labels(estimator.predict(X_samples), kind, "predict"),
+            "predict_proba": _floats(estimator.predict_proba(X_samples), "predict_proba"),
+        }
     return out
 
 

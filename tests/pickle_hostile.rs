@@ -142,6 +142,21 @@ fn a_decompression_bomb_is_bounded() {
     assert!(e.contains("expands beyond"), "{e}");
 }
 
+#[test]
+fn decompression_is_bounded_relative_to_the_file() {
+    use svm2onnx::load::pickle::{decompression_limit, MAX_DECOMPRESSED};
+    assert_eq!(decompression_limit(9_234), 256 << 20);
+    assert_eq!(decompression_limit(1 << 20), 1000 << 20);
+    assert_eq!(decompression_limit(usize::MAX / 2), MAX_DECOMPRESSED);
+    // The fuzzer's bz2 bomb (9 kB → 5 GiB) is refused at 256 MiB.
+    let bomb = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/artifacts/load_bytes/oom-bz2-bomb-5GiB.bz2");
+    if let Ok(bytes) = std::fs::read(bomb) {
+        let e = refused(&bytes);
+        assert!(e.contains("expands beyond 268435456 bytes"), "{e}");
+    }
+}
+
 fn pickles_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pickles")
 }

@@ -56,11 +56,11 @@ def onnx_io(model_path):
     return inputs, outputs
 
 
-def label_output(model_path):
-    """The `label_output` metadata svm2onnx writes: "class" or "index"."""
+def metadata(model_path):
+    """The metadata_props svm2onnx writes (label_output, classes, ...)."""
     import onnx
     m = onnx.load(model_path)
-    return {p.key: p.value for p in m.metadata_props}.get("label_output", "class")
+    return {p.key: p.value for p in m.metadata_props}
 
 
 def run_onnx2tf(model_path, workdir, use_onnxsim, extra_args):
@@ -227,9 +227,11 @@ def main(argv=None):
         print(f"keras_check: note: graph input {input_name!r} is not float32 (elem_type {elem}); "
               "onnx2tf targets float32, expect trouble", file=sys.stderr)
     samples = dict(fx["samples"])
-    if label_output(a.model) == "index" and "predict" in samples:
-        # `svm2onnx convert --label-index`: the graph emits positions in classes_.
-        position = {json.dumps(c): i for i, c in enumerate(fx["classes"])}
+    meta = metadata(a.model)
+    if meta.get("label_output") == "index" and "predict" in samples:
+        # `svm2onnx convert --label-index`: the graph emits positions in the
+        # label table the graph's metadata lists (classes_, or [-1, 1]).
+        position = {json.dumps(c): i for i, c in enumerate(json.loads(meta["classes"]))}
         samples["predict"] = [position[json.dumps(c)] for c in samples["predict"]]
     X = np.asarray(samples["X"], dtype=np.float32)
     name = ic.fixture_name(a.fixture)

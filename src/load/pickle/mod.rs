@@ -11,8 +11,18 @@ pub mod vm;
 use super::{LoadError, LoadedModel};
 use compress::Codec;
 
-/// Largest decompressed stream accepted (a bound against decompression bombs).
+/// Largest decompressed stream accepted in any case.
 pub const MAX_DECOMPRESSED: usize = 8 << 30;
+
+/// The decompressed size a compressed file may expand to: 1000× its size
+/// (joblib's numeric arrays compress far less; zlib cannot exceed ~1032×),
+/// at least 256 MiB and at most [`MAX_DECOMPRESSED`]. A 9 kB bz2 bomb is
+/// stopped at 256 MiB instead of growing an 8 GiB buffer.
+pub fn decompression_limit(compressed_len: usize) -> usize {
+    compressed_len
+        .saturating_mul(1000)
+        .clamp(256 << 20, MAX_DECOMPRESSED)
+}
 
 /// Whether the bytes look like a pickle or a joblib file.
 pub fn recognise(bytes: &[u8]) -> bool {
@@ -23,8 +33,8 @@ pub fn recognise(bytes: &[u8]) -> bool {
 pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
     let (stream, codec) = match Codec::detect(bytes) {
         Some(codec) => {
-            let stream =
-                compress::decompress(bytes, codec, MAX_DECOMPRESSED).map_err(LoadError::Format)?;
+            let stream = compress::decompress(bytes, codec, decompression_limit(bytes.len()))
+                .map_err(LoadError::Format)?;
             (std::borrow::Cow::Owned(stream), Some(codec))
         }
         None => (std::borrow::Cow::Borrowed(bytes), None),
