@@ -38,7 +38,7 @@ tf="$root/target/venv-tf"
 "$tf/bin/pip" install --quiet --disable-pip-version-check --no-deps -r tests/interop/requirements-tf.txt
 export PATH="$tf/bin:$PATH"
 status=0
-for name in svc_rbf_iris_k3_ovr_str svc_rbf_unscaled_k3 svc_sigmoid_clf_k2 svc_poly3_cancer_k2_str svc_linear_wine_k3_ovo_int3711 pipe_minmax_clip_svc_rbf_k3 pipe_normalizer_max_svc_rbf svc_rbf_wine_k3_ovr_proba svr_rbf_diabetes oneclass_rbf linearsvc_ovr_k4_str linearsvr; do
+for name in svc_rbf_iris_k3_ovr_str svc_rbf_unscaled_k3 svc_sigmoid_clf_k2 svc_poly3_cancer_k2_str svc_linear_wine_k3_ovo_int3711 pipe_minmax_clip_svc_rbf_k3 pipe_normalizer_max_svc_rbf svc_rbf_wine_k3_ovr_proba svr_rbf_diabetes oneclass_rbf linearsvc_ovr_k4_str linearsvr nusvr_poly2 nusvc_rbf_wine_k3_ovr cal_isotonic_nusvc_k5 cal_temperature_linearsvc_k2_noens; do
   fixture="$work/fixtures/$name.json"
   onnx="$work/keras/$name.onnx"
   mkdir -p "$work/keras"

@@ -36,7 +36,9 @@ estimator exported as above (FrozenEstimator unwrapped) without "format" and
 "samples".  "calibrators" has one entry per decision-function column (one for
 two classes): {"a", "b"} for sigmoid (p = 1 / (1 + exp(a f + b))) or
 {"x_thresholds", "y_thresholds", "x_min", "x_max"} for isotonic; with
-method 'temperature' the entry has "beta" instead of "calibrators".
+method 'temperature' the entry has "beta" instead of "calibrators".  (With
+method='temperature' and string labels scikit-learn fits the base estimators on
+the encoded labels, so their "classes" are 0..k-1; column j is classes[j].)
 
 Also accepted: a ``Pipeline`` whose last step is one of these and whose earlier
 steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer or

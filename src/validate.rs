@@ -206,7 +206,12 @@ fn compare_labels(
     } else {
         1.0 - mismatches.len() as f64 / rows as f64
     };
-    let passed = mismatches.iter().all(|m| m.near_tie) && agreement >= MIN_LABEL_AGREEMENT;
+    // At most one disagreement in a thousand rows, read with whole rows: a
+    // batch of fewer than 1,000 rows may hold one (a near tie), since an
+    // exact tie in f64 has no reproducible answer in f32.
+    let allowed = ((1.0 - MIN_LABEL_AGREEMENT) * rows as f64).floor().max(1.0) as usize;
+    let passed = mismatches.iter().all(|m| m.near_tie)
+        && (agreement >= MIN_LABEL_AGREEMENT || mismatches.len() <= allowed);
     Comparison {
         inputs: inputs.to_string(),
         output: "label",

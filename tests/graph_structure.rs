@@ -33,6 +33,8 @@ const STANDARD_OPS: &[&str] = &[
     "Where",
     "ReduceMax",
     "Neg",
+    "Concat",
+    "Equal",
 ];
 
 #[test]
@@ -73,8 +75,9 @@ fn graphs_use_only_standard_ops_and_declare_their_interface() {
                 .iter()
                 .map(|o| o.name.clone().unwrap())
                 .collect();
-            let mut expected = match loaded.model.task() {
-                svm2onnx::model::Task::Regress => vec!["prediction"],
+            let mut expected = match (&loaded.model, loaded.model.task()) {
+                (_, svm2onnx::model::Task::Regress) => vec!["prediction"],
+                (svm2onnx::model::Model::Calibrated(_), _) => vec!["label", "probabilities"],
                 _ => vec!["label", "scores"],
             };
             if loaded.model.svc().is_some_and(|m| m.platt().is_some()) {

@@ -91,8 +91,15 @@ fn reference_evaluator_reproduces_sklearn() {
             recorded_indices(&loaded),
             "{name}: predict"
         );
-        let want = samples.decision_function.as_ref().unwrap();
-        let err = relative_error(&eval.scores, want);
+        let (got, want) = match samples.decision_function.as_ref() {
+            Some(d) => (&eval.scores, d),
+            // CalibratedClassifierCV has no decision_function: its probabilities.
+            None => (
+                eval.probabilities.as_ref().unwrap(),
+                samples.predict_proba.as_ref().unwrap(),
+            ),
+        };
+        let err = relative_error(got, want);
         // Same operations in the same order as libsvm: agreement to rounding.
         assert!(
             err <= 1e-12,

@@ -84,10 +84,12 @@ impl CalibratedModel {
         for (i, m) in self.members.iter().enumerate() {
             let field = |f: &str| format!("calibrated_classifiers[{i}].{f}");
             match &m.base {
-                Model::Svc(s) if k > 2 && s.decision_shape() == super::DecisionShape::Ovo => {
+                // 'ovo' gives k(k−1)/2 columns; scikit-learn pairs them with the k
+                // calibrators only when the counts agree (k = 3), and so do we.
+                Model::Svc(s) if k > 3 && s.decision_shape() == super::DecisionShape::Ovo => {
                     return Err(ModelError::new(
                         field("estimator"),
-                        "an SVC with decision_function_shape='ovo' cannot be calibrated per class",
+                        "an SVC with decision_function_shape='ovo' and more than 3 classes cannot be calibrated per class",
                     ))
                 }
                 Model::Svc(_) | Model::Linear(_) if m.base.task() == super::Task::Classify => {}
@@ -98,7 +100,13 @@ impl CalibratedModel {
                     ))
                 }
             }
-            if m.base.label_classes().as_ref() != Some(&self.classes) {
+            // Temperature scaling fits the base on encoded labels 0..k−1 when the
+            // labels are strings (sklearn/calibration.py); columns keep the order.
+            let encoded = Classes::Int((0..k as i64).collect());
+            let base_classes = m.base.label_classes();
+            if base_classes.as_ref() != Some(&self.classes)
+                && base_classes.as_ref() != Some(&encoded)
+            {
                 return Err(ModelError::new(
                     field("estimator.classes"),
                     "differ from the calibrated classes (a fold without every class is not supported)",
