@@ -196,18 +196,7 @@ pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
                 // LinearSVC binary: classes_[1] iff decision > 0 strictly (§3).
                 (Some(_), 1) => single_output(dec.column(0).to_vec(), true),
                 (Some(_), _) => {
-                    let label_index: Vec<usize> = dec
-                        .outer_iter()
-                        .map(|r| first_max(r.iter().copied()))
-                        .collect();
-                    let tie_margins = dec
-                        .outer_iter()
-                        .map(|r| {
-                            let mut v = r.to_vec();
-                            v.sort_by(|a, b| b.total_cmp(a));
-                            v[0] - v[1]
-                        })
-                        .collect();
+                    let (label_index, tie_margins) = argmax_rows(&dec);
                     Evaluation {
                         pairwise: Array2::zeros((dec.nrows(), 0)),
                         scores: dec,
@@ -274,18 +263,7 @@ fn evaluate_calibrated(m: &CalibratedModel, x: ArrayView2<f64>) -> Evaluation {
         mean += &proba;
     }
     mean /= m.members.len() as f64;
-    let label_index: Vec<usize> = mean
-        .outer_iter()
-        .map(|r| first_max(r.iter().copied()))
-        .collect();
-    let tie_margins = mean
-        .outer_iter()
-        .map(|r| {
-            let mut v = r.to_vec();
-            v.sort_by(|a, b| b.total_cmp(a));
-            v[0] - v[1]
-        })
-        .collect();
+    let (label_index, tie_margins) = argmax_rows(&mean);
     Evaluation {
         pairwise: Array2::zeros((n, 0)),
         scores: Array2::zeros((n, 0)),
@@ -293,6 +271,19 @@ fn evaluate_calibrated(m: &CalibratedModel, x: ArrayView2<f64>) -> Evaluation {
         label_index,
         probabilities: Some(mean),
     }
+}
+
+/// Per row, the first maximum's column and its lead over the runner-up
+/// (the distance from a label flip).
+fn argmax_rows(values: &Array2<f64>) -> (Vec<usize>, Vec<f64>) {
+    values
+        .outer_iter()
+        .map(|r| {
+            let mut sorted = r.to_vec();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            (first_max(r.iter().copied()), sorted[0] - sorted[1])
+        })
+        .unzip()
 }
 
 /// One decision value per row; with `labels`, index 1 iff it is > 0.

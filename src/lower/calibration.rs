@@ -16,12 +16,7 @@ fn base_decision(g: &mut Graph, x: Value, base: &Model) -> Value {
             let pairwise = decision::decision_values(g, x, m);
             votes::multiclass(g, pairwise, m).0
         }
-        Model::Linear(m) => {
-            let coef_t = g.constant("coef_t", m.coef.t().to_owned().into_dyn());
-            let dot = g.matmul(x, coef_t);
-            let bias = g.constant("intercept", m.intercept.clone().into_dyn());
-            g.add(dot, bias)
-        }
+        Model::Linear(m) => decision::linear_values(g, x, m),
         _ => unreachable!("CalibratedModel::check admits SVC, NuSVC and LinearSVC only"),
     }
 }

@@ -3,7 +3,7 @@
 
 use super::kernel::kernel_block;
 use crate::graph::{Graph, Value};
-use crate::model::{Kernel, SvmModel};
+use crate::model::{Kernel, LinearModel, SvmModel};
 use ndarray::{Array1, Array2, Axis};
 
 /// Builds the decision values: N×1 in scikit-learn's public sign for binary
@@ -11,6 +11,15 @@ use ndarray::{Array1, Array2, Axis};
 pub fn decision_values(g: &mut Graph, x: Value, model: &SvmModel) -> Value {
     let (weights, bias) = pair_coefficients(model);
     dual_values(g, x, model.kernel(), model.support_vectors(), weights, bias)
+}
+
+/// A linear model's decision values `X·coef_ᵀ + intercept_`, N×rows.
+pub fn linear_values(g: &mut Graph, x: Value, m: &LinearModel) -> Value {
+    let coef_t = g.constant("coef_t", m.coef.t().to_owned().into_dyn());
+    let dot = g.matmul(x, coef_t);
+    let bias = g.constant("intercept", m.intercept.clone().into_dyn());
+    let value = g.add(dot, bias);
+    g.rename(value, "decision_values")
 }
 
 /// `K(X, SV)·W + b` for any dual model, N×P.

@@ -124,46 +124,20 @@ pub fn lower(model: &Model, options: &LowerOptions) -> Graph {
             let bias = Array1::from(vec![m.intercept]);
             let value =
                 decision::dual_values(&mut g, x, &m.kernel, &m.support_vectors, weights, bias);
-            let value = g.reshape(value, &[-1]);
-            if m.kind == DualKind::OneClassSvm {
-                // predict: +1 iff decision > 0 strictly; an exact 0 is −1 (§2).
-                let index = votes::strictly_positive(&mut g, value);
-                emit_label_and_scores(
-                    &mut g,
-                    model.label_classes(),
-                    scores_width(model),
-                    options,
-                    index,
-                    value,
-                );
-            } else {
-                g.output(value, PREDICTION, float, vec![Dim::Batch]);
-            }
+            // OneClassSVM: +1 iff decision > 0 strictly; an exact 0 is −1 (§2).
+            single_value_outputs(
+                &mut g,
+                model,
+                options,
+                value,
+                m.kind == DualKind::OneClassSvm,
+            );
         }
         Model::Linear(m) => {
-            let coef_t = g.constant("coef_t", m.coef.t().to_owned().into_dyn());
-            let dot = g.matmul(x, coef_t);
-            let bias = g.constant("intercept", m.intercept.clone().into_dyn());
-            let value = g.add(dot, bias);
-            let value = g.rename(value, "decision_values");
+            let value = decision::linear_values(&mut g, x, m);
             match m.coef.nrows() {
-                1 => {
-                    let value = g.reshape(value, &[-1]);
-                    if m.classes.is_some() {
-                        // LinearSVC binary: classes_[1] iff decision > 0 strictly (§3).
-                        let index = votes::strictly_positive(&mut g, value);
-                        emit_label_and_scores(
-                            &mut g,
-                            model.label_classes(),
-                            scores_width(model),
-                            options,
-                            index,
-                            value,
-                        );
-                    } else {
-                        g.output(value, PREDICTION, float, vec![Dim::Batch]);
-                    }
-                }
+                // LinearSVC binary: classes_[1] iff decision > 0 strictly (§3).
+                1 => single_value_outputs(&mut g, model, options, value, m.classes.is_some()),
                 _ => {
                     // Multiclass: argmax of the decision values, first maximum.
                     let index = g.argmax(value, 1);
@@ -180,6 +154,31 @@ pub fn lower(model: &Model, options: &LowerOptions) -> Graph {
         }
     }
     g
+}
+
+/// A single decision column N×1: `label` (index 1 iff > 0) and `scores`
+/// when `labelled`, else a regressor's `prediction`.
+fn single_value_outputs(
+    g: &mut Graph,
+    model: &Model,
+    options: &LowerOptions,
+    value: Value,
+    labelled: bool,
+) {
+    let value = g.reshape(value, &[-1]);
+    if labelled {
+        let index = votes::strictly_positive(g, value);
+        emit_label_and_scores(
+            g,
+            model.label_classes(),
+            scores_width(model),
+            options,
+            index,
+            value,
+        );
+    } else {
+        g.output(value, PREDICTION, options.float.elem(), vec![Dim::Batch]);
+    }
 }
 
 fn emit_label_and_scores(
