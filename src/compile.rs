@@ -1,7 +1,7 @@
 //! SvmModel + options → ONNX bytes: lowering, metadata, encoding.
 
 use crate::emit;
-use crate::graph::FloatType;
+use crate::graph::{FloatType, Graph};
 use crate::lower::{self, LowerOptions};
 use crate::model::{Model, Task};
 
@@ -29,6 +29,8 @@ impl Default for CompileOptions {
 /// Why a model could not be compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompileError {
+    #[error("the model has no output `{missing}` (its outputs: {available})")]
+    Output { missing: String, available: String },
     #[error("opset {0} is not supported (choose {lo} to {hi})", lo = emit::OPSETS.start(), hi = emit::OPSETS.end())]
     Opset(i64),
 }
@@ -88,8 +90,80 @@ pub fn metadata(model: &Model, options: &CompileOptions) -> Vec<(String, String)
     m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
+/// A lowered model with its metadata, ready to be written.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub graph: Graph,
+    pub opset: i64,
+    pub metadata: Vec<(String, String)>,
+    pub doc: String,
+}
+
+/// Above this many bytes of initializers a model is written with external
+/// data even when not asked to: protobuf cannot encode messages of 2 GiB or
+/// more, and the rest of the model needs some headroom.
+pub const AUTO_EXTERNAL_BYTES: u64 = 1_800_000_000;
+
+impl Compiled {
+    /// Bytes of numeric constants in the graph.
+    pub fn initializer_bytes(&self) -> u64 {
+        emit::initializer_bytes(&self.graph)
+    }
+
+    /// Whether the model must be written with external data.
+    pub fn needs_external_data(&self) -> bool {
+        self.initializer_bytes() > AUTO_EXTERNAL_BYTES
+    }
+
+    /// Streams the model to `out`; with `external`, large initializers go to
+    /// its data sink (ONNX external data).
+    pub fn write(
+        &self,
+        out: &mut dyn std::io::Write,
+        external: Option<emit::ExternalSink<'_>>,
+    ) -> std::io::Result<emit::Written> {
+        emit::write_model(
+            &self.graph,
+            self.opset,
+            &self.metadata,
+            &self.doc,
+            out,
+            external,
+        )
+    }
+
+    /// Keeps only the named outputs (`--outputs`) and drops the nodes only
+    /// the others needed.
+    pub fn keep_outputs(&mut self, names: &[&str]) -> Result<(), CompileError> {
+        let available: Vec<String> = self
+            .graph
+            .outputs
+            .iter()
+            .map(|p| self.graph.name(p.value).to_string())
+            .collect();
+        match self.graph.keep_outputs(names).first() {
+            Some(missing) => Err(CompileError::Output {
+                missing: missing.clone(),
+                available: available.join(", "),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// The model as bytes, every initializer inline.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        emit::encode(&self.graph, self.opset, &self.metadata, &self.doc)
+    }
+}
+
 /// Compiles a model into ONNX bytes.
 pub fn compile(model: &Model, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+    Ok(lower_model(model, options)?.to_bytes())
+}
+
+/// Lowers a model into a graph with its metadata, to be written in memory
+/// ([`Compiled::to_bytes`]) or streamed ([`Compiled::write`]).
+pub fn lower_model(model: &Model, options: &CompileOptions) -> Result<Compiled, CompileError> {
     if !emit::OPSETS.contains(&options.opset) {
         return Err(CompileError::Opset(options.opset));
     }
@@ -110,10 +184,10 @@ pub fn compile(model: &Model, options: &CompileOptions) -> Result<Vec<u8>, Compi
             _ => "outputs `label` (= predict) and `scores` (= decision_function)",
         }
     );
-    Ok(emit::encode(
-        &graph,
-        options.opset,
-        &metadata(model, options),
-        &doc,
-    ))
+    Ok(Compiled {
+        graph,
+        opset: options.opset,
+        metadata: metadata(model, options),
+        doc,
+    })
 }

@@ -193,6 +193,44 @@ impl Graph {
         output
     }
 
+    /// Keeps only the named outputs and removes every node and initializer
+    /// they do not depend on, so a graph asked for `label` alone never
+    /// computes the probability coupling. Returns the names not found.
+    pub fn keep_outputs(&mut self, names: &[&str]) -> Vec<String> {
+        let missing = names
+            .iter()
+            .filter(|n| !self.outputs.iter().any(|p| self.name(p.value) == **n))
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>();
+        if !missing.is_empty() {
+            return missing;
+        }
+        let outputs = std::mem::take(&mut self.outputs);
+        self.outputs = outputs
+            .into_iter()
+            .filter(|p| names.contains(&self.name(p.value)))
+            .collect();
+        // Nodes are appended in dependency order: one backward sweep marks
+        // everything the kept outputs need.
+        let mut live = vec![false; self.names.len()];
+        for p in &self.outputs {
+            live[p.value.0] = true;
+        }
+        let mut keep = vec![false; self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate().rev() {
+            if live[node.output.0] {
+                keep[i] = true;
+                for v in &node.inputs {
+                    live[v.0] = true;
+                }
+            }
+        }
+        let mut flags = keep.into_iter();
+        self.nodes.retain(|_| flags.next().unwrap_or(false));
+        self.initializers.retain(|(v, _)| live[v.0]);
+        missing
+    }
+
     /// Gives a node output a descriptive name (for readers of the graph).
     /// Inputs and initializers keep theirs.
     pub fn rename(&mut self, v: Value, name: &str) -> Value {

@@ -52,7 +52,7 @@ pub mod run;
 #[cfg(feature = "tract")]
 pub mod validate;
 
-pub use compile::{compile, CompileError, CompileOptions};
+pub use compile::{compile, lower_model, CompileError, CompileOptions, Compiled};
 pub use graph::FloatType;
 pub use load::{load_bytes, load_path, LoadError, LoadedModel};
 pub use model::{ModelError, SvmModel};
@@ -89,6 +89,28 @@ pub fn validate_onnx(
     tolerance: Option<f64>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::new(onnx).map_err(validate::ValidateError::from)?;
+    validate_with(&runner, loaded, data, tolerance)
+}
+
+/// [`validate_onnx`] for a model file, which may use ONNX external data.
+#[cfg(feature = "tract")]
+pub fn validate_onnx_path(
+    path: &std::path::Path,
+    loaded: &LoadedModel,
+    data: Option<ndarray::Array2<f64>>,
+    tolerance: Option<f64>,
+) -> Result<validate::Report, Error> {
+    let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
+    validate_with(&runner, loaded, data, tolerance)
+}
+
+#[cfg(feature = "tract")]
+fn validate_with(
+    runner: &run::Runner,
+    loaded: &LoadedModel,
+    data: Option<ndarray::Array2<f64>>,
+    tolerance: Option<f64>,
+) -> Result<validate::Report, Error> {
     let tolerance =
         tolerance.unwrap_or_else(|| validate::default_tolerance(runner.info().input_elem));
     let batches = match data {
@@ -100,7 +122,7 @@ pub fn validate_onnx(
         None => validate::default_batches(&loaded.model, loaded.samples.as_ref()),
     };
     Ok(validate::validate(
-        &runner,
+        runner,
         &loaded.model,
         &batches,
         tolerance,

@@ -3,14 +3,13 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use svm2onnx::graph::FloatType;
 use svm2onnx::lower::{label_elem, scores_width, LowerOptions};
 use svm2onnx::model::{DualKind, Kernel, Model, Task};
 use svm2onnx::validate::Report;
-use svm2onnx::{compile, load_path, validate_onnx, CompileOptions, LoadedModel};
+use svm2onnx::{load_path, lower_model, validate_onnx_path, CompileOptions, Compiled, LoadedModel};
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +66,14 @@ struct ConvertArgs {
     /// Emit `label` as int64 class indices (class names go to metadata "classes").
     #[arg(long)]
     label_index: bool,
+    /// Emit only these outputs (comma-separated: label, scores, probabilities,
+    /// prediction); nodes only the others need are left out of the graph.
+    #[arg(long, value_delimiter = ',', num_args = 1..)]
+    outputs: Option<Vec<String>>,
+    /// Write large initializers to `<output>.data` next to the model (ONNX
+    /// external data). Automatic above 1.8 GB, protobuf's limit being 2 GB.
+    #[arg(long)]
+    external_data: bool,
     /// Write the graph without executing it first.
     #[arg(long)]
     no_validate: bool,
@@ -131,33 +138,107 @@ fn print_report(report: &Report, json: bool) -> Result<()> {
     Ok(())
 }
 
-/// Writes through a temporary file in the same directory and renames it, so
-/// a failure never leaves a partial output file behind.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .context("the output path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> Result<()> {
-        let mut f = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
-        Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+/// A hidden directory next to the destination where the model (and its
+/// external data) is written and validated before being moved into place, so
+/// a failure never leaves a partial output behind. Removed on drop.
+struct Staging {
+    dir: PathBuf,
+}
+
+impl Staging {
+    fn next_to(path: &Path) -> Result<Staging> {
+        let parent = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let name = path
+            .file_name()
+            .context("the output path has no file name")?;
+        let dir = parent.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Staging { dir })
     }
-    result
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
+    let f =
+        std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    Ok(std::io::BufWriter::with_capacity(1 << 20, f))
+}
+
+fn finish(w: std::io::BufWriter<std::fs::File>, path: &Path) -> Result<()> {
+    let f = w
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.sync_all()
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// The staged files of a written model.
+struct Staged {
+    model: PathBuf,
+    /// The external data file and its name relative to the model.
+    data: Option<(PathBuf, String)>,
+    written: svm2onnx::emit::Written,
+}
+
+/// Streams the compiled model into the staging directory under the final
+/// file names (external data is located relative to the model file).
+fn stage(compiled: &Compiled, staging: &Staging, output: &Path, external: bool) -> Result<Staged> {
+    let name = output
+        .file_name()
+        .context("the output path has no file name")?
+        .to_string_lossy()
+        .to_string();
+    let model = staging.dir.join(&name);
+    let mut model_w = create(&model)?;
+    let (written, data) = if external {
+        let data_name = format!("{name}.data");
+        let data_path = staging.dir.join(&data_name);
+        let mut data_w = create(&data_path)?;
+        let sink = svm2onnx::emit::ExternalSink {
+            location: &data_name,
+            data: &mut data_w,
+        };
+        let written = compiled
+            .write(&mut model_w, Some(sink))
+            .with_context(|| format!("cannot write {}", data_path.display()))?;
+        finish(data_w, &data_path)?;
+        (written, Some((data_path, data_name)))
+    } else {
+        let written = compiled
+            .write(&mut model_w, None)
+            .with_context(|| format!("cannot write {}", model.display()))?;
+        (written, None)
+    };
+    finish(model_w, &model)?;
+    Ok(Staged {
+        model,
+        data,
+        written,
+    })
+}
+
+/// Moves the staged files into place: the data file first, so the model
+/// never points at data that is not there.
+fn publish(staged: &Staged, output: &Path) -> Result<()> {
+    if let Some((path, name)) = &staged.data {
+        let dest = output.with_file_name(name);
+        std::fs::rename(path, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
+    }
+    std::fs::rename(&staged.model, output)
+        .with_context(|| format!("cannot write {}", output.display()))
 }
 
 fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
@@ -168,9 +249,19 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
         opset: args.opset,
         label_index: args.label_index,
     };
-    let onnx = compile(&loaded.model, &options)?;
+    let mut compiled = lower_model(&loaded.model, &options)?;
+    if let Some(outputs) = &args.outputs {
+        let names: Vec<&str> = outputs.iter().map(|s| s.trim()).collect();
+        compiled.keep_outputs(&names)?;
+    }
+    let external = args.external_data || compiled.needs_external_data();
+    let staging = Staging::next_to(&args.output)?;
+    let staged = stage(&compiled, &staging, &args.output, external)?;
+    // The graph's constants are on disk now; free them before tract loads
+    // its own copy.
+    drop(compiled);
     if !args.no_validate {
-        let report = validate_onnx(&onnx, &loaded, None, args.tolerance)?;
+        let report = validate_onnx_path(&staged.model, &loaded, None, args.tolerance)?;
         print_report(&report, args.json)?;
         if !report.passed {
             let hint = if args.dtype == FloatType::F32 {
@@ -186,11 +277,15 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
             return Ok(Err(Mismatch));
         }
     }
-    write_atomically(&args.output, &onnx)?;
+    publish(&staged, &args.output)?;
+    let data = match &staged.data {
+        Some((_, name)) => format!(" + {name} ({} bytes)", staged.written.external),
+        None => String::new(),
+    };
     eprintln!(
-        "wrote {} ({} bytes, {}, opset {})",
+        "wrote {} ({} bytes{data}, {}, opset {})",
         args.output.display(),
-        onnx.len(),
+        staged.written.model,
         loaded.model.describe(),
         args.opset
     );
@@ -199,8 +294,6 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
 
 fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {
     check_tolerance(args.tolerance)?;
-    let onnx = std::fs::read(&args.onnx)
-        .with_context(|| format!("cannot read {}", args.onnx.display()))?;
     let loaded = load(&args.reference)?;
     let data = match &args.data {
         None => None,
@@ -209,7 +302,7 @@ fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {
             Some(svm2onnx::data::read_rows(&bytes).with_context(|| format!("{}", p.display()))?)
         }
     };
-    let report = validate_onnx(&onnx, &loaded, data, args.tolerance)
+    let report = validate_onnx_path(&args.onnx, &loaded, data, args.tolerance)
         .with_context(|| format!("{}", args.onnx.display()))?;
     print_report(&report, args.json)?;
     Ok(if report.passed { Ok(()) } else { Err(Mismatch) })

@@ -44,6 +44,13 @@ pub struct GraphInfo {
 }
 
 impl GraphInfo {
+    /// Reads the interface and metadata of an ONNX model file.
+    pub fn from_path(path: &std::path::Path) -> Result<GraphInfo, RunError> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| RunError::Decode(format!("cannot read {}: {e}", path.display())))?;
+        GraphInfo::from_bytes(&bytes)
+    }
+
     /// Reads the interface and metadata of an ONNX model.
     pub fn from_bytes(bytes: &[u8]) -> Result<GraphInfo, RunError> {
         let model = ModelProto::decode(bytes).map_err(|e| RunError::Decode(e.to_string()))?;
@@ -144,6 +151,14 @@ pub struct GraphOutputs {
     pub prediction: Option<Array2<f64>>,
 }
 
+fn optimise(model: InferenceModel) -> Result<std::sync::Arc<TypedRunnableModel>, RunError> {
+    model
+        .into_optimized()
+        .map_err(tract_error)?
+        .into_runnable()
+        .map_err(tract_error)
+}
+
 /// A graph loaded into tract, ready to run on batches of any size.
 pub struct Runner {
     info: GraphInfo,
@@ -155,13 +170,25 @@ impl Runner {
     pub fn new(bytes: &[u8]) -> Result<Runner, RunError> {
         let info = GraphInfo::from_bytes(bytes)?;
         let plan = guarded(|| {
-            tract_onnx::onnx()
-                .model_for_read(&mut &bytes[..])
-                .map_err(tract_error)?
-                .into_optimized()
-                .map_err(tract_error)?
-                .into_runnable()
-                .map_err(tract_error)
+            optimise(
+                tract_onnx::onnx()
+                    .model_for_read(&mut &bytes[..])
+                    .map_err(tract_error)?,
+            )
+        })?;
+        Ok(Runner { info, plan })
+    }
+
+    /// Loads a model file, resolving ONNX external data relative to it (the
+    /// way to run models past protobuf's 2 GB limit).
+    pub fn from_path(path: &std::path::Path) -> Result<Runner, RunError> {
+        let info = GraphInfo::from_path(path)?;
+        let plan = guarded(|| {
+            optimise(
+                tract_onnx::onnx()
+                    .model_for_path(path)
+                    .map_err(tract_error)?,
+            )
         })?;
         Ok(Runner { info, plan })
     }

@@ -1,5 +1,13 @@
 //! Graph → ONNX `ModelProto` bytes: initializers as little-endian raw data,
-//! the opset import, the matching IR version, and metadata.
+//! the opset import, the matching IR version, and metadata. The bytes are
+//! streamed ([`write`]) so a model is never held twice in memory, and large
+//! initializers can go to an external data file (past protobuf's 2 GB limit).
+
+mod write;
+
+pub use write::{
+    initializer_bytes, write_model, ExternalSink, Written, EXTERNAL_ALIGNMENT, EXTERNAL_THRESHOLD,
+};
 
 use crate::graph::{Attribute, Constant, Dim, ElemType, FloatType, Graph, Port};
 use crate::onnx::{
@@ -7,7 +15,6 @@ use crate::onnx::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, StringStringEntryProto,
     TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
-use prost::Message;
 
 /// Lowest and highest default-domain opsets we emit (tract's tested range).
 pub const OPSETS: std::ops::RangeInclusive<i64> = 13..=18;
@@ -37,6 +44,8 @@ fn dims_i64(shape: &[usize]) -> Vec<i64> {
     shape.iter().map(|&d| d as i64).collect()
 }
 
+/// A whole initializer as a `TensorProto` (raw data inline); the streaming
+/// writer only uses it for string tensors, which cannot be raw.
 fn tensor(name: &str, constant: &Constant, float: FloatType) -> TensorProto {
     let mut t = TensorProto {
         name: Some(name.to_string()),
@@ -123,12 +132,29 @@ fn attribute(a: &Attribute) -> AttributeProto {
     }
 }
 
-/// Builds the `ModelProto` for a graph.
+/// Builds the `ModelProto` for a graph, with every initializer inline.
 pub fn model_proto(
     graph: &Graph,
     opset: i64,
     metadata: &[(String, String)],
     doc: &str,
+) -> ModelProto {
+    let initializers = graph
+        .initializers
+        .iter()
+        .map(|(v, c)| tensor(graph.name(*v), c, graph.float))
+        .collect();
+    model_proto_with(graph, opset, metadata, doc, initializers)
+}
+
+/// Builds the `ModelProto` for a graph around the given initializer protos
+/// (the streaming writer appends the raw-data ones itself).
+fn model_proto_with(
+    graph: &Graph,
+    opset: i64,
+    metadata: &[(String, String)],
+    doc: &str,
+    initializers: Vec<TensorProto>,
 ) -> ModelProto {
     let nodes = graph
         .nodes
@@ -150,11 +176,7 @@ pub fn model_proto(
     let graph_proto = GraphProto {
         node: nodes,
         name: Some("svm2onnx".into()),
-        initializer: graph
-            .initializers
-            .iter()
-            .map(|(v, c)| tensor(graph.name(*v), c, graph.float))
-            .collect(),
+        initializer: initializers,
         input: graph.inputs.iter().map(|p| value_info(graph, p)).collect(),
         output: graph.outputs.iter().map(|p| value_info(graph, p)).collect(),
         doc_string: Some(doc.to_string()),
@@ -182,7 +204,10 @@ pub fn model_proto(
     }
 }
 
-/// Encodes a graph as ONNX bytes.
+/// Encodes a graph as ONNX bytes, every initializer inline.
 pub fn encode(graph: &Graph, opset: i64, metadata: &[(String, String)], doc: &str) -> Vec<u8> {
-    model_proto(graph, opset, metadata, doc).encode_to_vec()
+    let mut bytes = Vec::new();
+    write_model(graph, opset, metadata, doc, &mut bytes, None)
+        .expect("writing to a Vec cannot fail");
+    bytes
 }
