@@ -74,10 +74,21 @@ fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
         .mean_axis(Axis(0))
         .expect("at least one support vector")
         .mapv(|m| float.round(m));
-    let centred = svs - &mean;
-    let sv_norms = centred.map_axis(Axis(1), |row| row.iter().map(|v| v * v).sum::<f64>());
+    // Row by row, never materialising the centred copy: the graph's weight
+    // matrix is the only new S×d array (the converter's memory bound).
+    let sv_norms: Array1<f64> = svs
+        .outer_iter()
+        .map(|row| {
+            row.iter()
+                .zip(&mean)
+                .map(|(v, m)| (v - m) * (v - m))
+                .sum::<f64>()
+        })
+        .collect();
     // −2·(s−μ)ᵀ: the factor 2 is exact in binary floating point.
-    let cross_weights = centred.t().mapv(|v| -2.0 * v);
+    let cross_weights = Array2::from_shape_fn((svs.ncols(), svs.nrows()), |(j, s)| {
+        -2.0 * (svs[[s, j]] - mean[j])
+    });
 
     let mu = g.constant("support_vector_mean", mean.into_dyn());
     let xc = g.sub(x, mu);
