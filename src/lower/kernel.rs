@@ -1,6 +1,6 @@
 //! The N×S kernel block K(X, SV) for the non-linear kernels (§1.2).
 
-use crate::graph::{Graph, Value};
+use crate::graph::{Attribute, Graph, Value};
 use crate::model::Kernel;
 use ndarray::Array2;
 use ndarray::{Array1, Axis};
@@ -66,28 +66,41 @@ fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// ‖x−s‖² = ‖x−μ‖² − 2(x−μ)·(s−μ) + ‖s−μ‖², with μ the support-vector mean
 /// rounded to the graph precision first, so the in-graph `x − μ` and the
 /// offline `s − μ` use the same μ. Centring removes the cancellation that
-/// makes the plain expansion useless on unscaled data; the sum is clamped at
-/// 0 before the Exp.
+/// makes the plain expansion useless on unscaled data.
+///
+/// The whole exponent −γ‖x−s‖² comes out of ONE MatMul: the input row is
+/// augmented with its own squared norm, `[x−μ, ‖x−μ‖²]`, and the weights
+/// with a matching row, `[2γ(s−μ); −γ]`, plus the bias row −γ‖s−μ‖² (which
+/// runtimes fuse into the MatMul as a Gemm bias). Only two elementwise passes
+/// over the N×S block remain: the clamp at 0 (a squared distance is never
+/// negative; the sum can be, by rounding) and the Exp. That keeps the
+/// graph at matrix-multiply speed (issue 6).
 fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let float = g.float;
     let mean: Array1<f64> = svs
         .mean_axis(Axis(0))
         .expect("at least one support vector")
         .mapv(|m| float.round(m));
-    // Row by row, never materialising the centred copy: the graph's weight
-    // matrix is the only new S×d array (the converter's memory bound).
-    let sv_norms: Array1<f64> = svs
+    let (n_sv, d) = svs.dim();
+    // Built row by row, never materialising a centred copy: the graph's
+    // weight matrix is the only new S×d array (the converter's memory bound).
+    let bias: Array1<f64> = svs
         .outer_iter()
         .map(|row| {
-            row.iter()
-                .zip(&mean)
-                .map(|(v, m)| (v - m) * (v - m))
-                .sum::<f64>()
+            -gamma
+                * row
+                    .iter()
+                    .zip(&mean)
+                    .map(|(v, m)| (v - m) * (v - m))
+                    .sum::<f64>()
         })
         .collect();
-    // −2·(s−μ)ᵀ: the factor 2 is exact in binary floating point.
-    let cross_weights = Array2::from_shape_fn((svs.ncols(), svs.nrows()), |(j, s)| {
-        -2.0 * (svs[[s, j]] - mean[j])
+    let weights = Array2::from_shape_fn((d + 1, n_sv), |(j, s)| {
+        if j < d {
+            2.0 * gamma * (svs[[s, j]] - mean[j])
+        } else {
+            -gamma
+        }
     });
 
     let mu = g.constant("support_vector_mean", mean.into_dyn());
@@ -95,21 +108,13 @@ fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let xc = g.rename(xc, "x_centred");
     let xc_sq = g.mul(xc, xc);
     let x_norms = g.reduce_sum(xc_sq, &[1], true);
-    let w = g.constant(
-        "centred_support_vectors_t_x_minus2",
-        cross_weights.into_dyn(),
-    );
-    let cross = g.matmul(xc, w);
-    let sv_norms = g.constant(
-        "centred_support_vector_norms",
-        sv_norms.insert_axis(Axis(0)).into_dyn(),
-    );
-    let partial = g.add(x_norms, cross);
-    let sq_dist = g.add(partial, sv_norms);
-    let sq_dist = g.relu(sq_dist);
-    let sq_dist = g.rename(sq_dist, "squared_distance");
-    let neg_gamma = g.scalar("neg_gamma", -gamma);
-    let scaled = g.mul(sq_dist, neg_gamma);
-    let k = g.exp(scaled);
+    let augmented = g.op("Concat", &[xc, x_norms], vec![Attribute::Int("axis", 1)]);
+    let w = g.constant("rbf_weights", weights.into_dyn());
+    let cross = g.matmul(augmented, w);
+    // Full width [S]: onnx2tf folds it into a FULLY_CONNECTED bias.
+    let bias = g.constant("rbf_bias", bias.insert_axis(Axis(0)).into_dyn());
+    let exponent = g.add(cross, bias);
+    let exponent = g.rename(exponent, "neg_gamma_squared_distance");
+    let k = g.exp(exponent);
     g.rename(k, "kernel")
 }
