@@ -29,16 +29,19 @@ pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Array2<f64>)
     }
 }
 
-/// `gamma · (x·s) + coef0`, libsvm's operation order.
+/// `x·(γs) + coef0`. γ is folded into the support vectors offline, so the
+/// N×S block sees one MatMul and one Add (a Gemm bias in runtimes) instead of
+/// a separate Mul pass; libsvm computes `γ(x·s)`, which differs by an ulp.
 fn scaled_dot(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64, coef0: f64) -> Value {
-    let svt = g.constant("support_vectors_t", svs.t().to_owned().into_dyn());
+    let svt = g.constant(
+        "gamma_support_vectors_t",
+        svs.t().mapv(|v| gamma * v).into_dyn(),
+    );
     let dot = g.matmul(x, svt);
-    let gamma = g.scalar("gamma", gamma);
-    let scaled = g.mul(dot, gamma);
     // Full width [S], not a [1] scalar: onnx2tf folds this Add into a TFLite
     // FULLY_CONNECTED bias, which must have one value per output column.
     let coef0 = g.constant("coef0", Array1::from_elem(svs.nrows(), coef0).into_dyn());
-    g.add(scaled, coef0)
+    g.add(dot, coef0)
 }
 
 /// libsvm's `powi` as a chain of Mul nodes (repeated squaring), so the graph
@@ -71,10 +74,11 @@ fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// The whole exponent −γ‖x−s‖² comes out of ONE MatMul: the input row is
 /// augmented with its own squared norm, `[x−μ, ‖x−μ‖²]`, and the weights
 /// with a matching row, `[2γ(s−μ); −γ]`, plus the bias row −γ‖s−μ‖² (which
-/// runtimes fuse into the MatMul as a Gemm bias). Only two elementwise passes
-/// over the N×S block remain: the clamp at 0 (a squared distance is never
-/// negative; the sum can be, by rounding) and the Exp. That keeps the
-/// graph at matrix-multiply speed (issue 6).
+/// runtimes fuse into the MatMul as a Gemm bias). The only elementwise pass
+/// over the N×S block is the Exp, which keeps the graph at matrix-multiply
+/// speed (issue 6). There is no clamp at 0: a squared distance that rounds
+/// below 0 is off by the same few ulps of ‖x−μ‖²+‖s−μ‖² as any other
+/// distance, and a clamp would cost a full N×S pass.
 fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let float = g.float;
     let mean: Array1<f64> = svs
