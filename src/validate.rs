@@ -561,14 +561,13 @@ fn evaluate_in_parallel(model: &Model, x: ArrayView2<f64>) -> Evaluation {
         scores: stack(&|e| e.scores.view()),
         tie_margins: parts.iter().flat_map(|e| e.tie_margins.clone()).collect(),
         label_index: parts.iter().flat_map(|e| e.label_index.clone()).collect(),
-        probabilities: match parts[0].probabilities {
-            None => None,
-            Some(_) => Some(stack(&|e| {
+        probabilities: parts[0].probabilities.as_ref().map(|_| {
+            stack(&|e| {
                 e.probabilities
                     .as_ref()
                     .expect("every part has probabilities")
                     .view()
-            })),
-        },
+            })
+        }),
     }
 }
