@@ -72,6 +72,70 @@ pub fn kernel_value(kernel: &Kernel, x: ArrayView1<f64>, s: ArrayView1<f64>) -> 
     }
 }
 
+/// `K(x, s)` for every support vector, each value bit-identical to
+/// [`kernel_value`]. Four support vectors are walked side by side so the four
+/// left-to-right sums are independent chains the CPU can overlap: same
+/// operations in the same order per value, about four times the throughput
+/// (validating 10,000 rows of a large model in seconds).
+pub fn kernel_row(kernel: &Kernel, x: ArrayView1<f64>, svs: ArrayView2<f64>, out: &mut [f64]) {
+    let finish = |sum: f64| match *kernel {
+        Kernel::Linear => sum,
+        Kernel::Rbf { gamma } => (-gamma * sum).exp(),
+        Kernel::Poly {
+            gamma,
+            coef0,
+            degree,
+        } => powi(gamma * sum + coef0, degree),
+        Kernel::Sigmoid { gamma, coef0 } => (gamma * sum + coef0).tanh(),
+    };
+    match kernel {
+        Kernel::Rbf { .. } => sums_by_four(x, svs, out, |a, b| (a - b) * (a - b)),
+        _ => sums_by_four(x, svs, out, |a, b| a * b),
+    }
+    for v in out.iter_mut() {
+        *v = finish(*v);
+    }
+}
+
+/// `out[s] = Σ_j term(x_j, s_j)`, left to right, four rows at a time.
+fn sums_by_four(
+    x: ArrayView1<f64>,
+    svs: ArrayView2<f64>,
+    out: &mut [f64],
+    term: impl Fn(f64, f64) -> f64,
+) {
+    let n = svs.nrows();
+    let mut full = n - n % 4;
+    match (x.as_slice(), svs.as_slice()) {
+        // Contiguous rows (the usual case): plain slices, no index checks.
+        (Some(x), Some(all)) => {
+            let d = x.len();
+            for (block, chunk) in all.chunks_exact(4 * d).enumerate() {
+                let (r0, rest) = chunk.split_at(d);
+                let (r1, rest) = rest.split_at(d);
+                let (r2, r3) = rest.split_at(d);
+                let mut acc = [0.0f64; 4];
+                for j in 0..d {
+                    let a = x[j];
+                    acc[0] += term(a, r0[j]);
+                    acc[1] += term(a, r1[j]);
+                    acc[2] += term(a, r2[j]);
+                    acc[3] += term(a, r3[j]);
+                }
+                out[4 * block..4 * block + 4].copy_from_slice(&acc);
+            }
+        }
+        _ => full = 0,
+    }
+    for (s, slot) in out.iter_mut().enumerate().take(n).skip(full) {
+        let mut acc = 0.0;
+        for (&a, &b) in x.iter().zip(svs.row(s).iter()) {
+            acc += term(a, b);
+        }
+        *slot = acc;
+    }
+}
+
 /// One-vs-one decision values in libsvm signs, N×P (§1.3): for pair (i, j),
 /// the class-i terms are summed first, then the class-j terms, then `-rho`.
 pub fn pairwise_decision(model: &SvmModel, x: ArrayView2<f64>) -> Array2<f64> {
@@ -82,9 +146,7 @@ pub fn pairwise_decision(model: &SvmModel, x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = Array2::<f64>::zeros((x.nrows(), pairs.len()));
     let mut kvalue = vec![0.0; svs.nrows()];
     for (n, row) in x.outer_iter().enumerate() {
-        for (s, sv) in svs.outer_iter().enumerate() {
-            kvalue[s] = kernel_value(model.kernel(), row, sv);
-        }
+        kernel_row(model.kernel(), row, svs.view(), &mut kvalue);
         for (p, &(i, j)) in pairs.iter().enumerate() {
             let mut sum = 0.0;
             for s in model.class_range(i) {
@@ -176,12 +238,14 @@ pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
         Model::Svc(m) => evaluate_svc(m, x),
         Model::Dual(m) => {
             // libsvm's single-output sum: Σ_s coef_s·K(x, s), then − rho (§2).
+            let mut kvalue = vec![0.0; m.support_vectors.nrows()];
             let values: Vec<f64> = x
                 .outer_iter()
                 .map(|row| {
+                    kernel_row(&m.kernel, row, m.support_vectors.view(), &mut kvalue);
                     let mut sum = 0.0;
-                    for (sv, c) in m.support_vectors.outer_iter().zip(m.dual_coef.iter()) {
-                        sum += c * kernel_value(&m.kernel, row, sv);
+                    for (k, c) in kvalue.iter().zip(m.dual_coef.iter()) {
+                        sum += c * k;
                     }
                     sum + m.intercept
                 })
@@ -374,6 +438,34 @@ pub fn tie_margin(model: &SvmModel, eval: &Evaluation, row: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_row_is_bit_identical_to_kernel_value() {
+        let svs = ndarray::Array2::from_shape_fn((11, 7), |(i, j)| {
+            ((i * 7 + j) as f64 * 0.37).sin() * 10f64.powi((j % 4) as i32)
+        });
+        let x = ndarray::Array1::from_shape_fn(7, |j| (j as f64 * 1.3).cos() * 5.0);
+        for kernel in [
+            Kernel::Linear,
+            Kernel::Rbf { gamma: 0.013 },
+            Kernel::Poly {
+                gamma: 0.2,
+                coef0: 1.5,
+                degree: 3,
+            },
+            Kernel::Sigmoid {
+                gamma: 0.01,
+                coef0: -0.3,
+            },
+        ] {
+            let mut row = vec![0.0; 11];
+            kernel_row(&kernel, x.view(), svs.view(), &mut row);
+            for (s, v) in row.iter().enumerate() {
+                let want = kernel_value(&kernel, x.view(), svs.row(s));
+                assert_eq!(v.to_bits(), want.to_bits(), "{kernel:?} sv {s}");
+            }
+        }
+    }
 
     #[test]
     fn powi_matches_repeated_multiplication() {
