@@ -375,6 +375,30 @@ fn check_outputs(
     }
 }
 
+/// One line of measured agreement (run with --nocapture to see them).
+fn summary(f: &Fixture, r: &Recorded, out: &GraphOutputs) -> String {
+    let mut s = format!("{:<28} {:<20}", f.name, f.loaded.model.name());
+    let value = out.scores.as_ref().or(out.prediction.as_ref()).unwrap();
+    s += &format!(
+        " decision abs err {:.1e}",
+        max_abs(value, &r.decision_values)
+    );
+    if let Some(l) = &out.label {
+        let got = numbers(l);
+        let same = got.iter().zip(&r.labels).filter(|(a, b)| a == b).count();
+        s += &format!(" labels {same}/{}", got.len());
+    }
+    if let (Some(p), Some(w)) = (&out.probabilities, &r.probabilities) {
+        s += &format!(" proba abs err {:.1e}", max_abs(p, w));
+    }
+    if let (Some(l), Some(w)) = (&out.probability_label, &r.probability_labels) {
+        let got = numbers(l);
+        let same = got.iter().zip(w).filter(|(a, b)| a == b).count();
+        s += &format!(" -b 1 labels {same}/{}", got.len());
+    }
+    s
+}
+
 fn check_graphs(float: FloatType, tolerance: f64) {
     for f in fixtures() {
         let r = recorded(&f);
@@ -390,6 +414,7 @@ fn check_graphs(float: FloatType, tolerance: f64) {
             reference::evaluate(&f.loaded.model, rounded.view())
         });
         check_outputs(&f, &r, &out, tolerance, eval.as_ref());
+        println!("{float:?} {}", summary(&f, &r, &out));
         // The validation report (reference on the test rows and on probes).
         let mut batches = default_batches(&f.loaded.model, None);
         batches.push(Batch {
