@@ -539,3 +539,43 @@ fn cli_reads_libsvm_files_and_checks_n_features() {
     );
     assert!(!bad.exists());
 }
+
+#[test]
+fn one_class_marks_edges_in_the_graph_follow_libsvm_order() {
+    // dec = x exactly (one SV at 1, coefficient 1, rho 0). Rows sit on every
+    // mark, between marks and outside; with sorted marks a value equal to the
+    // last mark takes LIBSVM's fall-through 0.0. The second model's marks are
+    // unsorted, so only LIBSVM's test order (not a sorted search) matches.
+    for marks in ["0 1 2 3 4 5 6 7 8 9", "0 5 2 7 1 9 3 8 4 6"] {
+        let text = format!(
+            "svm_type one_class\nkernel_type linear\nnr_class 2\ntotal_sv 1\nrho 0\nprob_density_marks {marks}\nSV\n1 1:1\n"
+        );
+        let loaded = svm2onnx::load_bytes(text.as_bytes()).unwrap();
+        let xs: Vec<f64> = (-2..=22).map(|i| i as f64 / 2.0).collect();
+        let x = column(xs.clone());
+        let eval = reference::evaluate(&loaded.model, x.view());
+        let want = eval.probabilities.clone().unwrap();
+        if marks.ends_with('9') {
+            // Sorted marks: nothing lies above 9, so dec = 9 keeps 0.0.
+            let on_last = xs.iter().position(|&v| v == 9.0).unwrap();
+            assert_eq!(want[[on_last, 0]], 0.0, "dec == last mark falls through");
+        }
+        for float in [FloatType::F64, FloatType::F32] {
+            let onnx = compile(
+                &loaded.model,
+                &CompileOptions {
+                    float,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            let out = Runner::new(&onnx).unwrap().run(x.view()).unwrap();
+            let got = out.probabilities.unwrap();
+            let tolerance = if float == FloatType::F64 { 0.0 } else { 1e-7 };
+            assert!(
+                max_abs(&got, &want) <= tolerance,
+                "{marks} {float:?}:\n{got}\n{want}"
+            );
+        }
+    }
+}
