@@ -3,7 +3,7 @@
 use crate::emit;
 use crate::graph::{FloatType, Graph};
 use crate::lower::{self, LowerOptions};
-use crate::model::{Model, Task};
+use crate::model::{Convention, Model, Task};
 
 /// Options for [`compile`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +47,11 @@ pub mod meta {
     pub const SKLEARN_VERSION: &str = "sklearn_version";
     pub const PREPROCESSING: &str = "preprocessing";
     pub const OFFSET: &str = "offset";
+    /// `libsvm` for models read from LIBSVM files (their outputs follow
+    /// LIBSVM's conventions, docs/LIBSVM.md); absent for scikit-learn.
+    pub const CONVENTION: &str = "convention";
+    /// LIBSVM SVR `-b 1`: the Laplace σ of the residuals (no output uses it).
+    pub const SVR_LAPLACE_SIGMA: &str = "svr_laplace_sigma";
 }
 
 /// The metadata_props of a compiled model.
@@ -74,8 +79,19 @@ pub fn metadata(model: &Model, options: &CompileOptions) -> Vec<(String, String)
         ));
         m.push((meta::BREAK_TIES, svc.break_ties().to_string()));
     }
+    let libsvm = match model {
+        crate::model::Model::Svc(m) => m.convention() == Convention::Libsvm,
+        crate::model::Model::Dual(d) => d.convention == Convention::Libsvm,
+        _ => false,
+    };
+    if libsvm {
+        m.push((meta::CONVENTION, "libsvm".to_string()));
+    }
     if let crate::model::Model::Dual(d) = model {
-        if d.kind == crate::model::DualKind::OneClassSvm {
+        if let Some(sigma) = d.svr_sigma {
+            m.push((meta::SVR_LAPLACE_SIGMA, format!("{sigma:?}")));
+        }
+        if d.kind == crate::model::DualKind::OneClassSvm && !libsvm {
             // score_samples = scores + offset (offset_ = −intercept_, §2).
             m.push((meta::OFFSET, format!("{:?}", -d.intercept)));
         }

@@ -54,7 +54,9 @@ pub mod validate;
 
 pub use compile::{compile, lower_model, CompileError, CompileOptions, Compiled};
 pub use graph::FloatType;
-pub use load::{load_bytes, load_path, LoadError, LoadedModel};
+pub use load::{
+    load_bytes, load_bytes_with, load_path, load_path_with, LoadError, LoadOptions, LoadedModel,
+};
 pub use model::{ModelError, SvmModel};
 
 /// Any error of the convenience API.

@@ -7,9 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use svm2onnx::graph::FloatType;
 use svm2onnx::lower::{label_elem, scores_width, LowerOptions};
+use svm2onnx::model::Convention;
 use svm2onnx::model::{DualKind, Kernel, Model, Task};
 use svm2onnx::validate::Report;
-use svm2onnx::{load_path, lower_model, validate_onnx_path, CompileOptions, Compiled, LoadedModel};
+use svm2onnx::{
+    load_path_with, lower_model, validate_onnx_path, CompileOptions, Compiled, LoadOptions,
+    LoadedModel,
+};
 
 #[derive(Parser)]
 #[command(
@@ -17,7 +21,8 @@ use svm2onnx::{load_path, lower_model, validate_onnx_path, CompileOptions, Compi
     version,
     about = "Compile trained SVMs into exact ONNX graphs of standard ops",
     long_about = "Compile trained support vector machines (scikit-learn SVC, NuSVC, SVR, NuSVR, OneClassSVM, \
-LinearSVC, LinearSVR, pipelines and searches around them; pickle, joblib or svm2onnx JSON files) \
+LinearSVC, LinearSVR, pipelines and searches around them; pickle, joblib or svm2onnx JSON files; \
+LIBSVM model files of every svm_type) \
 into exact ONNX graphs made of standard ops only, checked by executing them with tract.\n\n\
 Exit codes: 0 success, 1 validation mismatch, 2 bad input."
 )]
@@ -52,8 +57,10 @@ enum Command {
 
 #[derive(Args)]
 struct ConvertArgs {
-    /// The model file: pickle, joblib (any compression) or svm2onnx JSON.
+    /// The model file: pickle, joblib (any compression), svm2onnx JSON or LIBSVM.
     model: PathBuf,
+    #[command(flatten)]
+    load: LoadArgs,
     /// Where to write the ONNX model.
     #[arg(short, long)]
     output: PathBuf,
@@ -92,6 +99,8 @@ struct ValidateArgs {
     /// The model file it was compiled from.
     #[arg(long)]
     reference: PathBuf,
+    #[command(flatten)]
+    load: LoadArgs,
     /// Input rows: a 2-D .npy file or a CSV file (an optional header line).
     #[arg(long)]
     data: Option<PathBuf>,
@@ -107,13 +116,33 @@ struct ValidateArgs {
 struct InspectArgs {
     /// The model file.
     model: PathBuf,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(Args)]
+struct LoadArgs {
+    /// LIBSVM models only: the number of input features, when the data has
+    /// features beyond the largest index any support vector uses (they still
+    /// count in RBF distances). At least that largest index.
+    #[arg(long, value_name = "N")]
+    n_features: Option<usize>,
+}
+
+impl LoadArgs {
+    fn options(&self) -> LoadOptions {
+        LoadOptions {
+            n_features: self.n_features,
+        }
+    }
 }
 
 /// Failures that are not bad input: the graph disagrees with the model.
 struct Mismatch;
 
-fn load(path: &Path) -> Result<LoadedModel> {
-    let loaded = load_path(path).with_context(|| format!("{}", path.display()))?;
+fn load(path: &Path, args: &LoadArgs) -> Result<LoadedModel> {
+    let loaded =
+        load_path_with(path, &args.options()).with_context(|| format!("{}", path.display()))?;
     for w in &loaded.warnings {
         eprintln!("warning: {}: {w}", path.display());
     }
@@ -243,7 +272,7 @@ fn publish(staged: &Staged, output: &Path) -> Result<()> {
 
 fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
     check_tolerance(args.tolerance)?;
-    let loaded = load(&args.model)?;
+    let loaded = load(&args.model, &args.load)?;
     let options = CompileOptions {
         float: args.dtype,
         opset: args.opset,
@@ -294,7 +323,7 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
 
 fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {
     check_tolerance(args.tolerance)?;
-    let loaded = load(&args.reference)?;
+    let loaded = load(&args.reference, &args.load)?;
     let data = match &args.data {
         None => None,
         Some(p) => {
@@ -309,7 +338,7 @@ fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {
-    let loaded = load(&args.model)?;
+    let loaded = load(&args.model, &args.load)?;
     let model = &loaded.model;
     let mut out = String::new();
     out += &format!("estimator:       {}\n", model.name());
@@ -355,20 +384,28 @@ fn inspect(args: &InspectArgs) -> Result<()> {
             }
             out += &format!(
                 "probabilities:   {}\n",
-                if m.platt().is_some() {
-                    "yes (libsvm Platt scaling + pairwise coupling)"
-                } else {
-                    "no"
+                match (m.platt().is_some(), m.convention()) {
+                    (false, _) => "no",
+                    (true, Convention::Sklearn) => "yes (libsvm Platt scaling + pairwise coupling)",
+                    (true, Convention::Libsvm) if m.n_classes() == 2 =>
+                        "yes (LIBSVM >= 3.22: Platt scaling, no coupling for two classes)",
+                    (true, Convention::Libsvm) => "yes (LIBSVM Platt scaling + pairwise coupling)",
                 }
             );
         }
         Model::Dual(m) => {
             out += &format!("support vectors: {}\n", m.support_vectors.nrows());
-            if m.kind == DualKind::OneClassSvm {
+            if m.kind == DualKind::OneClassSvm && m.convention == Convention::Sklearn {
                 out += &format!(
                     "offset:          {} (score_samples = scores + offset)\n",
                     -m.intercept
                 );
+            }
+            if m.density_marks.is_some() {
+                out += "probabilities:   yes (LIBSVM >= 3.30 one-class density marks)\n";
+            }
+            if let Some(sigma) = m.svr_sigma {
+                out += &format!("laplace sigma:   {sigma} (LIBSVM -b 1; metadata only)\n");
             }
         }
         Model::Linear(m) => {
@@ -414,15 +451,35 @@ fn inspect(args: &InspectArgs) -> Result<()> {
                     m.classes.len()
                 );
             } else {
-                out += &format!("  output scores {scores} float (= decision_function)\n");
+                let what = match model.svc().map(|m| m.convention()) {
+                    Some(Convention::Libsvm) => "svm_predict_values, LIBSVM sign",
+                    _ => "decision_function",
+                };
+                out += &format!("  output scores {scores} float (= {what})\n");
             }
         }
     }
     if let Some(m) = model.svc().filter(|m| m.platt().is_some()) {
-        out += &format!(
-            "  output probabilities [N, {}] float (= predict_proba)\n",
-            m.n_classes()
-        );
+        match m.convention() {
+            Convention::Sklearn => {
+                out += &format!(
+                    "  output probabilities [N, {}] float (= predict_proba)\n",
+                    m.n_classes()
+                )
+            }
+            Convention::Libsvm => {
+                out += &format!(
+                    "  output probabilities [N, {}] float (= svm_predict_probability)\n",
+                    m.n_classes()
+                );
+                out += "  output probability_label [N] (= the label svm-predict -b 1 prints)\n";
+            }
+        }
+    }
+    if let Model::Dual(m) = model {
+        if m.density_marks.is_some() {
+            out += "  output probabilities [N, 2] float ([p, 1 - p], p = LIBSVM one-class probability)\n";
+        }
     }
     print!("{out}");
     Ok(())

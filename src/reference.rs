@@ -6,7 +6,8 @@
 //! recorded from scikit-learn itself.
 
 use crate::model::{
-    CalibratedModel, Calibration, DecisionShape, DualKind, Kernel, Model, SvmModel,
+    CalibratedModel, Calibration, Convention, DecisionShape, DualKind, DualModel, Kernel, Model,
+    SvmModel,
 };
 use ndarray::{Array2, ArrayView1, ArrayView2};
 
@@ -23,8 +24,12 @@ pub struct Evaluation {
     pub tie_margins: Vec<f64>,
     /// `predict` as class indices into `classes_`.
     pub label_index: Vec<usize>,
-    /// `predict_proba` (N×k) when the model has Platt parameters.
+    /// `predict_proba` (N×k) when the model has Platt parameters; for a
+    /// LIBSVM one-class model with density marks, `[p, 1 − p]` (§7).
     pub probabilities: Option<Array2<f64>>,
+    /// LIBSVM models with probabilities: the label `svm-predict -b 1`
+    /// prints, argmax of the probabilities (first maximum), as class indices.
+    pub probability_label: Option<Vec<usize>>,
 }
 
 /// libsvm's dense dot product: a plain left-to-right sum.
@@ -236,23 +241,7 @@ pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
     match model {
         Model::Calibrated(m) => evaluate_calibrated(m, x),
         Model::Svc(m) => evaluate_svc(m, x),
-        Model::Dual(m) => {
-            // libsvm's single-output sum: Σ_s coef_s·K(x, s), then − rho (§2).
-            let mut kvalue = vec![0.0; m.support_vectors.nrows()];
-            let values: Vec<f64> = x
-                .outer_iter()
-                .map(|row| {
-                    kernel_row(&m.kernel, row, m.support_vectors.view(), &mut kvalue);
-                    let mut sum = 0.0;
-                    for (k, c) in kvalue.iter().zip(m.dual_coef.iter()) {
-                        sum += c * k;
-                    }
-                    sum + m.intercept
-                })
-                .collect();
-            let one_class = m.kind == DualKind::OneClassSvm;
-            single_output(values, one_class)
-        }
+        Model::Dual(m) => evaluate_dual(m, x),
         Model::Linear(m) => {
             let dec = x.dot(&m.coef.t()) + &m.intercept;
             match (&m.classes, dec.ncols()) {
@@ -267,10 +256,55 @@ pub fn evaluate(model: &Model, x: ArrayView2<f64>) -> Evaluation {
                         tie_margins,
                         label_index,
                         probabilities: None,
+                        probability_label: None,
                     }
                 }
             }
         }
+    }
+}
+
+fn evaluate_dual(m: &DualModel, x: ArrayView2<f64>) -> Evaluation {
+    // libsvm's single-output sum: Σ_s coef_s·K(x, s), then − rho (§2).
+    let mut kvalue = vec![0.0; m.support_vectors.nrows()];
+    let values: Vec<f64> = x
+        .outer_iter()
+        .map(|row| {
+            kernel_row(&m.kernel, row, m.support_vectors.view(), &mut kvalue);
+            let mut sum = 0.0;
+            for (k, c) in kvalue.iter().zip(m.dual_coef.iter()) {
+                sum += c * k;
+            }
+            sum + m.intercept
+        })
+        .collect();
+    let one_class = m.kind == DualKind::OneClassSvm;
+    let probabilities = m.density_marks.as_ref().map(|marks| {
+        let mut p = Array2::<f64>::zeros((values.len(), 2));
+        for (r, &dec) in values.iter().enumerate() {
+            p[[r, 0]] = one_class_probability(marks, dec);
+            p[[r, 1]] = 1.0 - p[[r, 0]];
+        }
+        p
+    });
+    let mut eval = single_output(values, one_class);
+    eval.probabilities = probabilities;
+    eval
+}
+
+/// LIBSVM ≥ 3.30 `predict_one_class_probability` (§7): 0.001 below the
+/// first mark, 0.999 above the last, else i/10 for the first of marks 1..9
+/// the value lies below. A value exactly on the last mark matches none of
+/// those tests and keeps LIBSVM's initial 0.0.
+pub fn one_class_probability(marks: &[f64; 10], dec: f64) -> f64 {
+    if dec < marks[0] {
+        0.001
+    } else if dec > marks[9] {
+        0.999
+    } else {
+        (1..10)
+            .find(|&i| dec < marks[i])
+            .map_or(0.0, |i| i as f64 / 10.0)
     }
 }
 
@@ -334,6 +368,7 @@ fn evaluate_calibrated(m: &CalibratedModel, x: ArrayView2<f64>) -> Evaluation {
         tie_margins,
         label_index,
         probabilities: Some(mean),
+        probability_label: None,
     }
 }
 
@@ -365,10 +400,14 @@ fn single_output(values: Vec<f64>, labels: bool) -> Evaluation {
         tie_margins,
         label_index,
         probabilities: None,
+        probability_label: None,
     }
 }
 
 fn evaluate_svc(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
+    if model.convention() == Convention::Libsvm {
+        return evaluate_libsvm(model, x);
+    }
     let k = model.n_classes();
     let pairwise = pairwise_decision(model, x);
     let probabilities = predict_proba(model, pairwise.view()).map(|(p, _)| p);
@@ -387,6 +426,7 @@ fn evaluate_svc(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
             tie_margins,
             label_index,
             probabilities,
+            probability_label: None,
         };
     }
     let ovr = ovr_scores(pairwise.view(), k);
@@ -407,11 +447,60 @@ fn evaluate_svc(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
         tie_margins: Vec::new(),
         label_index,
         probabilities,
+        probability_label: None,
     };
     eval.tie_margins = (0..eval.pairwise.nrows())
         .map(|r| tie_margin(model, &eval, r))
         .collect();
     eval
+}
+
+/// Official LIBSVM (§7): `svm_predict_values` gives the pairwise values in
+/// LIBSVM's own sign for every k (no binary flip), `svm_predict` votes on
+/// them (§1.6 rule, also for k = 2: class 0 iff f > 0), and
+/// `svm_predict_probability` returns `[r_01, r_10]` for k = 2 (LIBSVM ≥ 3.22:
+/// no coupling), the coupled probabilities otherwise, and the label of the
+/// first maximal probability.
+fn evaluate_libsvm(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
+    let k = model.n_classes();
+    let pairwise = pairwise_decision(model, x);
+    let label_index = pairwise.outer_iter().map(|row| vote(row, k)).collect();
+    let tie_margins = pairwise
+        .outer_iter()
+        .map(|row| row.iter().fold(f64::INFINITY, |m, f| m.min(f.abs())))
+        .collect();
+    let mut probabilities = None;
+    let mut probability_label = None;
+    if model.platt().is_some() {
+        let mut p = Array2::<f64>::zeros((pairwise.nrows(), k));
+        for (n, row) in pairwise.outer_iter().enumerate() {
+            let Some(r) = pairwise_probabilities(model, row) else {
+                break;
+            };
+            let estimates = if k == 2 {
+                vec![r[0][1], r[1][0]]
+            } else {
+                couple(k, &r).probabilities
+            };
+            for (t, v) in estimates.into_iter().enumerate() {
+                p[[n, t]] = v;
+            }
+        }
+        probability_label = Some(
+            p.outer_iter()
+                .map(|row| first_max(row.iter().copied()))
+                .collect(),
+        );
+        probabilities = Some(p);
+    }
+    Evaluation {
+        scores: pairwise.clone(),
+        pairwise,
+        tie_margins,
+        label_index,
+        probabilities,
+        probability_label,
+    }
 }
 
 /// How far a row is from a label flip, in decision-value units: the smallest

@@ -1,7 +1,7 @@
 //! Executes an emitted ONNX graph with tract (the `tract` feature).
 
 use crate::graph::ElemType;
-use crate::lower::{INPUT, LABEL, PREDICTION, PROBABILITIES, SCORES};
+use crate::lower::{INPUT, LABEL, PREDICTION, PROBABILITIES, PROBABILITY_LABEL, SCORES};
 use crate::onnx::{tensor_proto::DataType, type_proto, ModelProto};
 use ndarray::{Array2, ArrayView2, Axis};
 use prost::Message;
@@ -149,6 +149,8 @@ pub struct GraphOutputs {
     pub probabilities: Option<Array2<f64>>,
     /// A regressor's `prediction`, as N×1.
     pub prediction: Option<Array2<f64>>,
+    /// LIBSVM models with probabilities: `probability_label`.
+    pub probability_label: Option<LabelColumn>,
 }
 
 fn optimise(model: InferenceModel) -> Result<std::sync::Arc<TypedRunnableModel>, RunError> {
@@ -221,10 +223,13 @@ impl Runner {
             scores: None,
             probabilities: None,
             prediction: None,
+            probability_label: None,
         };
         for ((name, elem), value) in self.info.outputs.iter().zip(results.iter()) {
             if name == LABEL {
                 out.label = Some(label_column(value, *elem)?);
+            } else if name == PROBABILITY_LABEL {
+                out.probability_label = Some(label_column(value, *elem)?);
             } else if name == PROBABILITIES {
                 let t = value.cast_to::<f64>().map_err(tract_error)?;
                 let view = t.to_plain_array_view::<f64>().map_err(tract_error)?;

@@ -5,8 +5,8 @@
 use super::{LoadError, LoadedModel};
 use crate::model::{CalibratedMember, CalibratedModel, Calibration, Calibrator};
 use crate::model::{
-    Classes, DecisionShape, DualKind, DualModel, Estimator, Kernel, Label, LinearModel, Model,
-    Norm, PlattParameters, Preprocess, Samples, SvmModel, SvmParts,
+    Classes, Convention, DecisionShape, DualKind, DualModel, Estimator, Kernel, Label, LinearModel,
+    Model, Norm, PlattParameters, Preprocess, Samples, SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
 use serde_json::value::RawValue;
@@ -400,6 +400,9 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
                 intercept,
                 preprocessing,
                 sklearn_version,
+                convention: Convention::Sklearn,
+                density_marks: None,
+                svr_sigma: None,
             })?
         }
         "CalibratedClassifierCV" => Model::calibrated(calibrated(&fields, sklearn_version)?)?,
@@ -650,6 +653,7 @@ fn svc<'r>(
         platt,
         sklearn_version,
         preprocessing,
+        convention: Convention::Sklearn,
     })?)
 }
 

@@ -2,6 +2,7 @@
 //! recognised by content, not by file extension.
 
 mod json;
+mod libsvm;
 pub mod pickle;
 
 use crate::model::{Model, ModelError, Samples};
@@ -41,6 +42,24 @@ pub enum LoadError {
         offset: usize,
         message: String,
     },
+    #[error("LIBSVM model line {line}, `{field}`: {problem}")]
+    Libsvm {
+        line: usize,
+        field: String,
+        problem: String,
+    },
+    #[error("{0}")]
+    Options(String),
+}
+
+/// How to read a model file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// LIBSVM only: the number of input features, when the data has more
+    /// than the largest feature index any support vector uses (LIBSVM's
+    /// sparse format omits zeros, yet those features still count in RBF
+    /// distances). Refused for other formats, whose feature count is stored.
+    pub n_features: Option<usize>,
 }
 
 impl From<ModelError> for LoadError {
@@ -54,15 +73,33 @@ impl From<ModelError> for LoadError {
 
 /// Reads a model file, recognising its format by content.
 pub fn load_path(path: &Path) -> Result<LoadedModel, LoadError> {
+    load_path_with(path, &LoadOptions::default())
+}
+
+/// [`load_path`] with options.
+pub fn load_path_with(path: &Path, options: &LoadOptions) -> Result<LoadedModel, LoadError> {
     let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
         path: path.display().to_string(),
         source,
     })?;
-    load_bytes(&bytes)
+    load_bytes_with(&bytes, options)
 }
 
 /// Reads a model from bytes, recognising its format by content.
 pub fn load_bytes(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
+    load_bytes_with(bytes, &LoadOptions::default())
+}
+
+/// [`load_bytes`] with options.
+pub fn load_bytes_with(bytes: &[u8], options: &LoadOptions) -> Result<LoadedModel, LoadError> {
+    if libsvm::recognise(bytes) {
+        return libsvm::load(bytes, options.n_features);
+    }
+    if let Some(n) = options.n_features {
+        return Err(LoadError::Options(format!(
+            "n_features {n} applies only to LIBSVM model files; this model stores its feature count"
+        )));
+    }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if pickle::recognise(bytes) {
         return pickle::load(bytes);
@@ -72,7 +109,7 @@ pub fn load_bytes(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         None => Err(LoadError::Format("the file is empty".into())),
         Some(&b) => {
             Err(LoadError::Format(format!(
-            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{'), a pickle (0x80) or a joblib file",
+            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{'), a pickle (0x80), a joblib file or a LIBSVM model (`svm_type`)",
             bytes.iter().position(|x| !x.is_ascii_whitespace()).unwrap_or(0)
         )))
         }

@@ -3,11 +3,12 @@
 
 use super::kernel::kernel_block;
 use crate::graph::{Graph, Value};
-use crate::model::{Kernel, LinearModel, SvmModel};
+use crate::model::{Convention, Kernel, LinearModel, SvmModel};
 use ndarray::{Array1, Array2, Axis};
 
 /// Builds the decision values: N×1 in scikit-learn's public sign for binary
-/// models (§1.4), N×P one-vs-one values in libsvm's sign otherwise (§1.3).
+/// scikit-learn models (§1.4), N×P one-vs-one values in libsvm's sign
+/// otherwise (§1.3, §7).
 pub fn decision_values(g: &mut Graph, x: Value, model: &SvmModel) -> Value {
     let (weights, bias) = pair_coefficients(model);
     dual_values(g, x, model.kernel(), model.support_vectors(), weights, bias)
@@ -50,10 +51,11 @@ pub fn dual_values(
     g.rename(out, "decision_values")
 }
 
-/// Per-output weights (S×P) and biases (P). Binary models use the public
-/// `dual_coef_`/`intercept_` directly, so positive means `classes_[1]`.
+/// Per-output weights (S×P) and biases (P). Binary scikit-learn models use
+/// the public `dual_coef_`/`intercept_` directly, so positive means
+/// `classes_[1]`; LIBSVM models keep LIBSVM's own sign for every k (§7).
 fn pair_coefficients(model: &SvmModel) -> (Array2<f64>, Array1<f64>) {
-    if model.n_classes() == 2 {
+    if model.n_classes() == 2 && model.convention() == Convention::Sklearn {
         let w = model.dual_coef().row(0).to_owned().insert_axis(Axis(1));
         (w, model.intercept().clone())
     } else {

@@ -13,7 +13,7 @@ mod probability;
 mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
-use crate::model::{Classes, DecisionShape, DualKind, Model, SvmModel};
+use crate::model::{Classes, Convention, DecisionShape, DualKind, Model, SvmModel};
 use ndarray::{Array1, Axis};
 use ndarray::{ArrayD, IxDyn};
 
@@ -50,6 +50,10 @@ pub const PROBABILITIES: &str = "probabilities";
 /// Outer iterations of libsvm's pairwise coupling unrolled into the graph
 /// (§1.7); `tests/coupling_evidence.rs` shows how many are ever needed.
 pub const COUPLING_ITERATIONS: usize = 8;
+
+/// Name of the label `svm-predict -b 1` prints for a LIBSVM model with
+/// probabilities: argmax of `probabilities`, first maximum (§7).
+pub const PROBABILITY_LABEL: &str = "probability_label";
 
 /// Name of the regression output (scikit-learn's `predict` of a regressor).
 pub const PREDICTION: &str = "prediction";
@@ -132,6 +136,15 @@ pub fn lower(model: &Model, options: &LowerOptions) -> Graph {
                 value,
                 m.kind == DualKind::OneClassSvm,
             );
+            if let Some(marks) = &m.density_marks {
+                let p = probability::one_class(&mut g, value, marks);
+                g.output(
+                    p,
+                    PROBABILITIES,
+                    options.float.elem(),
+                    vec![Dim::Batch, Dim::Fixed(2)],
+                );
+            }
         }
         Model::Linear(m) => {
             let value = decision::linear_values(&mut g, x, m);
@@ -210,6 +223,9 @@ fn emit_label_and_scores(
 }
 
 fn lower_svc(g: &mut Graph, x: Value, model: &SvmModel, options: &LowerOptions) {
+    if model.convention() == Convention::Libsvm {
+        return lower_libsvm_svc(g, x, model, options);
+    }
     let decision = decision::decision_values(g, x, model);
     let (scores, class_index) = if model.n_classes() == 2 {
         let scores = g.reshape(decision, &[-1]);
@@ -240,6 +256,57 @@ fn lower_svc(g: &mut Graph, x: Value, model: &SvmModel, options: &LowerOptions) 
             PROBABILITIES,
             float,
             vec![Dim::Batch, Dim::Fixed(model.n_classes())],
+        );
+    }
+}
+
+/// An official LIBSVM classifier (§7): `scores` are `svm_predict_values`'
+/// pairwise values in LIBSVM's sign (`[N]` for two classes), `label` is
+/// `svm_predict`'s vote; with probabilities, `probabilities` is
+/// `svm_predict_probability` and `probability_label` the label it returns.
+fn lower_libsvm_svc(g: &mut Graph, x: Value, model: &SvmModel, options: &LowerOptions) {
+    let pairwise = decision::decision_values(g, x, model);
+    let (scores, class_index) = if model.n_classes() == 2 {
+        let scores = g.reshape(pairwise, &[-1]);
+        (scores, votes::libsvm_binary_class(g, scores))
+    } else {
+        // decision_shape is Ovo for every LIBSVM model: ovo scores, libsvm vote.
+        votes::multiclass(g, pairwise, model)
+    };
+    let classes = model.classes().clone();
+    emit_label_and_scores(
+        g,
+        Some(classes.clone()),
+        svc_scores_width(model),
+        options,
+        class_index,
+        scores,
+    );
+    if model.platt().is_some() {
+        let p = if model.n_classes() == 2 {
+            probability::libsvm_binary(g, pairwise, model)
+        } else {
+            probability::probabilities(g, pairwise, model)
+        };
+        let float = options.float.elem();
+        g.output(
+            p,
+            PROBABILITIES,
+            float,
+            vec![Dim::Batch, Dim::Fixed(model.n_classes())],
+        );
+        // svm_predict_probability's label: the first maximal probability.
+        let index = g.argmax(p, 1);
+        let label = if options.label_index {
+            index
+        } else {
+            class_label(g, &classes, index)
+        };
+        g.output(
+            label,
+            PROBABILITY_LABEL,
+            label_elem(&classes, options),
+            vec![Dim::Batch],
         );
     }
 }

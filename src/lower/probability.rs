@@ -9,7 +9,7 @@
 
 use super::COUPLING_ITERATIONS;
 use crate::graph::{Graph, Value};
-use crate::model::SvmModel;
+use crate::model::{SvmModel, DENSITY_MARKS};
 use crate::reference::MIN_PROB;
 use ndarray::Array2;
 
@@ -50,15 +50,12 @@ fn selector(k: usize, columns: usize, index: impl Fn(usize) -> usize) -> Array2<
     m
 }
 
-/// Builds `probabilities` [N, k] from libsvm-signed pairwise values [N, P].
-pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
+/// Platt per pair, r = 1 / (1 + e^{A·f + B}) (= libsvm's stable
+/// sigmoid_predict), clipped to [1e-7, 1 − 1e-7] (§1.7 steps 2–3): [N, P].
+fn pairwise_probability(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
     let platt = model
         .platt()
         .expect("called only for models with Platt parameters");
-    let k = model.n_classes();
-
-    // Platt: r = 1 / (1 + e^{A·f + B}) (= libsvm's stable sigmoid_predict),
-    // clipped to [1e-7, 1 − 1e-7].
     let a = g.constant("prob_a", platt.prob_a.clone().into_dyn());
     let b = g.constant("prob_b", platt.prob_b.clone().into_dyn());
     let fa = g.mul(pairwise, a);
@@ -71,7 +68,85 @@ pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value 
     let hi = g.scalar("max_prob", 1.0 - MIN_PROB);
     let r = g.max(sigmoid, lo);
     let r = g.min(r, hi);
-    let r = g.rename(r, "pairwise_probability");
+    g.rename(r, "pairwise_probability")
+}
+
+/// LIBSVM ≥ 3.22's binary probabilities (§7): `[r_01, 1 − r_01]` with no
+/// coupling iteration.
+pub fn libsvm_binary(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
+    let r = pairwise_probability(g, pairwise, model);
+    let p = with_complement(g, r);
+    g.rename(p, "binary_probabilities")
+}
+
+/// `[p, 1 − p]` [N, 2] from p [N, 1], exactly: `p·[1, −1] + [0, 1]` is one
+/// product by ±1 per entry, and `1 + (−p)` rounds as `1 − p`.
+fn with_complement(g: &mut Graph, p: Value) -> Value {
+    let spread = g.constant(
+        "binary_probability_spread",
+        ndarray::arr2(&[[1.0, -1.0]]).into_dyn(),
+    );
+    let offset = g.constant(
+        "binary_probability_offset",
+        ndarray::arr1(&[0.0, 1.0]).into_dyn(),
+    );
+    let signed = g.matmul(p, spread);
+    g.add(signed, offset)
+}
+
+/// LIBSVM ≥ 3.30 one-class probabilities from the density marks (§7),
+/// `[p, 1 − p]` [N, 2], from decision values [N, 1].
+///
+/// LIBSVM tests, in order: dec < m0 → 0.001; dec > m9 → 0.999; the first
+/// i in 1..9 with dec < m_i → i/10; none → 0.0 (dec exactly m9). The graph
+/// evaluates those 11 tests as one Less against a threshold row (dec > m9
+/// as −dec < −m9) plus an always-true 12th column, then ArgMax picks the
+/// first test that holds and Gather its value: the same order, so the
+/// marks need not be sorted.
+pub fn one_class(g: &mut Graph, dec: Value, marks: &[f64; DENSITY_MARKS]) -> Value {
+    let dec = g.reshape(dec, &[-1, 1]);
+    let mut signs = vec![1.0; DENSITY_MARKS + 2];
+    let mut thresholds = Vec::with_capacity(DENSITY_MARKS + 2);
+    let mut values = Vec::with_capacity(DENSITY_MARKS + 2);
+    thresholds.push(marks[0]);
+    values.push(0.001);
+    signs[1] = -1.0;
+    thresholds.push(-marks[DENSITY_MARKS - 1]);
+    values.push(0.999);
+    for (i, &m) in marks.iter().enumerate().skip(1) {
+        thresholds.push(m);
+        values.push(i as f64 / DENSITY_MARKS as f64);
+    }
+    // Always true: 0·dec = 0 < 1 (dec is finite).
+    signs[DENSITY_MARKS + 1] = 0.0;
+    thresholds.push(1.0);
+    values.push(0.0);
+    let signs = ndarray::Array2::from_shape_vec((1, signs.len()), signs).expect("one row");
+    let signs = g.constant("density_mark_signs", signs.into_dyn());
+    let thresholds = g.constant(
+        "density_mark_thresholds",
+        ndarray::Array1::from(thresholds).into_dyn(),
+    );
+    let values = g.constant(
+        "density_mark_values",
+        ndarray::Array1::from(values).into_dyn(),
+    );
+    let signed = g.matmul(dec, signs);
+    let holds = g.less(signed, thresholds);
+    let float = g.float.elem();
+    let holds = g.cast(holds, float);
+    let first = g.argmax(holds, 1);
+    let p = g.gather(values, first);
+    let p = g.reshape(p, &[-1, 1]);
+    let out = with_complement(g, p);
+    g.rename(out, "one_class_probabilities")
+}
+
+/// Builds `probabilities` [N, k] from libsvm-signed pairwise values [N, P].
+pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
+    let k = model.n_classes();
+    let r = pairwise_probability(g, pairwise, model);
+    let one = g.scalar("one", 1.0);
     let s = g.sub(one, r);
 
     // Q, flattened [N, k·k], its rows and its diagonal.

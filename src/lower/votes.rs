@@ -15,6 +15,16 @@ pub fn binary_class(g: &mut Graph, scores: Value) -> Value {
     g.rename(index, "class_index")
 }
 
+/// LIBSVM's binary vote (§7, §1.6): class 0 iff its one pairwise value is
+/// > 0 strictly, so an exact zero goes to class 1. Returns int64 indices.
+pub fn libsvm_binary_class(g: &mut Graph, pairwise: Value) -> Value {
+    let zero = g.scalar("zero", 0.0);
+    let first_wins = g.greater(pairwise, zero);
+    let second_wins = g.not(first_wins);
+    let index = g.cast(second_wins, ElemType::I64);
+    g.rename(index, "class_index")
+}
+
 /// Index 1 iff `value > 0` strictly, else 0 (OneClassSVM and LinearSVC's
 /// binary rule: an exact zero goes to the first label, §2, §3).
 pub fn strictly_positive(g: &mut Graph, value: Value) -> Value {

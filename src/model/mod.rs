@@ -15,7 +15,7 @@ mod samples;
 pub use calibrated::{CalibratedMember, CalibratedModel, Calibration, Calibrator};
 pub use classes::{Classes, Label};
 pub use kernel::Kernel;
-pub use other::{DualKind, DualModel, LinearModel};
+pub use other::{DualKind, DualModel, LinearModel, DENSITY_MARKS};
 pub use preprocess::{Norm, Preprocess, TINY};
 pub use samples::Samples;
 
@@ -47,6 +47,23 @@ impl Estimator {
             _ => None,
         }
     }
+}
+
+/// Whose inference conventions a dual model's outputs follow.
+///
+/// scikit-learn and official LIBSVM run the same kernel sums but expose them
+/// differently (SVM_SEMANTICS.md §7): LIBSVM keeps its own sign for binary
+/// decision values (no §1.4 flip), its scores are always the k(k−1)/2
+/// pairwise values, and since LIBSVM 3.22 binary probabilities are the
+/// clipped Platt value without the coupling iteration sklearn still runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Convention {
+    /// scikit-learn's `SVC`/`NuSVC`/`SVR`/`OneClassSVM` methods.
+    #[default]
+    Sklearn,
+    /// Official LIBSVM (≥ 3.22; ≥ 3.30 for one-class probabilities):
+    /// `svm_predict_values`, `svm_predict` and `svm_predict_probability`.
+    Libsvm,
 }
 
 /// `decision_function_shape` of a multiclass SVC (SVM_SEMANTICS.md §1.5).
@@ -90,6 +107,8 @@ pub struct SvmParts {
     pub sklearn_version: Option<String>,
     /// Pipeline steps applied to the input before the SVM, in order.
     pub preprocessing: Vec<Preprocess>,
+    /// scikit-learn's or LIBSVM's output conventions.
+    pub convention: Convention,
 }
 
 /// A fitted SVC or NuSVC whose invariants have been checked.
@@ -232,6 +251,15 @@ impl SvmModel {
                 check_finite(name, v.iter(), 1)?;
             }
         }
+        if parts.convention == Convention::Libsvm
+            && (parts.break_ties || parts.decision_shape != DecisionShape::Ovo)
+        {
+            // LIBSVM has neither ovr scores nor break_ties (§7).
+            return Err(ModelError::new(
+                "decision_function_shape",
+                "a LIBSVM model has only one-vs-one decision values and no break_ties",
+            ));
+        }
         if parts.break_ties && k > 2 && parts.decision_shape == DecisionShape::Ovo {
             // scikit-learn raises ValueError in predict for this combination (§1.6).
             return Err(ModelError::new(
@@ -257,6 +285,17 @@ impl SvmModel {
 
     pub fn estimator(&self) -> Estimator {
         self.parts.estimator
+    }
+    pub fn convention(&self) -> Convention {
+        self.parts.convention
+    }
+    /// The estimator's name: scikit-learn's class name, or LIBSVM's svm_type.
+    pub fn name(&self) -> &'static str {
+        match (self.parts.convention, self.parts.estimator) {
+            (Convention::Sklearn, e) => e.name(),
+            (Convention::Libsvm, Estimator::Svc) => "LIBSVM c_svc",
+            (Convention::Libsvm, Estimator::NuSvc) => "LIBSVM nu_svc",
+        }
     }
     pub fn n_features(&self) -> usize {
         self.parts.n_features
@@ -366,7 +405,7 @@ impl SvmModel {
     pub fn describe(&self) -> String {
         format!(
             "{} ({} kernel, {} classes, {} support vectors, {} features)",
-            self.estimator().name(),
+            self.name(),
             self.kernel().name(),
             self.n_classes(),
             self.support_vectors().nrows(),
@@ -435,7 +474,7 @@ impl Model {
     /// scikit-learn's class name.
     pub fn name(&self) -> &'static str {
         match self {
-            Model::Svc(m) => m.estimator().name(),
+            Model::Svc(m) => m.name(),
             Model::Dual(m) => m.name(),
             Model::Linear(m) => m.name(),
             Model::Calibrated(_) => "CalibratedClassifierCV",

@@ -2,7 +2,7 @@
 //! models (SVR, NuSVR, OneClassSVM) and primal linear models (LinearSVC,
 //! LinearSVR).
 
-use super::{check_finite, Classes, Kernel, ModelError, Preprocess};
+use super::{check_finite, Classes, Convention, Kernel, ModelError, Preprocess};
 use ndarray::{Array1, Array2};
 
 /// Which estimator a [`DualModel`] is.
@@ -25,14 +25,29 @@ pub struct DualModel {
     pub intercept: f64,
     pub preprocessing: Vec<Preprocess>,
     pub sklearn_version: Option<String>,
+    /// scikit-learn's or LIBSVM's conventions; they differ only in the
+    /// LIBSVM extras below (SVM_SEMANTICS.md §7).
+    pub convention: Convention,
+    /// LIBSVM ≥ 3.30 one-class `prob_density_marks` (`-b 1`): the ten
+    /// decision values that bin an inlier probability.
+    pub density_marks: Option<[f64; DENSITY_MARKS]>,
+    /// LIBSVM SVR `probA`: the Laplace σ of `-b 1` regression models. It
+    /// changes no prediction, so it is only carried to metadata.
+    pub svr_sigma: Option<f64>,
 }
+
+/// Number of one-class probability marks LIBSVM writes.
+pub const DENSITY_MARKS: usize = 10;
 
 impl DualModel {
     pub fn name(&self) -> &'static str {
-        match self.kind {
-            DualKind::Svr => "SVR",
-            DualKind::NuSvr => "NuSVR",
-            DualKind::OneClassSvm => "OneClassSVM",
+        match (self.convention, self.kind) {
+            (Convention::Sklearn, DualKind::Svr) => "SVR",
+            (Convention::Sklearn, DualKind::NuSvr) => "NuSVR",
+            (Convention::Sklearn, DualKind::OneClassSvm) => "OneClassSVM",
+            (Convention::Libsvm, DualKind::Svr) => "LIBSVM epsilon_svr",
+            (Convention::Libsvm, DualKind::NuSvr) => "LIBSVM nu_svr",
+            (Convention::Libsvm, DualKind::OneClassSvm) => "LIBSVM one_class",
         }
     }
 
@@ -64,6 +79,18 @@ impl DualModel {
         check_finite("support_vectors", self.support_vectors.iter(), d)?;
         check_finite("dual_coef", self.dual_coef.iter(), 1)?;
         check_finite("intercept", [self.intercept].iter(), 1)?;
+        if let Some(marks) = &self.density_marks {
+            if self.kind != DualKind::OneClassSvm {
+                return Err(ModelError::new(
+                    "prob_density_marks",
+                    "only a one-class model has density marks",
+                ));
+            }
+            check_finite("prob_density_marks", marks.iter(), 1)?;
+        }
+        if let Some(sigma) = self.svr_sigma {
+            check_finite("probA", [sigma].iter(), 1)?;
+        }
         for (i, step) in self.preprocessing.iter().enumerate() {
             step.check(i, self.n_features)?;
         }

@@ -6,9 +6,9 @@ use super::numpy::{self, kind_name, NdArray, Values};
 use super::vm::{Arena, Global, Id, Obj};
 use crate::load::LoadError;
 use crate::model::{
-    CalibratedMember, CalibratedModel, Calibration, Calibrator, Classes, DecisionShape, DualKind,
-    DualModel, Estimator, Kernel, LinearModel, Model, Norm, PlattParameters, Preprocess, SvmModel,
-    SvmParts,
+    CalibratedMember, CalibratedModel, Calibration, Calibrator, Classes, Convention, DecisionShape,
+    DualKind, DualModel, Estimator, Kernel, LinearModel, Model, Norm, PlattParameters, Preprocess,
+    SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
 
@@ -390,6 +390,9 @@ fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadErr
                     .ok_or_else(|| err(est.field("intercept_"), "is empty"))?,
                 preprocessing,
                 sklearn_version,
+                convention: Convention::Sklearn,
+                density_marks: None,
+                svr_sigma: None,
             }))
         }
         "LinearSVC" | "LinearSVR" => {
@@ -509,6 +512,7 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
         platt,
         sklearn_version,
         preprocessing,
+        convention: Convention::Sklearn,
     })
     .map_err(|e| err(est.field(&e.field), e.problem))
 }
