@@ -32,7 +32,7 @@ TARGETS = OrderedDict([
     ("keras", "Keras `.keras` (tf_keras)"),
     ("keras3_tfsm", "Keras 3 (SavedModel in TFSMLayer)"),
     ("tflite", "TFLite"),
-    ("keras3", "Keras 3 `load_model` on onnx2tf's `.keras`"),
+    ("keras3", "Keras 3 `load_model` (onnx2tf `.keras`)"),
 ])
 TF_TARGETS = ("keras", "keras3_tfsm", "tflite", "keras3")
 KERAS_TARGETS = ("keras", "keras3_tfsm")
@@ -49,6 +49,20 @@ def fmt_err(x):
     return "0" if x == 0 else f"{x:.1e}"
 
 
+def _max_out(r, key):
+    v = [o.get(key) for o in r.get("outputs", []) if o.get("kind") == "value" and o.get(key) is not None]
+    return max(v) if v else None
+
+
+def normalise(r):
+    """Fill max_rel_err / max_abs_err from the outputs when a writer left them out."""
+    if r.get("max_rel_err") is None:
+        r["max_rel_err"] = _max_out(r, "rel_err")
+    if r.get("max_abs_err") is None:
+        r["max_abs_err"] = _max_out(r, "max_abs_err")
+    return r
+
+
 def load_rows(paths):
     rows, versions, files = [], {}, []
     for p in paths:
@@ -63,7 +77,7 @@ def load_rows(paths):
             versions.update(doc.get("versions") or {})
             for r in doc.get("rows", []):
                 r.setdefault("suite", doc.get("suite", "?"))
-                rows.append(r)
+                rows.append(normalise(r))
     return rows, versions, files
 
 
@@ -109,8 +123,12 @@ def cell(rs):
                if o.get("kind") == "label")
     mark = "✓" if by["pass"] == n else "✗"
     s = f"{mark} {by['pass']}/{n}"
+    abs_only = [r["max_abs_err"] for r in rs if r.get("max_rel_err") is None
+                and r.get("max_abs_err") is not None and r["status"] in ("pass", "fail")]
     if errs:
         s += f" · {fmt_err(max(errs))}"
+    elif abs_only:
+        s += f" · abs {fmt_err(max(abs_only))}"
     if ties:
         s += f" · {ties} tie row{'s' if ties > 1 else ''}"
     return s
@@ -193,9 +211,10 @@ def keras_verdict(rows, tol):
                 f"{len(ok)}/{len(fams)} families do; missing: {', '.join(missing)}.")
     else:
         head = (f"**Every estimator family reaches a Keras model whose outputs match the reference "
-                f"within {fmt_tol(tol)}**: {len(ok)}/{len(fams)} families, {n_models} models, both Keras "
-                f"routes (tf_keras `.keras`, Keras 3 TFSMLayer), every output compared; worst "
-                f"relative error {fmt_err(worst)} (absolute {fmt_err(worst_abs)}).")
+                f"within {fmt_tol(tol)}** (relative error as above): {len(ok)}/{len(fams)} families, "
+                f"{n_models} models, both Keras routes (tf_keras `.keras`, Keras 3 TFSMLayer), every "
+                f"output compared; worst relative error {fmt_err(worst)}, largest absolute error "
+                f"{fmt_err(worst_abs)}.")
     return [head]
 
 
@@ -216,13 +235,14 @@ def problem_rows(rows):
             model = f"all {n} models"
         else:
             model = r["fixture"]
+        fam = "all" if r["status"] == "unsupported" else r["family"]
         note = (r.get("note") or "").replace("|", "\\|").replace("\n", " ")[:220]
         if r["status"] == "fail" and not note:
             fails = [o for o in r.get("outputs", []) if not o.get("ok")]
             note = "; ".join(
                 f"{o['name']}: err {fmt_err(o['rel_err'])} > {o.get('tol')}" if o.get("kind") == "value"
                 else f"{o['name']}: {o.get('agree')}/{o.get('total')} agree" for o in fails)
-        lines.append(f"| {model} | {r['family']} | {r['target']} | {r.get('dtype', '')} | "
+        lines.append(f"| {model} | {fam} | {r['target']} | {r.get('dtype', '')} | "
                      f"{r['status']} | {note} |")
     return lines
 
@@ -265,8 +285,8 @@ def render(rows, versions, files, keras_tol):
             "`decision_function`, `predict`, `predict_proba`), over every value output of every "
             "model of the family; labels must agree except on near-tie rows (`tie rows` counts "
             "those). Tolerances: f64 1e-9 (probabilities 1e-6), f32 1e-4. `·` = not run. tract = "
-            "`svm2onnx validate --reference` (its probability errors are absolute, not in the "
-            "relative column).", ""]
+            "`svm2onnx validate --reference` (it reports probability errors as absolute ones: `abs` "
+            "when a family has no other value output).", ""]
     probes = [r for r in rows if r.get("probe")]
     rows = [r for r in rows if not r.get("probe")]
     for suite in list(OrderedDict.fromkeys(r["suite"] for r in rows)):

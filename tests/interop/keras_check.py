@@ -2,27 +2,36 @@
 """Convert an svm2onnx float32 graph with onnx2tf and check Keras / TFLite against a fixture.
 
     python tests/interop/keras_check.py MODEL.onnx --fixture FIXTURE.json --workdir DIR
-        [--tolerance 1e-4] [--targets keras,tfsm,tflite] [--no-onnxsim] [--json OUT.json]
+        [--tolerance 1e-4] [--targets keras,keras3,keras3_tfsm,tflite] [--no-onnxsim]
+        [--json OUT.json] [--results RESULTS.json [--suite S] [--family F] [--variant V] [--probe]]
 
 Runs onnx2tf (in this interpreter's environment: install tests/interop/requirements-tf.txt)
 on a copy of MODEL.onnx (onnx2tf's onnxsim step rewrites its input file in place), writing a
 SavedModel, the float32/float16 TFLite files and the `.keras` file into DIR/tf. Then, on
-samples.X as float32:
+samples.X as float32 (float64 for a float64 graph, which is only a probe):
 
-  keras   the onnx2tf `*_float32_v3.keras`. Loaded with Keras 3 `keras.saving.load_model`
-          when that works; onnx2tf writes it with tf_keras (Keras 2) in the "keras_v3" format,
-          which Keras 3 cannot deserialise, so the fallback is `tf_keras.saving.load_model`.
-          The loader used is printed. Output names survive (model.output_names).
-  tfsm    the SavedModel through Keras 3 `keras.layers.TFSMLayer` (the Keras 3 way to use
-          it). The SavedModel's outputs are named output_0, output_1, ... in ONNX output
-          order, so they are mapped by position.
-  tflite  `*_float32.tflite` through the LiteRT interpreter's `serving_default` signature
-          runner (ai_edge_litert, else tf.lite); its outputs keep the ONNX names.
+  keras        the onnx2tf `*_float32_v3.keras`, loaded with `tf_keras.saving.load_model`:
+               onnx2tf writes it with tf_keras (Keras 2) in the "keras_v3" zip format. Output
+               names survive (model.output_names).
+  keras3       the same file through Keras 3 `keras.saving.load_model(..., safe_mode=False)`.
+               Keras 3 cannot deserialise tf_keras' Functional/TFOpLambda config ("Could not
+               locate class 'Functional'"; custom_objects {Functional: keras.Model, TFOpLambda: a
+               shim} get further but Keras 3 rejects tf_keras' node format): reported as
+               "unsupported", which does not fail the run.
+  keras3_tfsm  Keras 3: the SavedModel in `keras.layers.TFSMLayer`, outputs renamed to the ONNX
+               names (the signature's output_0, output_1, ... are in ONNX order), saved as a Keras
+               3 `.keras` and loaded back with `keras.saving.load_model(..., safe_mode=False)`
+               (the file refers to the SavedModel directory).
+  tflite       `*_float32.tflite` through the LiteRT interpreter's `serving_default` signature
+               runner (ai_edge_litert, else tf.lite); its outputs keep the ONNX names.
 
-Checks per target: "scores" vs samples.decision_function (max|a-b|/(1+max|b|) <= tolerance)
-and "label" vs samples.predict (every disagreement must be on a near-tie row: some decision
-value within tolerance of 0, or a 2-D score row that differs by exactly one moved vote).
-Prints one line per target and exits 0 when all pass, 1 otherwise (2 on a usage error).
+Checks per target: "scores" vs samples.decision_function, "probabilities" vs predict_proba,
+"prediction" vs predict (max|a-b|/(1+max|b|) <= tolerance) and "label" vs samples.predict
+(every disagreement must be on a near-tie row: some decision value within tolerance of 0, or a
+2-D score row that differs by exactly one moved vote). With --label-index graphs, predict is
+mapped to positions in the graph's `classes` metadata. Prints one line per target and exits 0
+when all pass (unsupported targets aside), 1 otherwise (2 on a usage error). --results appends
+rows in the format of results.py (--probe marks them as a limitation probe).
 """
 import argparse
 import glob

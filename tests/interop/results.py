@@ -90,13 +90,13 @@ def output_entry(part):
 def make_row(suite, family_, fixture, target, dtype, status, parts=(), tolerance=None, **extra):
     assert status in STATUSES, status
     outputs = [output_entry(p) for p in parts]
-    vals = [o for o in outputs if o["kind"] == "value" and o.get("rel_err") is not None]
+    vals = [o for o in outputs if o["kind"] == "value"]
     row = {
         "suite": suite, "family": family_, "fixture": fixture, "target": target, "dtype": dtype,
         "status": status, "outputs": outputs,
         "max_abs_err": max((o["max_abs_err"] for o in vals if o.get("max_abs_err") is not None),
                            default=None),
-        "max_rel_err": max((o["rel_err"] for o in vals), default=None),
+        "max_rel_err": max((o["rel_err"] for o in vals if o.get("rel_err") is not None), default=None),
         "tolerance": tolerance,
     }
     for k, v in extra.items():
