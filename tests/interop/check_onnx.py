@@ -43,6 +43,7 @@ sys.path.insert(0, HERE)
 import numpy as np  # noqa: E402
 
 import interop_common as ic  # noqa: E402
+import results  # noqa: E402
 
 TOL = {
     "f64": dict(score_tol=1e-9, prob_tol=1e-6, label_min_agree=1.0, tie_tol=None),
@@ -90,6 +91,11 @@ def ort_outputs(model_path, X):
     return dict(zip(names, vals)), np.dtype(np_dt).name
 
 
+def ort_version():
+    import onnxruntime
+    return onnxruntime.__version__
+
+
 def checker(model_path, opset=None):
     import onnx
 
@@ -124,11 +130,37 @@ def tract_verdict(binp, model_path, fixture):
     return verdict
 
 
+def tract_parts(j):
+    """compare_outputs-style parts from `svm2onnx validate --json`: its comparisons of the
+    recorded samples against scikit-learn's outputs (the verdict also covers the reference
+    evaluator and generated probes)."""
+    parts = []
+    if not isinstance(j, dict):
+        return parts
+    for c in j.get("comparisons", []):
+        if c.get("against") != "scikit-learn" or c.get("inputs") != "samples":
+            continue
+        p = {"output": c.get("output"), "sample": ic.OUTPUT_TO_SAMPLE.get(c.get("output")),
+             "ok": bool(c.get("passed"))}
+        if "label_agreement" in c:
+            n = int(c.get("rows") or 0)
+            p.update(kind="label", agree=int(round(c["label_agreement"] * n)), total=n)
+        else:
+            p.update(kind="value", err=c.get("max_rel_error"), abs_err=c.get("max_abs_error"),
+                     tol=j.get("tolerance"))
+        parts.append(p)
+    return parts
+
+
 def check_one(binp, fixture, fx, workdir, dtype, opset, use_tract, strict_ties):
+    """Convert one fixture and check the graph. row["stages"] holds one entry per target
+    (onnx.checker, onnxruntime, tract): status pass/fail/error, compared parts, note."""
     name = ic.fixture_name(fixture)
     tag = dtype if opset is None else f"{dtype}-op{opset}"
     out = os.path.join(workdir, f"{name}.{tag}.onnx")
-    row = {"fixture": name, "variant": tag, "onnx": out, "ok": False}
+    row = {"fixture": name, "variant": tag, "dtype": dtype, "opset": opset, "onnx": out,
+           "ok": False, "stages": {}}
+    stages = row["stages"]
     cmd = bin_cmd(binp) + ["convert", fixture, "-o", out, "--dtype", dtype]
     if opset is not None:
         cmd += ["--opset", str(opset)]
@@ -136,34 +168,52 @@ def check_one(binp, fixture, fx, workdir, dtype, opset, use_tract, strict_ties):
     row["convert_seconds"] = secs
     if rc != 0 or not os.path.exists(out):
         row["error"] = f"convert exited {rc}\n" + short(se or so)
+        for t in ("onnx.checker", "onnxruntime") + (("tract",) if use_tract else ()):
+            stages[t] = {"status": "error", "note": f"svm2onnx convert exited {rc}"}
         return row
+    errors = []
+    t0 = time.time()
     try:
         checker(out, opset)
+        stages["onnx.checker"] = {"status": "pass", "seconds": time.time() - t0}
     except Exception as e:
-        row["error"] = f"onnx.checker: {str(e).strip()[:600]}"
-        return row
+        errors.append(f"onnx.checker: {str(e).strip()[:600]}")
+        stages["onnx.checker"] = {"status": "fail", "note": errors[-1][:300], "seconds": time.time() - t0}
+    t0 = time.time()
     try:
         outs, in_dt = ort_outputs(out, fx["samples"]["X"])
     except Exception as e:
-        row["error"] = f"onnxruntime: {str(e).strip()[:600]}"
-        return row
-    row["input_dtype"] = in_dt
-    t = dict(TOL[dtype])
-    res = ic.compare_outputs(outs, fx["samples"], t["score_tol"], label_min_agree=t["label_min_agree"],
-                             tie_tol=t["tie_tol"], fail_on_hard_disagree=(dtype == "f64" or strict_ties),
-                             prob_tol=t["prob_tol"])
-    row["compare"] = res
-    row["ok"] = res["ok"]
-    if dtype == "f32" and in_dt != "float32":
-        row["ok"] = False
-        res["notes"].append(f"--dtype f32 graph takes {in_dt} input")
-    if dtype == "f64" and in_dt != "float64":
-        row["ok"] = False
-        res["notes"].append(f"--dtype f64 graph takes {in_dt} input")
+        errors.append(f"onnxruntime: {str(e).strip()[:600]}")
+        stages["onnxruntime"] = {"status": "error", "note": errors[-1][:300], "seconds": time.time() - t0}
+        outs = None
+    if outs is not None:
+        row["input_dtype"] = in_dt
+        t = dict(TOL[dtype])
+        res = ic.compare_outputs(outs, fx["samples"], t["score_tol"], label_min_agree=t["label_min_agree"],
+                                 tie_tol=t["tie_tol"], fail_on_hard_disagree=(dtype == "f64" or strict_ties),
+                                 prob_tol=t["prob_tol"])
+        row["compare"] = res
+        if dtype == "f32" and in_dt != "float32":
+            res["ok"] = False
+            res["notes"].append(f"--dtype f32 graph takes {in_dt} input")
+        if dtype == "f64" and in_dt != "float64":
+            res["ok"] = False
+            res["notes"].append(f"--dtype f64 graph takes {in_dt} input")
+        stages["onnxruntime"] = {"status": "pass" if res["ok"] else "fail", "parts": res["parts"],
+                                 "tolerance": t["score_tol"], "note": "; ".join(res["notes"]) or None,
+                                 "seconds": time.time() - t0,
+                                 "loader": f"onnxruntime {ort_version()}"}
     if use_tract:
+        t0 = time.time()
         v = tract_verdict(binp, out, fixture)
         row["tract"] = v
-        row["ok"] = row["ok"] and v["ok"]
+        stages["tract"] = {"status": "pass" if v["ok"] else "fail", "parts": tract_parts(v.get("json")),
+                           "tolerance": TOL[dtype]["score_tol"], "seconds": time.time() - t0,
+                           "note": None if v["ok"] else (short(v.get("stderr") or "", 2).strip()[:300] or None),
+                           "loader": "svm2onnx validate (tract)"}
+    if errors:
+        row["error"] = "\n".join(errors)
+    row["ok"] = all(st["status"] == "pass" for st in stages.values())
     return row
 
 
@@ -186,6 +236,28 @@ def fmt_row(r):
             f"{'PASS' if r['ok'] else 'FAIL'}")
 
 
+def result_rows(rows, suite, families):
+    out = []
+    for r in rows:
+        for target, st in r.get("stages", {}).items():
+            out.append(results.make_row(
+                suite, families.get(r["fixture"], "?"), r["fixture"], target, r["dtype"], st["status"],
+                st.get("parts", ()), tolerance=st.get("tolerance"),
+                variant=f"opset{r['opset']}" if r.get("opset") else None,
+                loader=st.get("loader"), note=st.get("note"), seconds=round(st.get("seconds", 0), 3)))
+    return out
+
+
+def tool_versions():
+    v = {}
+    for mod in ("onnx", "onnxruntime", "sklearn", "numpy"):
+        try:
+            v[mod] = __import__(mod).__version__
+        except Exception:
+            pass
+    return v
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", required=True, help="the svm2onnx binary (or a .py stand-in)")
@@ -199,6 +271,8 @@ def main(argv=None):
     ap.add_argument("--strict-ties", action="store_true",
                     help="f32: also fail on label disagreements that are not near-ties")
     ap.add_argument("--json", help="write all results here")
+    ap.add_argument("--results", help="write rows in the interop results format (results.py) here")
+    ap.add_argument("--suite", default="sklearn", help="suite name for --results (default: sklearn)")
     a = ap.parse_args(argv)
 
     if not (os.path.exists(a.bin) or a.bin.endswith(".py")):
@@ -219,6 +293,7 @@ def main(argv=None):
     print(header)
     print("-" * len(header))
     rows = []
+    families = {}
     t0 = time.time()
     for f in fixtures:
         try:
@@ -229,6 +304,7 @@ def main(argv=None):
             print(fmt_row(r))
             print(f"    {r['error']}")
             continue
+        families[ic.fixture_name(f)] = results.family(fx)
         variants = [("f64", None), ("f32", None)]
         if ic.fixture_name(f) == op13:
             variants.append(("f32", 13))
@@ -250,6 +326,9 @@ def main(argv=None):
     if a.json:
         with open(a.json, "w") as fh:
             json.dump(rows, fh, indent=1, default=str)
+    if a.results:
+        results.write(a.results, a.suite, result_rows(rows, a.suite, families),
+                      versions=tool_versions())
     return 1 if n_fail else 0
 
 

@@ -78,6 +78,17 @@ def _as_str(v):
     return np.array(out, dtype=object)
 
 
+def abs_err(a, b):
+    """max|a - b| (shapes as in rel_err)."""
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    if a.size != b.size:
+        raise ValueError(f"shape mismatch: output {a.shape} vs reference {b.shape}")
+    if b.size == 0:
+        return 0.0
+    return float(np.max(np.abs(a.reshape(b.shape) - b)))
+
+
 def label_match(got, want):
     """Boolean array, one entry per row: does the label agree?"""
     got = np.asarray(got)
@@ -180,7 +191,8 @@ def compare_outputs(outputs, samples, score_tol, label_min_agree=1.0, tie_tol=No
             else:
                 tol = prob_tol if (key == "predict_proba" and prob_tol is not None) else score_tol
                 e = rel_err(got, want)
-                part.update(kind="value", err=e, tol=tol, dtype=str(np.asarray(got).dtype))
+                part.update(kind="value", err=e, abs_err=abs_err(got, want), tol=tol,
+                            dtype=str(np.asarray(got).dtype))
                 part["ok"] = bool(e <= tol)
                 if key == "decision_function":
                     if not part["ok"] and allow_near_ties:
@@ -193,6 +205,7 @@ def compare_outputs(outputs, samples, score_tol, label_min_agree=1.0, tie_tol=No
                             e2 = rel_err(g[keep], w[keep]) if keep.any() else 0.0
                             part["vote_flip_rows"] = [int(i) for i in np.flatnonzero(flips)]
                             part["err_without_flips"] = e2
+                            part["abs_err_without_flips"] = abs_err(g[keep], w[keep]) if keep.any() else 0.0
                             part["ok"] = bool(e2 <= tol)
         except ValueError as ex:
             part.update(kind="error", ok=False, error=str(ex))
