@@ -9,6 +9,8 @@
 #     scikit-learn (tests/interop/keras_check.py);
 #  d) the README's scikit-learn -> Keras commands, run as written
 #     (tests/interop/keras_path.sh);
+#  LIBSVM: .ci/interop_libsvm.sh (svm-train/svm-predict from apt, the
+#     libsvm-official wheel) re-makes the LIBSVM fixtures and tests them;
 #  e) every check above writes rows to target/interop/results/*.json;
 #     tests/interop/compat_table.py renders them to target/interop/COMPATIBILITY.md.
 set -euo pipefail
@@ -90,6 +92,9 @@ echo "-- d) the README's scikit-learn → Keras path"
 t_d=$SECONDS
 bash tests/interop/keras_path.sh --bin-dir "$(dirname "$bin")" --venv "$tf" --workdir "$work/keras_path" || status=1
 echo "   d) took $((SECONDS - t_d)) s"
+
+echo "-- LIBSVM models vs svm-predict and libsvm (.ci/interop_libsvm.sh)"
+bash .ci/interop_libsvm.sh || status=1
 
 echo "-- e) compatibility table (target/interop/COMPATIBILITY.md)"
 "$light/bin/python" tests/interop/compat_table.py "$results" --out "$work/COMPATIBILITY.md"
