@@ -30,7 +30,13 @@ pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Array2<f64>)
 }
 
 /// `gamma · (x·s) + coef0`, libsvm's operation order.
-fn scaled_dot(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64, coef0: f64) -> Value {
+pub(crate) fn scaled_dot(
+    g: &mut Graph,
+    x: Value,
+    svs: &Array2<f64>,
+    gamma: f64,
+    coef0: f64,
+) -> Value {
     let svt = g.constant("support_vectors_t", svs.t().to_owned().into_dyn());
     let dot = g.matmul(x, svt);
     let gamma = g.scalar("gamma", gamma);
@@ -43,7 +49,7 @@ fn scaled_dot(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64, coef0: f64
 
 /// libsvm's `powi` as a chain of Mul nodes (repeated squaring), so the graph
 /// performs the same multiplications as libsvm and needs no Pow op (§1.2).
-fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
+pub(crate) fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
     let mut result: Option<Value> = None;
     let mut square = base;
     let mut t = degree;
@@ -69,6 +75,16 @@ fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// makes the plain expansion useless on unscaled data; the sum is clamped at
 /// 0 before the Exp.
 fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
+    let sq_dist = squared_distances(g, x, svs);
+    let neg_gamma = g.scalar("neg_gamma", -gamma);
+    let scaled = g.mul(sq_dist, neg_gamma);
+    let k = g.exp(scaled);
+    g.rename(k, "kernel")
+}
+
+/// ‖x − s‖² for every row and support vector, N×S, by the centred expansion
+/// described on [`rbf`].
+pub(crate) fn squared_distances(g: &mut Graph, x: Value, svs: &Array2<f64>) -> Value {
     let float = g.float;
     let mean: Array1<f64> = svs
         .mean_axis(Axis(0))
@@ -96,9 +112,5 @@ fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let partial = g.add(x_norms, cross);
     let sq_dist = g.add(partial, sv_norms);
     let sq_dist = g.relu(sq_dist);
-    let sq_dist = g.rename(sq_dist, "squared_distance");
-    let neg_gamma = g.scalar("neg_gamma", -gamma);
-    let scaled = g.mul(sq_dist, neg_gamma);
-    let k = g.exp(scaled);
-    g.rename(k, "kernel")
+    g.rename(sq_dist, "squared_distance")
 }

@@ -9,7 +9,7 @@
 
 use super::COUPLING_ITERATIONS;
 use crate::graph::{Graph, Value};
-use crate::model::SvmModel;
+use crate::model::{PlattParameters, SvmModel};
 use crate::reference::MIN_PROB;
 use ndarray::Array2;
 
@@ -23,9 +23,7 @@ struct Scatter {
     cross: Array2<f64>,
 }
 
-fn scatter(model: &SvmModel) -> Scatter {
-    let k = model.n_classes();
-    let pairs = model.pairs();
+fn scatter(k: usize, pairs: &[(usize, usize)]) -> Scatter {
     let mut s = Scatter {
         r_squared: Array2::zeros((pairs.len(), k * k)),
         s_squared: Array2::zeros((pairs.len(), k * k)),
@@ -55,8 +53,20 @@ pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value 
     let platt = model
         .platt()
         .expect("called only for models with Platt parameters");
-    let k = model.n_classes();
+    coupled_probabilities(g, pairwise, model.n_classes(), &model.pairs(), platt)
+}
 
+/// Platt scaling and pairwise coupling for `k` classes whose pairs (i < j,
+/// lexicographic) give the columns of `pairwise` (positive favours i). Shared
+/// with the onnxruntime path, whose kernel computes the same iteration
+/// (docs/ONNX_ML.md §3).
+pub fn coupled_probabilities(
+    g: &mut Graph,
+    pairwise: Value,
+    k: usize,
+    pairs: &[(usize, usize)],
+    platt: &PlattParameters,
+) -> Value {
     // Platt: r = 1 / (1 + e^{A·f + B}) (= libsvm's stable sigmoid_predict),
     // clipped to [1e-7, 1 − 1e-7].
     let a = g.constant("prob_a", platt.prob_a.clone().into_dyn());
@@ -75,7 +85,7 @@ pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value 
     let s = g.sub(one, r);
 
     // Q, flattened [N, k·k], its rows and its diagonal.
-    let sc = scatter(model);
+    let sc = scatter(k, pairs);
     let rr = g.mul(r, r);
     let ss = g.mul(s, s);
     let rs = g.mul(r, s);
