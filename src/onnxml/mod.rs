@@ -73,13 +73,22 @@ pub enum OnnxMlError {
 }
 
 /// How to rewrite.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConvertOptions {
-    /// Precision of the arithmetic inside the replacement fragments. f32
-    /// (default) keeps the graph runnable by TensorFlow/TFLite; f64 computes
-    /// onnxruntime's formulas without its float32 rounding. Inputs and
-    /// outputs keep the original graph's types either way.
+    /// Precision of the arithmetic inside the replacement fragments. f64
+    /// (default) rounds to float32 exactly where onnxruntime's kernels store
+    /// float32 and sums in double where they do (docs/ONNX_ML.md §2–§3);
+    /// f32 computes in float32 throughout, for TensorFlow/TFLite, which have
+    /// no float64. Inputs and outputs keep the original graph's types.
     pub float: FloatType,
+}
+
+impl Default for ConvertOptions {
+    fn default() -> Self {
+        ConvertOptions {
+            float: FloatType::F64,
+        }
+    }
 }
 
 /// A rewritten graph.
