@@ -82,9 +82,9 @@ pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> 
     }
     a.require_no_post_transform()?;
     let s = scores(&mut g, &a, targets, coefficients, intercepts)?;
-    let zero = g.scalar("zero", 0.0);
     let (index, z) = if targets == 1 {
         // One column: classes[1] iff score > 0; scores become [1 − s, s].
+        let zero = g.scalar("zero", 0.0);
         let positive = g.greater(s, zero);
         let index = g.cast(positive, ElemType::I64);
         let index = g.reshape(index, &[-1]);
