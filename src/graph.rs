@@ -241,6 +241,23 @@ impl Graph {
         v
     }
 
+    /// Prefixes the name of every value that is neither a graph input nor a
+    /// graph output, so the graph can be spliced into another one whose
+    /// inputs and outputs it shares by name (`crate::onnxml`).
+    pub fn prefix_internal_names(&mut self, prefix: &str) {
+        let boundary: Vec<Value> = self
+            .inputs
+            .iter()
+            .chain(&self.outputs)
+            .map(|p| p.value)
+            .collect();
+        for (i, name) in self.names.iter_mut().enumerate() {
+            if !boundary.contains(&Value(i)) {
+                *name = format!("{prefix}{name}");
+            }
+        }
+    }
+
     /// Declares a graph output. A value that is not a fresh node output (an
     /// input, a constant, or an output already) is routed through Identity.
     pub fn output(&mut self, v: Value, name: &str, elem: ElemType, dims: Vec<Dim>) {

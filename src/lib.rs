@@ -45,6 +45,7 @@ pub mod graph;
 pub mod load;
 pub mod lower;
 pub mod model;
+pub mod onnxml;
 pub mod probes;
 pub mod reference;
 #[cfg(feature = "tract")]
@@ -68,6 +69,8 @@ pub enum Error {
     Compile(#[from] CompileError),
     #[error(transparent)]
     Data(#[from] data::DataError),
+    #[error(transparent)]
+    OnnxMl(#[from] onnxml::OnnxMlError),
     #[cfg(feature = "tract")]
     #[error(transparent)]
     Validate(#[from] validate::ValidateError),

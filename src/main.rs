@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use svm2onnx::graph::FloatType;
@@ -57,7 +58,8 @@ enum Command {
 
 #[derive(Args)]
 struct ConvertArgs {
-    /// The model file: pickle, joblib (any compression), svm2onnx JSON or LIBSVM.
+    /// The model file: pickle, joblib (any compression), svm2onnx JSON, LIBSVM,
+    /// or an ONNX graph with ai.onnx.ml SVM ops (skl2onnx) to rewrite into standard ops.
     model: PathBuf,
     #[command(flatten)]
     load: LoadArgs,
@@ -65,8 +67,10 @@ struct ConvertArgs {
     #[arg(short, long)]
     output: PathBuf,
     /// Graph precision: f32 (TensorFlow, TFLite) or f64 (bit-level agreement).
-    #[arg(long, default_value = "f32")]
-    dtype: FloatType,
+    /// Default f32; for an ONNX graph with ai.onnx.ml ops, the precision of the
+    /// rewritten ops, default f64 (onnxruntime's values to ~1e-6).
+    #[arg(long)]
+    dtype: Option<FloatType>,
     /// ONNX default-domain opset, 13 to 18.
     #[arg(long, default_value_t = 17)]
     opset: i64,
@@ -272,9 +276,20 @@ fn publish(staged: &Staged, output: &Path) -> Result<()> {
 
 fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
     check_tolerance(args.tolerance)?;
-    let loaded = load(&args.model, &args.load)?;
+    let bytes = std::fs::read(&args.model)
+        .with_context(|| format!("cannot read {}", args.model.display()))?;
+    if svm2onnx::onnxml::recognise(&bytes) {
+        return convert_onnx(args, &bytes).map(Ok);
+    }
+    let loaded = svm2onnx::load_bytes_with(&bytes, &args.load.options())
+        .with_context(|| format!("{}", args.model.display()))?;
+    drop(bytes);
+    for w in &loaded.warnings {
+        eprintln!("warning: {}: {w}", args.model.display());
+    }
+    let dtype = args.dtype.unwrap_or(FloatType::F32);
     let options = CompileOptions {
-        float: args.dtype,
+        float: dtype,
         opset: args.opset,
         label_index: args.label_index,
     };
@@ -293,7 +308,7 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
         let report = validate_onnx_path(&staged.model, &loaded, None, args.tolerance)?;
         print_report(&report, args.json)?;
         if !report.passed {
-            let hint = if args.dtype == FloatType::F32 {
+            let hint = if dtype == FloatType::F32 {
                 " (float32 may be unable to represent this model's inputs or cancel its coefficients \
                  precisely enough; --dtype f64 keeps scikit-learn's precision)"
             } else {
@@ -319,6 +334,84 @@ fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
         args.opset
     );
     Ok(Ok(()))
+}
+
+/// `convert` for an ONNX graph with ai.onnx.ml ops: rewrite it into standard
+/// ops (docs/ONNX_ML.md), check that tract runs it, write it.
+fn convert_onnx(args: &ConvertArgs, bytes: &[u8]) -> Result<()> {
+    if args.label_index
+        || args.opset != 17
+        || args.tolerance.is_some()
+        || args.json
+        || args.outputs.is_some()
+        || args.external_data
+        || args.load.n_features.is_some()
+    {
+        bail!("--label-index, --opset, --tolerance, --json, --outputs, --external-data and --n-features do not apply to ONNX input: the rewritten graph keeps the original's interface and opset");
+    }
+    let options = svm2onnx::onnxml::ConvertOptions {
+        float: args.dtype.unwrap_or(FloatType::F64),
+    };
+    let converted = svm2onnx::onnxml::convert(bytes, &options)
+        .with_context(|| format!("{}", args.model.display()))?;
+    for w in &converted.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !args.no_validate {
+        let rows = smoke_run(&converted.onnx)?;
+        eprintln!(
+            "ran the rewritten graph in tract on {rows} probe rows (its agreement with onnxruntime is tested on recorded outputs: docs/ONNX_ML.md)"
+        );
+    }
+    let staging = Staging::next_to(&args.output)?;
+    let name = args
+        .output
+        .file_name()
+        .context("the output path has no file name")?;
+    let staged = staging.dir.join(name);
+    let mut w = create(&staged)?;
+    w.write_all(&converted.onnx)
+        .with_context(|| format!("cannot write {}", staged.display()))?;
+    finish(w, &staged)?;
+    std::fs::rename(&staged, &args.output)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    eprintln!(
+        "wrote {} ({} bytes; replaced {} with standard ops, {} arithmetic)",
+        args.output.display(),
+        converted.onnx.len(),
+        converted.replaced.join(", "),
+        options.float.name()
+    );
+    Ok(())
+}
+
+/// Executes a rewritten graph on a few fixed rows and checks that every
+/// float output is finite: the graph is well-formed for tract.
+fn smoke_run(onnx: &[u8]) -> Result<usize> {
+    let runner =
+        svm2onnx::run::Runner::new(onnx).context("tract cannot load the rewritten graph")?;
+    let d = runner
+        .info()
+        .n_features
+        .context("the graph input has no fixed feature count; use --no-validate")?;
+    let rows = 8;
+    // Zeros, ones, and a fixed spread of values in [−3, 3].
+    let x = ndarray::Array2::from_shape_fn((rows, d), |(r, c)| match r {
+        0 => 0.0,
+        1 => 1.0,
+        _ => (((r * 7 + c * 13) % 17) as f64 - 8.0) * 0.375,
+    });
+    for (name, out) in runner
+        .run_all(x.view())
+        .context("tract cannot run the rewritten graph")?
+    {
+        if let svm2onnx::run::NamedOutput::Float(a) = out {
+            if a.iter().any(|v| !v.is_finite()) {
+                bail!("output '{name}' of the rewritten graph is not finite on a probe row");
+            }
+        }
+    }
+    Ok(rows)
 }
 
 fn validate(args: &ValidateArgs) -> Result<Result<(), Mismatch>> {

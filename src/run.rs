@@ -74,10 +74,16 @@ impl GraphInfo {
             Some(DataType::Bool) => Some(ElemType::Bool),
             _ => None,
         };
+        // Our graphs name their input `X`; a rewritten skl2onnx graph keeps
+        // its own single input name.
         let input = graph
             .input
             .iter()
             .find(|i| i.name.as_deref() == Some(INPUT))
+            .or(match graph.input.as_slice() {
+                [only] => Some(only),
+                _ => None,
+            })
             .ok_or_else(|| RunError::Missing(format!("input named '{INPUT}'")))?;
         let input_type =
             tensor_type(input).ok_or_else(|| RunError::Missing("tensor type on input X".into()))?;
@@ -129,6 +135,15 @@ impl GraphInfo {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// Any output of a run: floats widened to f64, integers as i64 (tract may
+/// hold them as TDim), strings.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NamedOutput {
+    Float(ndarray::ArrayD<f64>),
+    Int(ndarray::ArrayD<i64>),
+    Str(ndarray::ArrayD<String>),
 }
 
 /// The `label` output, whatever its element type.
@@ -199,8 +214,45 @@ impl Runner {
         &self.info
     }
 
-    /// Runs the graph on rows given in f64 (rounded to f32 for f32 graphs).
-    pub fn run(&self, x: ArrayView2<f64>) -> Result<GraphOutputs, RunError> {
+    /// Runs the graph and returns every output by name, in graph order,
+    /// whatever it is called (rewritten skl2onnx graphs keep their names).
+    pub fn run_all(&self, x: ArrayView2<f64>) -> Result<Vec<(String, NamedOutput)>, RunError> {
+        let results = self.execute(x)?;
+        self.info
+            .outputs
+            .iter()
+            .zip(results.iter())
+            .map(|((name, elem), value)| {
+                let out = match elem {
+                    ElemType::Str => NamedOutput::Str(
+                        value
+                            .to_plain_array_view::<String>()
+                            .map_err(tract_error)?
+                            .to_owned(),
+                    ),
+                    ElemType::F32 | ElemType::F64 => {
+                        let t = value.cast_to::<f64>().map_err(tract_error)?;
+                        NamedOutput::Float(
+                            t.to_plain_array_view::<f64>()
+                                .map_err(tract_error)?
+                                .to_owned(),
+                        )
+                    }
+                    _ => {
+                        let t = value.cast_to::<i64>().map_err(tract_error)?;
+                        NamedOutput::Int(
+                            t.to_plain_array_view::<i64>()
+                                .map_err(tract_error)?
+                                .to_owned(),
+                        )
+                    }
+                };
+                Ok((name.clone(), out))
+            })
+            .collect()
+    }
+
+    fn execute(&self, x: ArrayView2<f64>) -> Result<TVec<TValue>, RunError> {
         if let Some(d) = self.info.n_features {
             if x.ncols() != d {
                 return Err(RunError::Shape(format!(
@@ -213,11 +265,16 @@ impl Runner {
             ElemType::F64 => x.to_owned().into_dyn().into(),
             _ => x.mapv(|v| v as f32).into_dyn().into(),
         };
-        let results = guarded(|| {
+        guarded(|| {
             self.plan
                 .run(tvec!(input.into_tvalue()))
                 .map_err(tract_error)
-        })?;
+        })
+    }
+
+    /// Runs the graph on rows given in f64 (rounded to f32 for f32 graphs).
+    pub fn run(&self, x: ArrayView2<f64>) -> Result<GraphOutputs, RunError> {
+        let results = self.execute(x)?;
         let mut out = GraphOutputs {
             label: None,
             scores: None,

@@ -36,6 +36,8 @@ pub enum LoadError {
     Field { field: String, problem: String },
     #[error("unrecognised model format: {0}")]
     Format(String),
+    #[error("{0}")]
+    OnnxGraph(String),
     #[error("{stream} byte offset {offset}: {message}")]
     Pickle {
         stream: String,
@@ -104,12 +106,22 @@ pub fn load_bytes_with(bytes: &[u8], options: &LoadOptions) -> Result<LoadedMode
     if pickle::recognise(bytes) {
         return pickle::load(bytes);
     }
+    if let Some(model) = crate::onnxml::decode(bytes) {
+        // An ONNX graph is rewritten, not loaded into the IR (docs/ONNX_ML.md).
+        return Err(LoadError::OnnxGraph(
+            if crate::onnxml::has_ml_nodes(&model) {
+                "an ONNX graph with ai.onnx.ml ops is rewritten op by op, not loaded as a model: use `svm2onnx convert` (library: svm2onnx::onnxml::convert)".into()
+            } else {
+                crate::onnxml::OnnxMlError::NothingToConvert.to_string()
+            },
+        ));
+    }
     match first {
         Some(b'{') => json::load(bytes),
         None => Err(LoadError::Format("the file is empty".into())),
         Some(&b) => {
             Err(LoadError::Format(format!(
-            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{'), a pickle (0x80), a joblib file or a LIBSVM model (`svm_type`)",
+            "first byte 0x{b:02x} at offset {} is not the start of an svm2onnx JSON model ('{{'), a pickle (0x80), a joblib file, a LIBSVM model (`svm_type`) or an ONNX model (0x08)",
             bytes.iter().position(|x| !x.is_ascii_whitespace()).unwrap_or(0)
         )))
         }

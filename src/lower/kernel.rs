@@ -46,7 +46,7 @@ fn scaled_dot(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64, coef0: f64
 
 /// libsvm's `powi` as a chain of Mul nodes (repeated squaring), so the graph
 /// performs the same multiplications as libsvm and needs no Pow op (§1.2).
-fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
+pub(crate) fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
     let mut result: Option<Value> = None;
     let mut square = base;
     let mut t = degree;
@@ -121,4 +121,47 @@ fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let exponent = g.rename(exponent, "neg_gamma_squared_distance");
     let k = g.exp(exponent);
     g.rename(k, "kernel")
+}
+
+/// ‖x − s‖² for every row and support vector, N×S, by the same centred
+/// expansion as [`rbf`] but as a separate tensor, clamped at 0: the
+/// ONNX-ML rewrite needs the distances themselves to follow onnxruntime's
+/// kernel (docs/ONNX_ML.md).
+pub(crate) fn squared_distances(g: &mut Graph, x: Value, svs: &Array2<f64>) -> Value {
+    let float = g.float;
+    let mean: Array1<f64> = svs
+        .mean_axis(Axis(0))
+        .expect("at least one support vector")
+        .mapv(|m| float.round(m));
+    let sv_norms: Array1<f64> = svs
+        .outer_iter()
+        .map(|row| {
+            row.iter()
+                .zip(&mean)
+                .map(|(v, m)| (v - m) * (v - m))
+                .sum::<f64>()
+        })
+        .collect();
+    // −2·(s−μ)ᵀ: the factor 2 is exact in binary floating point.
+    let cross_weights = Array2::from_shape_fn((svs.ncols(), svs.nrows()), |(j, s)| {
+        -2.0 * (svs[[s, j]] - mean[j])
+    });
+    let mu = g.constant("support_vector_mean", mean.into_dyn());
+    let xc = g.sub(x, mu);
+    let xc = g.rename(xc, "x_centred");
+    let xc_sq = g.mul(xc, xc);
+    let x_norms = g.reduce_sum(xc_sq, &[1], true);
+    let w = g.constant(
+        "centred_support_vectors_t_x_minus2",
+        cross_weights.into_dyn(),
+    );
+    let cross = g.matmul(xc, w);
+    let sv_norms = g.constant(
+        "centred_support_vector_norms",
+        sv_norms.insert_axis(Axis(0)).into_dyn(),
+    );
+    let partial = g.add(x_norms, cross);
+    let sq_dist = g.add(partial, sv_norms);
+    let sq_dist = g.relu(sq_dist);
+    g.rename(sq_dist, "squared_distance")
 }

@@ -6,10 +6,10 @@
 //! outputs, named and shaped like scikit-learn's methods.
 
 mod calibration;
-mod decision;
-mod kernel;
+pub(crate) mod decision;
+pub(crate) mod kernel;
 mod preprocess;
-mod probability;
+pub(crate) mod probability;
 mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
@@ -312,7 +312,7 @@ fn lower_libsvm_svc(g: &mut Graph, x: Value, model: &SvmModel, options: &LowerOp
 }
 
 /// `classes_[index]` by Gather on a constant table.
-fn class_label(g: &mut Graph, classes: &Classes, index: Value) -> Value {
+pub(crate) fn class_label(g: &mut Graph, classes: &Classes, index: Value) -> Value {
     let k = classes.len();
     let table = match classes {
         Classes::Int(v) => g.constant_i64(

@@ -9,7 +9,7 @@
 
 use super::COUPLING_ITERATIONS;
 use crate::graph::{Graph, Value};
-use crate::model::{SvmModel, DENSITY_MARKS};
+use crate::model::{PlattParameters, SvmModel, DENSITY_MARKS};
 use crate::reference::MIN_PROB;
 use ndarray::Array2;
 
@@ -23,9 +23,7 @@ struct Scatter {
     cross: Array2<f64>,
 }
 
-fn scatter(model: &SvmModel) -> Scatter {
-    let k = model.n_classes();
-    let pairs = model.pairs();
+fn scatter(k: usize, pairs: &[(usize, usize)]) -> Scatter {
     let mut s = Scatter {
         r_squared: Array2::zeros((pairs.len(), k * k)),
         s_squared: Array2::zeros((pairs.len(), k * k)),
@@ -56,6 +54,12 @@ fn pairwise_probability(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Val
     let platt = model
         .platt()
         .expect("called only for models with Platt parameters");
+    platt_probability(g, pairwise, platt)
+}
+
+/// Platt per pair with libsvm's clip, for any [`PlattParameters`] (shared
+/// with the onnxruntime rewrite, docs/ONNX_ML.md §3).
+fn platt_probability(g: &mut Graph, pairwise: Value, platt: &PlattParameters) -> Value {
     let a = g.constant("prob_a", platt.prob_a.clone().into_dyn());
     let b = g.constant("prob_b", platt.prob_b.clone().into_dyn());
     let fa = g.mul(pairwise, a);
@@ -144,13 +148,29 @@ pub fn one_class(g: &mut Graph, dec: Value, marks: &[f64; DENSITY_MARKS]) -> Val
 
 /// Builds `probabilities` [N, k] from libsvm-signed pairwise values [N, P].
 pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
-    let k = model.n_classes();
-    let r = pairwise_probability(g, pairwise, model);
+    let platt = model
+        .platt()
+        .expect("called only for models with Platt parameters");
+    coupled_probabilities(g, pairwise, model.n_classes(), &model.pairs(), platt)
+}
+
+/// Platt scaling and pairwise coupling for `k` classes whose pairs (i < j,
+/// lexicographic) give the columns of `pairwise` (positive favours i). Shared
+/// with the onnxruntime path, whose kernel computes the same iteration
+/// (docs/ONNX_ML.md §3).
+pub fn coupled_probabilities(
+    g: &mut Graph,
+    pairwise: Value,
+    k: usize,
+    pairs: &[(usize, usize)],
+    platt: &PlattParameters,
+) -> Value {
+    let r = platt_probability(g, pairwise, platt);
     let one = g.scalar("one", 1.0);
     let s = g.sub(one, r);
 
     // Q, flattened [N, k·k], its rows and its diagonal.
-    let sc = scatter(model);
+    let sc = scatter(k, pairs);
     let rr = g.mul(r, r);
     let ss = g.mul(s, s);
     let rs = g.mul(r, s);

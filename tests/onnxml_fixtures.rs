@@ -1,0 +1,388 @@
+//! skl2onnx graphs with ai.onnx.ml ops (tests/fixtures/onnxml, made by
+//! make_onnxml_fixtures.py): each is rewritten into standard ops, executed
+//! by tract, and every output compared with what onnxruntime computed for
+//! the ORIGINAL graph (recorded in the fixture). `SVM2ONNX_ONNXML_FIXTURES`
+//! points at a regenerated directory (CI's interop tier).
+
+use ndarray::Array2;
+use prost::Message;
+use serde_json::Value as Json;
+use std::path::{Path, PathBuf};
+use svm2onnx::graph::FloatType;
+use svm2onnx::onnx::ModelProto;
+use svm2onnx::onnxml::{convert, ConvertOptions, OnnxMlError};
+use svm2onnx::run::{NamedOutput, Runner};
+
+/// `max|a − b| / (1 + max|b|)` must stay below this for every float output.
+const TOLERANCE: f64 = 1e-5;
+
+/// f32 fragments cannot sum in double as onnxruntime's SVMClassifier does.
+/// Where its degree-3 kernel terms (up to 386) cancel to decision values
+/// near 1, onnxruntime itself is 1.6e-4 (1.5e-5 relative) away from exact
+/// arithmetic, and a float32 graph that sums in another order lands as far
+/// on the other side (docs/ONNX_ML.md §9). These f32 rewrites are held to
+/// the project's f32 tolerance instead; their f64 rewrites match to 1e-5.
+const F32_BEYOND_ORT_ROUNDING: [(&str, f64); 1] = [("svc_poly_bin", 1e-4)];
+
+fn tolerance(fixture: &str, float: FloatType) -> f64 {
+    match float {
+        FloatType::F64 => TOLERANCE,
+        FloatType::F32 => F32_BEYOND_ORT_ROUNDING
+            .iter()
+            .find(|(name, _)| *name == fixture)
+            .map_or(TOLERANCE, |(_, t)| *t),
+    }
+}
+
+struct Fixture {
+    name: String,
+    onnx: Vec<u8>,
+    meta: Json,
+}
+
+fn fixture_dir() -> (PathBuf, bool) {
+    match std::env::var_os("SVM2ONNX_ONNXML_FIXTURES") {
+        Some(d) => (PathBuf::from(d), false),
+        None => (
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnxml"),
+            true,
+        ),
+    }
+}
+
+fn fixtures() -> Vec<Fixture> {
+    let (dir, committed) = fixture_dir();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
+        .collect();
+    paths.sort();
+    if committed {
+        assert!(paths.len() >= 25, "found {} fixtures", paths.len());
+    }
+    paths
+        .into_iter()
+        .map(|p| {
+            let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let meta = std::fs::read_to_string(p.with_extension("json")).unwrap();
+            Fixture {
+                name,
+                onnx: std::fs::read(&p).unwrap(),
+                meta: serde_json::from_str(&meta).unwrap(),
+            }
+        })
+        .collect()
+}
+
+fn rows(meta: &Json) -> Array2<f64> {
+    let rows = meta["X"].as_array().unwrap();
+    let d = rows[0].as_array().unwrap().len();
+    let flat: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()))
+        .collect();
+    Array2::from_shape_vec((rows.len(), d), flat).unwrap()
+}
+
+fn ml_nodes(onnx: &[u8]) -> Vec<String> {
+    let model = ModelProto::decode(onnx).unwrap();
+    let mut found: Vec<String> = model
+        .graph
+        .unwrap()
+        .node
+        .iter()
+        .filter(|n| n.domain() == "ai.onnx.ml")
+        .map(|n| n.op_type().to_string())
+        .collect();
+    found.extend(
+        model
+            .opset_import
+            .iter()
+            .filter(|o| o.domain() == "ai.onnx.ml")
+            .map(|_| "opset import ai.onnx.ml".to_string()),
+    );
+    found
+}
+
+/// One output against onnxruntime's: the error for floats, or the rows
+/// whose label differs.
+enum Comparison {
+    Float { abs: f64, rel: f64 },
+    Labels { differing: Vec<usize> },
+}
+
+fn compare(recorded: &Json, got: &NamedOutput) -> Result<Comparison, String> {
+    let data = recorded["data"].as_array().unwrap();
+    let shape: Vec<usize> = recorded["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    let got_shape = match got {
+        NamedOutput::Float(a) => a.shape().to_vec(),
+        NamedOutput::Int(a) => a.shape().to_vec(),
+        NamedOutput::Str(a) => a.shape().to_vec(),
+    };
+    if got_shape != shape {
+        return Err(format!("shape {got_shape:?}, onnxruntime {shape:?}"));
+    }
+    let differing = |equal: &dyn Fn(usize) -> bool| Comparison::Labels {
+        differing: (0..data.len()).filter(|&i| !equal(i)).collect(),
+    };
+    Ok(match (recorded["dtype"].as_str().unwrap(), got) {
+        ("int64", NamedOutput::Int(a)) => {
+            let a: Vec<i64> = a.iter().copied().collect();
+            differing(&|i| data[i].as_i64() == Some(a[i]))
+        }
+        ("string", NamedOutput::Str(a)) => {
+            let a: Vec<&String> = a.iter().collect();
+            differing(&|i| data[i].as_str() == Some(a[i].as_str()))
+        }
+        (t, NamedOutput::Float(a)) if t.starts_with("float") => {
+            let expected: Vec<f64> = data.iter().map(|v| v.as_f64().unwrap()).collect();
+            let scale = 1.0 + expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            let abs = a
+                .iter()
+                .zip(&expected)
+                .map(|(x, y)| {
+                    if (x - y).is_nan() {
+                        f64::INFINITY
+                    } else {
+                        (x - y).abs()
+                    }
+                })
+                .fold(0.0f64, f64::max);
+            Comparison::Float {
+                abs,
+                rel: abs / scale,
+            }
+        }
+        (t, other) => return Err(format!("onnxruntime gave {t}, the graph {other:?}")),
+    })
+}
+
+#[test]
+fn rewritten_graphs_match_onnxruntime_on_the_original() {
+    let mut failures = Vec::new();
+    let mut worst = 0.0f64;
+    for f in fixtures().iter().filter(|f| f.meta.get("refuse").is_none()) {
+        for float in [FloatType::F32, FloatType::F64] {
+            let tag = format!("{} ({})", f.name, float.name());
+            let converted = match convert(&f.onnx, &ConvertOptions { float }) {
+                Ok(c) => c,
+                Err(e) => {
+                    failures.push(format!("{tag}: {e}"));
+                    continue;
+                }
+            };
+            let left = ml_nodes(&converted.onnx);
+            assert!(left.is_empty(), "{tag}: ml ops left: {left:?}");
+            let zipmaps = f.meta["zipmap"].as_object().unwrap();
+            assert_eq!(
+                converted.warnings.len(),
+                zipmaps.len(),
+                "{tag}: {:?}",
+                converted.warnings
+            );
+            let runner = Runner::new(&converted.onnx).unwrap_or_else(|e| panic!("{tag}: {e}"));
+            let outputs = runner
+                .run_all(rows(&f.meta).view())
+                .unwrap_or_else(|e| panic!("{tag}: {e}"));
+            let mut line = format!("{tag}:");
+            for (name, recorded) in f.meta["outputs"].as_object().unwrap() {
+                let Some((_, got)) = outputs.iter().find(|(n, _)| n == name) else {
+                    failures.push(format!("{tag}: no output '{name}'"));
+                    continue;
+                };
+                match compare(recorded, got) {
+                    Err(e) => failures.push(format!("{tag}: output '{name}': {e}")),
+                    Ok(Comparison::Float { abs, rel }) => {
+                        worst = worst.max(rel);
+                        line += &format!(" {name} abs {abs:.1e} rel {rel:.1e};");
+                        let limit = tolerance(&f.name, float);
+                        if limit > TOLERANCE && rel <= TOLERANCE {
+                            failures.push(format!(
+                                "{tag}: output '{name}' now matches to {rel:.2e}: drop its F32_BEYOND_ORT_ROUNDING entry"
+                            ));
+                        }
+                        if rel > limit {
+                            failures
+                                .push(format!("{tag}: output '{name}': relative error {rel:.2e}"));
+                        }
+                    }
+                    Ok(Comparison::Labels { differing }) => {
+                        line += &format!(" {name} {} labels differ;", differing.len());
+                        if !differing.is_empty() {
+                            failures
+                                .push(format!("{tag}: output '{name}': rows {differing:?} differ"));
+                        }
+                    }
+                }
+            }
+            println!("{line}");
+        }
+    }
+    println!("worst relative error against onnxruntime: {worst:.2e}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn unsupported_ml_ops_are_refused_by_name() {
+    let refusals: Vec<Fixture> = fixtures()
+        .into_iter()
+        .filter(|f| f.meta.get("refuse").is_some())
+        .collect();
+    assert!(!refusals.is_empty());
+    for f in refusals {
+        let op = f.meta["refuse"].as_str().unwrap();
+        let err = convert(&f.onnx, &ConvertOptions::default()).unwrap_err();
+        assert!(matches!(err, OnnxMlError::UnsupportedOp { .. }), "{err}");
+        assert!(err.to_string().contains(op), "{}: {err}", f.name);
+        // The model loader says the same kind of thing, in one line.
+        let load = svm2onnx::load_bytes(&f.onnx).unwrap_err().to_string();
+        assert!(
+            load.contains("ai.onnx.ml") && !load.contains('\n'),
+            "{load}"
+        );
+    }
+}
+
+#[test]
+fn standard_op_graphs_have_nothing_to_convert() {
+    let loaded =
+        svm2onnx::load_path(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris_rbf.json"))
+            .unwrap();
+    let ours = svm2onnx::compile(&loaded.model, &svm2onnx::CompileOptions::default()).unwrap();
+    let err = convert(&ours, &ConvertOptions::default()).unwrap_err();
+    assert_eq!(err, OnnxMlError::NothingToConvert);
+    assert!(err
+        .to_string()
+        .contains("no ai.onnx.ml SVM node; nothing to convert"));
+    let load = svm2onnx::load_bytes(&ours).unwrap_err().to_string();
+    assert!(load.contains("nothing to convert"), "{load}");
+    // And a rewritten graph, converted again, is refused the same way.
+    let f = fixtures()
+        .into_iter()
+        .find(|f| f.name == "svc_rbf_k3_str")
+        .unwrap();
+    let once = convert(&f.onnx, &ConvertOptions::default()).unwrap();
+    assert_eq!(
+        convert(&once.onnx, &ConvertOptions::default()).unwrap_err(),
+        OnnxMlError::NothingToConvert
+    );
+}
+
+/// Rewrites the first node of `op` in a fixture with `edit`, then converts.
+fn convert_edited(
+    fixture: &str,
+    op: &str,
+    edit: impl Fn(&mut svm2onnx::onnx::NodeProto),
+) -> OnnxMlError {
+    let f = fixtures().into_iter().find(|f| f.name == fixture).unwrap();
+    let mut model = ModelProto::decode(f.onnx.as_slice()).unwrap();
+    let graph = model.graph.as_mut().unwrap();
+    let node = graph.node.iter_mut().find(|n| n.op_type() == op).unwrap();
+    edit(node);
+    convert(&model.encode_to_vec(), &ConvertOptions::default()).unwrap_err()
+}
+
+fn set_string(node: &mut svm2onnx::onnx::NodeProto, name: &str, value: &str) {
+    let a = node
+        .attribute
+        .iter_mut()
+        .find(|a| a.name() == name)
+        .unwrap();
+    a.s = Some(value.as_bytes().to_vec());
+}
+
+/// A one-line error naming the attribute at fault.
+fn names(e: &OnnxMlError, attribute: &str) {
+    let line = e.to_string();
+    assert!(line.contains(&format!("`{attribute}`")), "{line}");
+    assert!(!line.contains('\n'), "{line}");
+}
+
+#[test]
+fn bad_attributes_are_named() {
+    let e = convert_edited("svc_rbf_k3_str", "SVMClassifier", |n| {
+        set_string(n, "kernel_type", "CUBIC")
+    });
+    assert!(
+        e.to_string().contains("`kernel_type`") && e.to_string().contains("CUBIC"),
+        "{e}"
+    );
+    let e = convert_edited("svc_rbf_k3_str", "SVMClassifier", |n| {
+        set_string(n, "post_transform", "SOFTMAX")
+    });
+    names(&e, "post_transform");
+    let e = convert_edited("svc_rbf_k3_str", "SVMClassifier", |n| {
+        n.attribute.retain(|a| a.name() != "rho")
+    });
+    names(&e, "rho");
+    let e = convert_edited("svc_poly_k3_proba", "SVMClassifier", |n| {
+        let a = n
+            .attribute
+            .iter_mut()
+            .find(|a| a.name() == "prob_a")
+            .unwrap();
+        a.floats.pop();
+    });
+    names(&e, "prob_a");
+    let e = convert_edited("svr_rbf", "SVMRegressor", |n| {
+        let a = n
+            .attribute
+            .iter_mut()
+            .find(|a| a.name() == "support_vectors")
+            .unwrap();
+        a.floats.pop();
+    });
+    names(&e, "support_vectors");
+    let e = convert_edited("linearsvc_k3_str", "LinearClassifier", |n| {
+        let a = n
+            .attribute
+            .iter_mut()
+            .find(|a| a.name() == "intercepts")
+            .unwrap();
+        a.floats.pop();
+    });
+    names(&e, "intercepts");
+    let e = convert_edited("pipe_l1_svc", "Normalizer", |n| set_string(n, "norm", "L3"));
+    names(&e, "norm");
+}
+
+#[test]
+fn the_fixtures_cover_every_family() {
+    let (_, committed) = fixture_dir();
+    if !committed {
+        return;
+    }
+    let names: Vec<String> = fixtures().into_iter().map(|f| f.name).collect();
+    for family in [
+        "svc_linear_bin",
+        "svc_poly_k3_str",
+        "svc_rbf_bin_proba",
+        "svc_sigmoid_bin",
+        "svc_rbf_k3_double",
+        "svc_rbf_k3_proba_str_double",
+        "nusvc_rbf_k3_proba",
+        "svr_rbf",
+        "nusvr_sigmoid",
+        "oneclass_rbf",
+        "linearsvc_bin",
+        "linearsvc_k3_str",
+        "linearsvr",
+        "pipe_standard_svc",
+        "pipe_minmax_svc",
+        "pipe_l1_svc",
+        "pipe_l2_svc",
+        "pipe_max_svc",
+        "refuse_tree",
+    ] {
+        assert!(
+            names.iter().any(|n| n == family),
+            "missing fixture {family}"
+        );
+    }
+}
