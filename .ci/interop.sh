@@ -11,6 +11,9 @@
 #     (tests/interop/keras_path.sh);
 #  LIBSVM: .ci/interop_libsvm.sh (svm-train/svm-predict from apt, the
 #     libsvm-official wheel) re-makes the LIBSVM fixtures and tests them;
+#  skl2onnx: .ci/interop_onnxml.sh re-makes the skl2onnx fixtures, checks the
+#     rewrites in tract and onnxruntime against the originals; then 7 rewrites
+#     go through onnx2tf (tests/interop/onnxml_tf.py);
 #  e) every check above writes rows to target/interop/results/*.json;
 #     tests/interop/compat_table.py renders them to target/interop/COMPATIBILITY.md.
 set -euo pipefail
@@ -95,6 +98,13 @@ echo "   d) took $((SECONDS - t_d)) s"
 
 echo "-- LIBSVM models vs svm-predict and libsvm (.ci/interop_libsvm.sh)"
 bash .ci/interop_libsvm.sh || status=1
+
+echo "-- skl2onnx graphs rewritten into standard ops (.ci/interop_onnxml.sh)"
+bash .ci/interop_onnxml.sh || status=1
+echo "   rewritten skl2onnx graphs through onnx2tf (TFLite, tf_keras) vs onnxruntime on the originals"
+"$tf/bin/python" tests/interop/onnxml_tf.py --bin "$bin" --fixtures "$work/onnxml/fixtures" \
+  --workdir "$work/onnxml/tf" svc_rbf_bin_proba nusvc_rbf_k3_proba svc_sigmoid_bin svr_rbf \
+  oneclass_rbf linearsvc_bin pipe_standard_svc || status=1
 
 echo "-- e) compatibility table (target/interop/COMPATIBILITY.md)"
 "$light/bin/python" tests/interop/compat_table.py "$results" --out "$work/COMPATIBILITY.md"
