@@ -20,8 +20,9 @@ fi
 
 echo "== cargo build --release (svm2onnx CLI)"
 cargo build --release --quiet
-echo "== cargo bench --no-run --bench tract_infer"
-TRACT_BENCH=$(cargo bench --quiet --bench tract_infer --no-run --message-format=json \
+# Built with the release profile (`cargo bench` would use the bench profile and compile tract again).
+echo "== cargo build --release --bench tract_infer"
+TRACT_BENCH=$(cargo build --release --quiet --bench tract_infer --message-format=json \
     | "$VENV/bin/python" -c '
 import json, sys
 for line in sys.stdin:
