@@ -101,9 +101,9 @@ fn main() -> TractResult<()> {
         }
     };
     let bytes = std::fs::read(&args.model)?;
-    let info = GraphInfo::from_bytes(&bytes).map_err(|e| format_err!("{e}"))?;
+    let info = GraphInfo::from_bytes(&bytes).map_err(|e| TractError::msg(format!("{e}")))?;
     let rows = svm2onnx::data::read_rows(&std::fs::read(&args.rows)?)
-        .map_err(|e| format_err!("{}: {}", args.rows, e.0))?;
+        .map_err(|e| TractError::msg(format!("{}: {}", args.rows, e.0)))?;
 
     let t0 = Instant::now();
     let plan = tract_onnx::onnx()
@@ -115,7 +115,10 @@ fn main() -> TractResult<()> {
 
     for &batch in &args.batches {
         if batch > rows.nrows() {
-            bail!("batch {batch} exceeds the {} rows given", rows.nrows());
+            return Err(TractError::msg(format!(
+                "batch {batch} exceeds the {} rows given",
+                rows.nrows()
+            )));
         }
         let x = rows.slice(ndarray::s![..batch, ..]);
         let input: Tensor = match info.input_elem {
