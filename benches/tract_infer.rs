@@ -101,7 +101,7 @@ fn main() -> TractResult<()> {
         }
     };
     let bytes = std::fs::read(&args.model)?;
-    let info = GraphInfo::from_bytes(&bytes).map_err(|e| TractError::msg(e.to_string()))?;
+    let info = GraphInfo::from_bytes(&bytes).map_err(|e| TractError::msg(format!("{e}")))?;
     let rows = svm2onnx::data::read_rows(&std::fs::read(&args.rows)?)
         .map_err(|e| TractError::msg(format!("{}: {}", args.rows, e.0)))?;
 
