@@ -10,7 +10,7 @@ pub(crate) mod decision;
 pub(crate) mod kernel;
 mod preprocess;
 pub(crate) mod probability;
-mod votes;
+pub(crate) mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
 use crate::model::{Classes, Convention, DecisionShape, DualKind, Model, SvmModel};
@@ -203,17 +203,7 @@ fn emit_label_and_scores(
     scores: Value,
 ) {
     let classes = classes.expect("a classifier has labels");
-    let label = if options.label_index {
-        index
-    } else {
-        class_label(g, &classes, index)
-    };
-    g.output(
-        label,
-        LABEL,
-        label_elem(&classes, options),
-        vec![Dim::Batch],
-    );
+    label_output(g, &classes, options, index, LABEL);
     let dims = match width {
         None => vec![Dim::Batch],
         Some(w) => vec![Dim::Batch, Dim::Fixed(w)],
@@ -297,18 +287,25 @@ fn lower_libsvm_svc(g: &mut Graph, x: Value, model: &SvmModel, options: &LowerOp
         );
         // svm_predict_probability's label: the first maximal probability.
         let index = g.argmax(p, 1);
-        let label = if options.label_index {
-            index
-        } else {
-            class_label(g, &classes, index)
-        };
-        g.output(
-            label,
-            PROBABILITY_LABEL,
-            label_elem(&classes, options),
-            vec![Dim::Batch],
-        );
+        label_output(g, &classes, options, index, PROBABILITY_LABEL);
     }
+}
+
+/// A label output `name` [N]: the class indices themselves with
+/// `--label-index`, else `classes_[index]`.
+fn label_output(
+    g: &mut Graph,
+    classes: &Classes,
+    options: &LowerOptions,
+    index: Value,
+    name: &str,
+) {
+    let label = if options.label_index {
+        index
+    } else {
+        class_label(g, classes, index)
+    };
+    g.output(label, name, label_elem(classes, options), vec![Dim::Batch]);
 }
 
 /// `classes_[index]` by Gather on a constant table.

@@ -37,8 +37,12 @@ pub fn strictly_positive(g: &mut Graph, value: Value) -> Value {
 /// The vote matrix `M` (P×k, +1 for the first class of the pair, −1 for the
 /// second) and the count of pairs in which each class is second.
 fn vote_matrices(model: &SvmModel) -> (Array2<f64>, Array1<f64>) {
-    let k = model.n_classes();
-    let pairs = model.pairs();
+    vote_matrices_for(model.n_classes(), &model.pairs())
+}
+
+/// [`vote_matrices`] for `k` classes and their pairs (shared with the
+/// onnxruntime rewrite, whose vote is the same count).
+pub(crate) fn vote_matrices_for(k: usize, pairs: &[(usize, usize)]) -> (Array2<f64>, Array1<f64>) {
     let mut m = Array2::<f64>::zeros((pairs.len(), k));
     let mut second = Array1::<f64>::zeros(k);
     for (p, &(i, j)) in pairs.iter().enumerate() {

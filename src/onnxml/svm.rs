@@ -296,13 +296,7 @@ pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> 
 /// lowest index on ties (std::max_element, ArgMax's first maximum). Also
 /// the binary rule: index 0 iff the single pair value is > 0 (§3).
 fn votes(g: &mut Graph, pair_values: Value, k: usize, pairs: &[(usize, usize)]) -> Value {
-    let mut m = Array2::<f64>::zeros((pairs.len(), k));
-    let mut second = Array1::<f64>::zeros(k);
-    for (p, &(i, j)) in pairs.iter().enumerate() {
-        m[[p, i]] = 1.0;
-        m[[p, j]] = -1.0;
-        second[j] += 1.0;
-    }
+    let (m, second) = crate::lower::votes::vote_matrices_for(k, pairs);
     let m = g.constant("pair_vote_matrix", m.into_dyn());
     let second = g.constant("pairs_as_second_class", second.into_dyn());
     let zero = g.scalar("zero", 0.0);
