@@ -4,7 +4,9 @@
 //! handles back; no string plumbing at call sites and nothing that can fail.
 //! Encoding to protobuf is a separate step ([`crate::emit`]).
 
-use ndarray::ArrayD;
+use ndarray::{Array1, Array2, ArrayD};
+use std::ops::Range;
+use std::sync::Arc;
 
 /// Floating-point precision of a graph's input, constants and float outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -78,8 +80,94 @@ pub struct Value(pub(crate) usize);
 #[derive(Debug, Clone)]
 pub enum Constant {
     Float(ArrayD<f64>),
+    /// A float matrix generated from a shared one while it is encoded.
+    Transposed(TransposedAffine),
     Int64(ArrayD<i64>),
     Str(ArrayD<String>),
+}
+
+/// The `(d[+1]) × S` matrix whose element `[j, s]` is
+/// `scale · (m[s, j] − shift[j])` for a shared `S × d` matrix `m` (the
+/// support vectors), with one more row filled with `extra_row` when given.
+///
+/// The weight matrices of the kernel block are such images of the support
+/// vectors. Generating them block by block while the model is written means
+/// the converter never holds a second S×d array: its peak memory stays near
+/// the model's own size (issue 6). Each element is computed by the same
+/// expression an eager copy would use, so the bits do not change.
+#[derive(Debug, Clone)]
+pub struct TransposedAffine {
+    pub source: Arc<Array2<f64>>,
+    /// Multiplies after the shift; `None` keeps the value as it is.
+    pub scale: Option<f64>,
+    /// Subtracted per column of `source` (length d).
+    pub shift: Option<Array1<f64>>,
+    pub extra_row: Option<f64>,
+}
+
+impl TransposedAffine {
+    /// The plain transpose `mᵀ`.
+    pub fn transpose(source: &Arc<Array2<f64>>) -> Self {
+        TransposedAffine {
+            source: Arc::clone(source),
+            scale: None,
+            shift: None,
+            extra_row: None,
+        }
+    }
+
+    /// `[rows, columns]`: `[d (+1), S]`.
+    pub fn shape(&self) -> [usize; 2] {
+        let (s, d) = self.source.dim();
+        [d + usize::from(self.extra_row.is_some()), s]
+    }
+
+    pub fn len(&self) -> usize {
+        let [r, c] = self.shape();
+        r * c
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn map(&self, j: usize, v: f64) -> f64 {
+        let v = match &self.shift {
+            Some(shift) => v - shift[j],
+            None => v,
+        };
+        match self.scale {
+            Some(scale) => scale * v,
+            None => v,
+        }
+    }
+
+    /// Appends rows `rows` (row-major) to `out`. Reads `source` row by row,
+    /// so a block of rows costs one pass over the shared matrix.
+    pub fn extend_rows(&self, rows: Range<usize>, out: &mut Vec<f64>) {
+        let (s, d) = self.source.dim();
+        let start = out.len();
+        let stored = rows.start.min(d)..rows.end.min(d);
+        out.resize(start + stored.len() * s, 0.0);
+        let block = &mut out[start..];
+        for (col, sv) in self.source.outer_iter().enumerate() {
+            for j in stored.clone() {
+                block[(j - stored.start) * s + col] = self.map(j, sv[j]);
+            }
+        }
+        if rows.end > d {
+            let extra = self.extra_row.expect("rows past d need an extra row");
+            out.extend(std::iter::repeat_n(extra, s));
+        }
+    }
+
+    /// The whole matrix (tests and the non-streaming encoder).
+    pub fn to_array(&self) -> Array2<f64> {
+        let [r, c] = self.shape();
+        let mut v = Vec::with_capacity(r * c);
+        self.extend_rows(0..r, &mut v);
+        Array2::from_shape_vec((r, c), v).expect("extend_rows fills the shape")
+    }
 }
 
 /// An attribute of a node.
@@ -167,6 +255,13 @@ impl Graph {
     /// A float constant of shape `[1]`, broadcast against anything.
     pub fn scalar(&mut self, name: &str, value: f64) -> Value {
         self.constant(name, ndarray::arr1(&[value]).into_dyn())
+    }
+
+    /// A float constant generated from a shared matrix when encoded.
+    pub fn constant_transposed(&mut self, name: &str, data: TransposedAffine) -> Value {
+        let v = self.fresh(name);
+        self.initializers.push((v, Constant::Transposed(data)));
+        v
     }
 
     pub fn constant_i64(&mut self, name: &str, data: ArrayD<i64>) -> Value {
@@ -394,5 +489,35 @@ mod tests {
         // An input routed to an output goes through Identity.
         g.output(x, "echo", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
         assert_eq!(g.nodes.last().unwrap().op, "Identity");
+    }
+
+    #[test]
+    fn transposed_affine_rows_match_the_eager_expression_in_any_blocks() {
+        let m = Array2::from_shape_fn((7, 4), |(s, j)| (s * 10 + j) as f64 * 0.37 - 3.1);
+        let shift = Array1::from(vec![0.5, -1.25, 2.0, 0.1]);
+        let t = TransposedAffine {
+            source: Arc::new(m.clone()),
+            scale: Some(2.0 * 0.3),
+            shift: Some(shift.clone()),
+            extra_row: Some(-0.3),
+        };
+        assert_eq!(t.shape(), [5, 7]);
+        let eager = Array2::from_shape_fn((5, 7), |(j, s)| {
+            if j < 4 {
+                2.0 * 0.3 * (m[[s, j]] - shift[j])
+            } else {
+                -0.3
+            }
+        });
+        assert_eq!(t.to_array(), eager);
+        for step in 1..=5 {
+            let mut v = Vec::new();
+            for first in (0..5).step_by(step) {
+                t.extend_rows(first..(first + step).min(5), &mut v);
+            }
+            assert_eq!(v, eager.iter().copied().collect::<Vec<_>>(), "step {step}");
+        }
+        let plain = TransposedAffine::transpose(&Arc::new(m.clone()));
+        assert_eq!(plain.to_array(), m.t());
     }
 }

@@ -57,6 +57,7 @@ pub use compile::{compile, lower_model, CompileError, CompileOptions, Compiled};
 pub use graph::FloatType;
 pub use load::{
     load_bytes, load_bytes_with, load_path, load_path_with, LoadError, LoadOptions, LoadedModel,
+    ModelFile,
 };
 pub use model::{ModelError, SvmModel};
 

@@ -276,14 +276,16 @@ fn publish(staged: &Staged, output: &Path) -> Result<()> {
 
 fn convert(args: &ConvertArgs) -> Result<Result<(), Mismatch>> {
     check_tolerance(args.tolerance)?;
-    let bytes = std::fs::read(&args.model)
-        .with_context(|| format!("cannot read {}", args.model.display()))?;
-    if svm2onnx::onnxml::recognise(&bytes) {
-        return convert_onnx(args, &bytes).map(Ok);
+    // Big files are mapped, and their array blocks released as they are
+    // decoded (svm2onnx::ModelFile): loading peaks near the model's size.
+    let file = svm2onnx::ModelFile::open(&args.model)?;
+    if svm2onnx::onnxml::recognise(file.bytes()) {
+        return convert_onnx(args, file.bytes()).map(Ok);
     }
-    let loaded = svm2onnx::load_bytes_with(&bytes, &args.load.options())
+    let loaded = file
+        .load(&args.load.options())
         .with_context(|| format!("{}", args.model.display()))?;
-    drop(bytes);
+    drop(file);
     for w in &loaded.warnings {
         eprintln!("warning: {}: {w}", args.model.display());
     }

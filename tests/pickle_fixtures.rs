@@ -120,3 +120,31 @@ fn old_sklearn_pickles_differ_only_in_the_recorded_version() {
         assert_eq!(strip(&a), strip(&b));
     }
 }
+
+/// A mapped file (what `convert` does from 64 MiB on, releasing each array
+/// block's pages once decoded) loads the same model as a file read whole.
+#[test]
+fn mapped_files_load_the_models_of_read_files() {
+    let pairs = pairs_in("pickles");
+    let mut mapped = 0;
+    for (pickle, _) in &pairs {
+        let file = svm2onnx::ModelFile::map(pickle).unwrap();
+        assert!(file.is_mapped());
+        let from_map = file
+            .load(&Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", pickle.display()));
+        let from_read = load_path(pickle).unwrap();
+        let options = CompileOptions {
+            float: FloatType::F64,
+            ..Default::default()
+        };
+        assert!(
+            compile(&from_map.model, &options).unwrap()
+                == compile(&from_read.model, &options).unwrap(),
+            "{}",
+            pickle.display()
+        );
+        mapped += 1;
+    }
+    assert!(mapped >= 200, "{mapped}");
+}

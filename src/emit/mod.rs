@@ -51,6 +51,14 @@ fn tensor(name: &str, constant: &Constant, float: FloatType) -> TensorProto {
         name: Some(name.to_string()),
         ..Default::default()
     };
+    let generated;
+    let constant = match constant {
+        Constant::Transposed(t) => {
+            generated = Constant::Float(t.to_array().into_dyn());
+            &generated
+        }
+        other => other,
+    };
     match constant {
         Constant::Float(a) => {
             t.dims = dims_i64(a.shape());
@@ -86,6 +94,7 @@ fn tensor(name: &str, constant: &Constant, float: FloatType) -> TensorProto {
             t.data_type = Some(DataType::String as i32);
             t.string_data = a.iter().map(|s| s.as_bytes().to_vec()).collect();
         }
+        Constant::Transposed(_) => unreachable!("generated into a Float constant above"),
     }
     t
 }

@@ -54,16 +54,24 @@ const TENSOR_RAW_DATA_TAG: u64 = (9 << 3) | 2;
 /// ONNX stores in `string_data`).
 fn raw_len(constant: &Constant, float: FloatType) -> Option<usize> {
     match constant {
-        Constant::Float(a) => Some(
-            a.len()
-                * match float {
-                    FloatType::F32 => 4,
-                    FloatType::F64 => 8,
-                },
-        ),
+        Constant::Float(a) => Some(a.len() * float_bytes(float)),
+        Constant::Transposed(t) => Some(t.len() * float_bytes(float)),
         Constant::Int64(a) => Some(a.len() * 8),
         Constant::Str(_) => None,
     }
+}
+
+fn float_bytes(float: FloatType) -> usize {
+    match float {
+        FloatType::F32 => 4,
+        FloatType::F64 => 8,
+    }
+}
+
+/// Rows of a generated matrix per block: about 2²⁰ values (8 MiB of f64)
+/// whatever its width, so writing it costs a bounded buffer, not a copy.
+fn rows_per_block(columns: usize) -> usize {
+    ((1 << 20) / columns.max(1)).max(1)
 }
 
 /// Writes a constant's little-endian `raw_data`, converting in chunks.
@@ -75,16 +83,31 @@ fn write_raw(constant: &Constant, float: FloatType, out: &mut dyn Write) -> io::
         buf.clear();
         Ok(())
     };
+    let put_floats = |values: &mut dyn Iterator<Item = f64>,
+                      buf: &mut Vec<u8>,
+                      out: &mut dyn Write|
+     -> io::Result<()> {
+        for v in values {
+            match float {
+                FloatType::F32 => buf.extend_from_slice(&(v as f32).to_le_bytes()),
+                FloatType::F64 => buf.extend_from_slice(&v.to_le_bytes()),
+            }
+            if buf.len() >= CHUNK * 4 {
+                flush(buf, out)?;
+            }
+        }
+        Ok(())
+    };
     match constant {
-        Constant::Float(a) => {
-            for v in a.iter() {
-                match float {
-                    FloatType::F32 => buf.extend_from_slice(&(*v as f32).to_le_bytes()),
-                    FloatType::F64 => buf.extend_from_slice(&v.to_le_bytes()),
-                }
-                if buf.len() >= CHUNK * 4 {
-                    flush(&mut buf, out)?;
-                }
+        Constant::Float(a) => put_floats(&mut a.iter().copied(), &mut buf, out)?,
+        Constant::Transposed(t) => {
+            let [rows, columns] = t.shape();
+            let step = rows_per_block(columns);
+            let mut block = Vec::with_capacity(step * columns);
+            for first in (0..rows).step_by(step) {
+                block.clear();
+                t.extend_rows(first..(first + step).min(rows), &mut block);
+                put_floats(&mut block.iter().copied(), &mut buf, out)?;
             }
         }
         Constant::Int64(a) => {
@@ -104,6 +127,7 @@ fn write_raw(constant: &Constant, float: FloatType, out: &mut dyn Write) -> io::
 fn header(name: &str, constant: &Constant, float: FloatType) -> TensorProto {
     let (dims, elem) = match constant {
         Constant::Float(a) => (a.shape(), float.elem()),
+        Constant::Transposed(t) => (&t.shape()[..], float.elem()),
         Constant::Int64(a) => (a.shape(), ElemType::I64),
         Constant::Str(a) => (a.shape(), ElemType::Str),
     };
@@ -262,6 +286,34 @@ mod tests {
         let label = g.gather(names, i);
         g.output(label, "label", ElemType::Str, vec![Dim::Batch]);
         g
+    }
+
+    /// A generated constant wide enough to be written in several blocks
+    /// encodes to the bytes of the same matrix held eagerly.
+    #[test]
+    fn generated_constants_encode_like_eager_ones() {
+        use crate::graph::TransposedAffine;
+        use std::sync::Arc;
+        let columns = 3 * (1 << 20) / 4; // one row per block
+        let source = Arc::new(ndarray::Array2::from_shape_fn((columns, 2), |(s, j)| {
+            (s as f64).sqrt() * if j == 0 { 1.5 } else { -0.7 }
+        }));
+        let t = TransposedAffine {
+            source,
+            scale: Some(0.8),
+            shift: Some(ndarray::arr1(&[0.1, 0.2])),
+            extra_row: Some(-0.4),
+        };
+        assert_eq!(rows_per_block(columns), 1);
+        for float in [FloatType::F32, FloatType::F64] {
+            let mut generated = Vec::new();
+            write_raw(&Constant::Transposed(t.clone()), float, &mut generated).unwrap();
+            let mut eager = Vec::new();
+            let array = Constant::Float(t.to_array().into_dyn());
+            write_raw(&array, float, &mut eager).unwrap();
+            assert_eq!(generated.len(), raw_len(&array, float).unwrap());
+            assert!(generated == eager, "{float:?}");
+        }
     }
 
     fn sorted(mut m: ModelProto) -> ModelProto {

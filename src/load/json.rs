@@ -395,7 +395,8 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
                 kind,
                 n_features,
                 kernel: kernel(&fields)?,
-                support_vectors: matrix_raw("support_vectors", raw_field("support_vectors")?)?,
+                support_vectors: matrix_raw("support_vectors", raw_field("support_vectors")?)?
+                    .into(),
                 dual_coef: dual_coef.row(0).to_owned(),
                 intercept,
                 preprocessing,
@@ -645,7 +646,7 @@ fn svc<'r>(
         kernel,
         classes,
         n_support,
-        support_vectors,
+        support_vectors: support_vectors.into(),
         dual_coef,
         intercept,
         decision_shape,

@@ -487,7 +487,7 @@ pub fn load(bytes: &[u8], n_features: Option<usize>) -> Result<LoadedModel, Load
                 kind,
                 n_features: d,
                 kernel,
-                support_vectors,
+                support_vectors: support_vectors.into(),
                 dual_coef: Array1::from(sv.coef[0].clone()),
                 // LIBSVM's decision is Σ − rho (§2).
                 intercept: -rho[0],
@@ -607,7 +607,7 @@ fn classifier_model(
         kernel,
         classes: Classes::Int(labels),
         n_support,
-        support_vectors,
+        support_vectors: support_vectors.into(),
         dual_coef,
         intercept,
         decision_shape: DecisionShape::Ovo,

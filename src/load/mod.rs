@@ -1,11 +1,14 @@
 //! Model files → [`SvmModel`]. One file per source format; the format is
 //! recognised by content, not by file extension.
 
+mod file;
 mod json;
 mod libsvm;
 pub mod pickle;
 
 use crate::model::{Model, ModelError, Samples};
+pub use file::{ModelFile, MAP_AT_BYTES};
+use std::ops::Range;
 use std::path::Path;
 
 /// A model read from a file, with the samples it recorded and any warnings
@@ -80,11 +83,7 @@ pub fn load_path(path: &Path) -> Result<LoadedModel, LoadError> {
 
 /// [`load_path`] with options.
 pub fn load_path_with(path: &Path, options: &LoadOptions) -> Result<LoadedModel, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Io {
-        path: path.display().to_string(),
-        source,
-    })?;
-    load_bytes_with(&bytes, options)
+    ModelFile::open(path)?.load(options)
 }
 
 /// Reads a model from bytes, recognising its format by content.
@@ -94,6 +93,16 @@ pub fn load_bytes(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
 
 /// [`load_bytes`] with options.
 pub fn load_bytes_with(bytes: &[u8], options: &LoadOptions) -> Result<LoadedModel, LoadError> {
+    load_bytes_releasing(bytes, options, None)
+}
+
+/// [`load_bytes_with`]; `release` is told which byte ranges of `bytes` the
+/// loader is done with (decoded array blocks), see [`ModelFile`].
+fn load_bytes_releasing(
+    bytes: &[u8],
+    options: &LoadOptions,
+    release: Option<&dyn Fn(Range<usize>)>,
+) -> Result<LoadedModel, LoadError> {
     if libsvm::recognise(bytes) {
         return libsvm::load(bytes, options.n_features);
     }
@@ -104,7 +113,7 @@ pub fn load_bytes_with(bytes: &[u8], options: &LoadOptions) -> Result<LoadedMode
     }
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if pickle::recognise(bytes) {
-        return pickle::load(bytes);
+        return pickle::load(bytes, release);
     }
     if let Some(model) = crate::onnxml::decode(bytes) {
         // An ONNX graph is rewritten, not loaded into the IR (docs/ONNX_ML.md).

@@ -5,6 +5,7 @@ use super::kernel::kernel_block;
 use crate::graph::{Graph, Value};
 use crate::model::{Convention, Kernel, LinearModel, SvmModel};
 use ndarray::{Array1, Array2, Axis};
+use std::sync::Arc;
 
 /// Builds the decision values: N×1 in scikit-learn's public sign for binary
 /// scikit-learn models (§1.4), N×P one-vs-one values in libsvm's sign
@@ -28,7 +29,7 @@ pub fn dual_values(
     g: &mut Graph,
     x: Value,
     kernel: &Kernel,
-    svs: &Array2<f64>,
+    svs: &Arc<Array2<f64>>,
     weights: Array2<f64>,
     bias: Array1<f64>,
 ) -> Value {

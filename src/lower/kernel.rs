@@ -1,16 +1,16 @@
 //! The N×S kernel block K(X, SV) for the non-linear kernels (§1.2).
 
-use crate::graph::{Attribute, Graph, Value};
+use crate::graph::{Attribute, Graph, TransposedAffine, Value};
 use crate::model::Kernel;
-use ndarray::Array2;
-use ndarray::{Array1, Axis};
+use ndarray::{Array1, Array2, Axis};
+use std::sync::Arc;
 
 /// Builds `K[n, s] = kernel(x_n, sv_s)`. The linear kernel never reaches here:
 /// it collapses into the `coef_` form (see `decision`).
-pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Array2<f64>) -> Value {
+pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Arc<Array2<f64>>) -> Value {
     match *kernel {
         Kernel::Linear => {
-            let svt = g.constant("support_vectors_t", svs.t().to_owned().into_dyn());
+            let svt = g.constant_transposed("support_vectors_t", TransposedAffine::transpose(svs));
             g.matmul(x, svt)
         }
         Kernel::Rbf { gamma } => rbf(g, x, svs, gamma),
@@ -32,8 +32,8 @@ pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Array2<f64>)
 /// `gamma · (x·s) + coef0`, libsvm's operation order (the onnxruntime
 /// rewrite relies on it too: with γ folded into the support vectors, float32
 /// degree-3 kernels drift from onnxruntime by 4e-5).
-fn scaled_dot(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64, coef0: f64) -> Value {
-    let svt = g.constant("support_vectors_t", svs.t().to_owned().into_dyn());
+fn scaled_dot(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64, coef0: f64) -> Value {
+    let svt = g.constant_transposed("support_vectors_t", TransposedAffine::transpose(svs));
     let dot = g.matmul(x, svt);
     let gamma = g.scalar("gamma", gamma);
     let scaled = g.mul(dot, gamma);
@@ -78,15 +78,14 @@ pub(crate) fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// speed (issue 6). There is no clamp at 0: a squared distance that rounds
 /// below 0 is off by the same few ulps of ‖x−μ‖²+‖s−μ‖² as any other
 /// distance, and a clamp would cost a full N×S pass.
-fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
+fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
     let float = g.float;
     let mean: Array1<f64> = svs
         .mean_axis(Axis(0))
         .expect("at least one support vector")
         .mapv(|m| float.round(m));
-    let (n_sv, d) = svs.dim();
-    // Built row by row, never materialising a centred copy: the graph's
-    // weight matrix is the only new S×d array (the converter's memory bound).
+    // Never materialising a centred copy: the weight matrix below is
+    // generated from the shared support vectors while it is written.
     let bias: Array1<f64> = svs
         .outer_iter()
         .map(|row| {
@@ -98,13 +97,13 @@ fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
                     .sum::<f64>()
         })
         .collect();
-    let weights = Array2::from_shape_fn((d + 1, n_sv), |(j, s)| {
-        if j < d {
-            2.0 * gamma * (svs[[s, j]] - mean[j])
-        } else {
-            -gamma
-        }
-    });
+    // [2γ(s−μ); −γ], element by element 2γ·(s_j − μ_j).
+    let weights = TransposedAffine {
+        source: Arc::clone(svs),
+        scale: Some(2.0 * gamma),
+        shift: Some(mean.clone()),
+        extra_row: Some(-gamma),
+    };
 
     let mu = g.constant("support_vector_mean", mean.into_dyn());
     let xc = g.sub(x, mu);
@@ -112,7 +111,7 @@ fn rbf(g: &mut Graph, x: Value, svs: &Array2<f64>, gamma: f64) -> Value {
     let xc_sq = g.mul(xc, xc);
     let x_norms = g.reduce_sum(xc_sq, &[1], true);
     let augmented = g.op("Concat", &[xc, x_norms], vec![Attribute::Int("axis", 1)]);
-    let w = g.constant("rbf_weights", weights.into_dyn());
+    let w = g.constant_transposed("rbf_weights", weights);
     let cross = g.matmul(augmented, w);
     // Full width [S]: onnx2tf folds it into a FULLY_CONNECTED bias.
     let bias = g.constant("rbf_bias", bias.insert_axis(Axis(0)).into_dyn());

@@ -21,6 +21,7 @@ pub use samples::Samples;
 
 use ndarray::{Array1, Array2};
 use std::fmt;
+use std::sync::Arc;
 
 /// Which scikit-learn estimator produced the model. NuSVC differs from SVC only
 /// in training; inference is identical (SVM_SEMANTICS.md §1).
@@ -98,7 +99,9 @@ pub struct SvmParts {
     pub kernel: Kernel,
     pub classes: Classes,
     pub n_support: Vec<usize>,
-    pub support_vectors: Array2<f64>,
+    /// Shared, so the graph's weight matrices can be generated from it while
+    /// they are written instead of being copied (issue 6: converter memory).
+    pub support_vectors: Arc<Array2<f64>>,
     pub dual_coef: Array2<f64>,
     pub intercept: Array1<f64>,
     pub decision_shape: DecisionShape,
@@ -317,7 +320,7 @@ impl SvmModel {
     pub fn n_support(&self) -> &[usize] {
         &self.parts.n_support
     }
-    pub fn support_vectors(&self) -> &Array2<f64> {
+    pub fn support_vectors(&self) -> &Arc<Array2<f64>> {
         &self.parts.support_vectors
     }
     /// scikit-learn's public `dual_coef_` (negated w.r.t. libsvm when k = 2).
@@ -550,7 +553,7 @@ impl Model {
 
     /// Points around which validation probes are placed (support vectors,
     /// or the coefficient rows of a linear model), with a group per row.
-    pub fn anchor_points(&self) -> (Array2<f64>, Vec<usize>) {
+    pub fn anchor_points(&self) -> (Arc<Array2<f64>>, Vec<usize>) {
         match self {
             Model::Svc(m) => {
                 let mut groups = Vec::with_capacity(m.support_vectors().nrows());
@@ -571,16 +574,17 @@ impl Model {
                     pts[[2 * f, f]] = 1.0;
                     pts[[2 * f + 1, f]] = -1.0;
                 }
-                (pts, (0..2 * d).map(|r| r % 2).collect())
+                (pts.into(), (0..2 * d).map(|r| r % 2).collect())
             }
             Model::Calibrated(m) => {
                 // Anchors of the first member, in input space of that member.
                 let base = &m.members[0].base;
-                let (mut pts, groups) = base.anchor_points();
+                let (pts, groups) = base.anchor_points();
+                let mut pts = Arc::unwrap_or_clone(pts);
                 for step in base.preprocessing().iter().rev() {
                     step.invert(&mut pts);
                 }
-                (pts, groups)
+                (pts.into(), groups)
             }
         }
     }

@@ -4,6 +4,7 @@
 
 use super::{check_finite, Classes, Convention, Kernel, ModelError, Preprocess};
 use ndarray::{Array1, Array2};
+use std::sync::Arc;
 
 /// Which estimator a [`DualModel`] is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +20,8 @@ pub struct DualModel {
     pub kind: DualKind,
     pub n_features: usize,
     pub kernel: Kernel,
-    pub support_vectors: Array2<f64>,
+    /// Shared with the graph's weight constants (see `SvmParts`).
+    pub support_vectors: Arc<Array2<f64>>,
     /// `dual_coef_[0]` (no sign flip for these estimators, §2).
     pub dual_coef: Array1<f64>,
     pub intercept: f64,

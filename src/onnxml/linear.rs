@@ -8,6 +8,7 @@ use crate::lower::{class_label, decision::dual_values};
 use crate::model::Kernel;
 use crate::onnx::NodeProto;
 use ndarray::{Array1, Array2};
+use std::sync::Arc;
 
 /// `X·Wᵀ + b` for `targets` rows of `coefficients`, N × targets.
 fn scores(
@@ -37,7 +38,7 @@ fn scores(
         g,
         x,
         &Kernel::Linear,
-        &w,
+        &Arc::new(w),
         Array2::eye(targets),
         Array1::from(intercepts),
     ))

@@ -9,6 +9,7 @@ use crate::lower::{class_label, decision::dual_values, probability::coupled_prob
 use crate::model::{Classes, Kernel, PlattParameters};
 use crate::onnx::NodeProto;
 use ndarray::{Array1, Array2};
+use std::sync::Arc;
 
 /// `kernel_type` and `kernel_params` = [gamma, coef0, degree] (§2).
 fn kernel(a: &Attrs) -> Result<Kernel, OnnxMlError> {
@@ -40,7 +41,7 @@ fn kernel(a: &Attrs) -> Result<Kernel, OnnxMlError> {
 }
 
 /// Support vectors as S × d rows.
-fn support_vectors(a: &Attrs, count: usize) -> Result<Array2<f64>, OnnxMlError> {
+fn support_vectors(a: &Attrs, count: usize) -> Result<Arc<Array2<f64>>, OnnxMlError> {
     let flat = a.required_floats("support_vectors")?;
     if !flat.len().is_multiple_of(count) {
         return Err(a.error(
@@ -49,7 +50,9 @@ fn support_vectors(a: &Attrs, count: usize) -> Result<Array2<f64>, OnnxMlError> 
         ));
     }
     let d = flat.len() / count;
-    Array2::from_shape_vec((count, d), flat).map_err(|e| a.error("support_vectors", e.to_string()))
+    Array2::from_shape_vec((count, d), flat)
+        .map(Arc::new)
+        .map_err(|e| a.error("support_vectors", e.to_string()))
 }
 
 fn require_len(a: &Attrs, name: &str, v: &[f64], expected: usize) -> Result<(), OnnxMlError> {
@@ -70,7 +73,7 @@ fn pair_values(
     g: &mut Graph,
     x: Value,
     kernel: &Kernel,
-    svs: &Array2<f64>,
+    svs: &Arc<Array2<f64>>,
     layout: &PairLayout,
     rho: Vec<f64>,
 ) -> Value {
@@ -138,7 +141,7 @@ fn regression_value(
     g: &mut Graph,
     x: Value,
     kernel: &Kernel,
-    svs: &Array2<f64>,
+    svs: &Arc<Array2<f64>>,
     weights: Array2<f64>,
     rho: Vec<f64>,
 ) -> Value {
@@ -354,7 +357,7 @@ pub fn regressor(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> {
         let d = coefficients.len();
         let w = Array2::from_shape_vec((1, d), coefficients)
             .map_err(|e| a.error("coefficients", e.to_string()))?;
-        (Kernel::Linear, w, Array2::ones((1, 1)))
+        (Kernel::Linear, Arc::new(w), Array2::ones((1, 1)))
     };
     let x = fragment_input(&mut g, a.input(0)?);
     let x = float32_input(&mut g, x);

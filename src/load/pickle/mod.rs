@@ -30,7 +30,12 @@ pub fn recognise(bytes: &[u8]) -> bool {
 }
 
 /// Reads a pickle or joblib file (compressed or not).
-pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
+/// `release`, for a file read in place, is given each decoded array block
+/// (uncompressed streams only: a decompressed stream is this process's own).
+pub fn load(
+    bytes: &[u8],
+    release: Option<&dyn Fn(std::ops::Range<usize>)>,
+) -> Result<LoadedModel, LoadError> {
     let (stream, codec) = match Codec::detect(bytes) {
         Some(codec) => {
             let stream = compress::decompress(bytes, codec, decompression_limit(bytes.len()))
@@ -39,7 +44,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         }
         None => (std::borrow::Cow::Borrowed(bytes), None),
     };
-    let (arena, root) =
+    let (mut arena, root) =
         vm::unpickle(&stream, &sklearn::allow, vm::Limits::default()).map_err(|e| {
             LoadError::Pickle {
                 offset: e.offset,
@@ -49,6 +54,9 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
                 }),
             }
         })?;
+    if codec.is_none() {
+        arena.set_release(release);
+    }
     let model = sklearn::to_model(&arena, root)?;
     Ok(LoadedModel {
         model,

@@ -496,7 +496,9 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                         .stream()
                         .get(raw.clone())
                         .ok_or("joblib array outside the stream")?;
-                    decode(bytes, dt, &shape, order, None)
+                    let decoded = decode(bytes, dt, &shape, order, None);
+                    arena.release(raw.clone());
+                    decoded
                 }
                 (None, Some(inner)) => array(arena, inner),
                 (None, None) => Err("joblib array without data".into()),

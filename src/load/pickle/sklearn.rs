@@ -382,7 +382,7 @@ fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadErr
                 kind,
                 n_features,
                 kernel: kernel(est)?,
-                support_vectors,
+                support_vectors: support_vectors.into(),
                 dual_coef: dual_coef.row(0).to_owned(),
                 intercept: intercept
                     .first()
@@ -504,7 +504,7 @@ fn svm(est: &Est, preprocessing: Vec<Preprocess>) -> Result<SvmModel, LoadError>
         kernel,
         classes: classes(est)?,
         n_support,
-        support_vectors,
+        support_vectors: support_vectors.into(),
         dual_coef: est.matrix("dual_coef_")?,
         intercept: est.vector("intercept_")?,
         decision_shape,

@@ -68,13 +68,34 @@ pub enum Obj {
 }
 
 /// All objects of one file, and the stream they were read from.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Arena<'s> {
     objs: Vec<Obj>,
     stream: &'s [u8],
+    release: Option<&'s dyn Fn(std::ops::Range<usize>)>,
+}
+
+impl std::fmt::Debug for Arena<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Arena")
+            .field("objs", &self.objs)
+            .field("stream_len", &self.stream.len())
+            .finish()
+    }
 }
 
 impl<'s> Arena<'s> {
+    /// Who to tell when a raw block of the stream has been decoded (see
+    /// `load::ModelFile`): a mapped file drops those pages.
+    pub fn set_release(&mut self, release: Option<&'s dyn Fn(std::ops::Range<usize>)>) {
+        self.release = release;
+    }
+    /// Says the raw block `range` of the stream has been decoded.
+    pub fn release(&self, range: std::ops::Range<usize>) {
+        if let Some(release) = self.release {
+            release(range);
+        }
+    }
     /// The unpickled stream (joblib's raw blocks point into it).
     pub fn stream(&self) -> &'s [u8] {
         self.stream
@@ -167,6 +188,7 @@ pub fn unpickle<'s>(
         arena: Arena {
             objs: Vec::new(),
             stream: data,
+            release: None,
         },
         stack: Vec::new(),
         marks: Vec::new(),
