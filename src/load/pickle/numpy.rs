@@ -5,6 +5,7 @@
 
 use super::vm::{Arena, Id, Obj};
 use ndarray::{ArrayD, IxDyn};
+use std::ops::Range;
 
 /// numpy's element type: kind, item size in bytes, byte order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,6 +165,7 @@ fn decode(
     shape: &[usize],
     order: char,
     axis_order: Option<Vec<usize>>,
+    decoded: &dyn Fn(Range<usize>),
 ) -> Result<NdArray, String> {
     let count = element_count(shape)?;
     let expected = count
@@ -189,22 +191,18 @@ fn decode(
     };
     let chunks = raw.chunks_exact(size.max(1));
     // Fast paths for the little-endian types models are made of.
+    // These decode block by block, telling `decoded` after each block, so a
+    // mapped file's pages can go as soon as they are converted.
     let fast = match (dt.kind, size, dt.big_endian) {
-        (b'f', 8, false) => Some(Values::Float(
-            raw.chunks_exact(8)
-                .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .collect(),
-        )),
-        (b'i', 4, false) => Some(Values::Int(
-            raw.chunks_exact(4)
-                .map(|c| i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64)
-                .collect(),
-        )),
-        (b'i', 8, false) => Some(Values::Int(
-            raw.chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().expect("8 bytes")))
-                .collect(),
-        )),
+        (b'f', 8, false) => Some(Values::Float(in_blocks(raw, 8, decoded, |c| {
+            f64::from_le_bytes(c.try_into().expect("8 bytes"))
+        }))),
+        (b'i', 4, false) => Some(Values::Int(in_blocks(raw, 4, decoded, |c| {
+            i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64
+        }))),
+        (b'i', 8, false) => Some(Values::Int(in_blocks(raw, 8, decoded, |c| {
+            i64::from_le_bytes(c.try_into().expect("8 bytes"))
+        }))),
         _ => None,
     };
     if let Some(values) = fast {
@@ -280,6 +278,7 @@ fn decode(
         ),
         _ => return Err("object arrays have no raw data".into()),
     };
+    decoded(0..raw.len());
     reorder(
         NdArray {
             shape: shape.to_vec(),
@@ -288,6 +287,26 @@ fn decode(
         order,
         axis_order,
     )
+}
+
+/// Bytes per block of [`in_blocks`]: 4 MiB, a multiple of every item size.
+const DECODE_BLOCK: usize = 4 << 20;
+
+/// Decodes `raw` item by item with `item`, `DECODE_BLOCK` bytes at a time,
+/// calling `decoded` with each block's byte range once it is converted.
+fn in_blocks<T>(
+    raw: &[u8],
+    size: usize,
+    decoded: &dyn Fn(Range<usize>),
+    item: impl Fn(&[u8]) -> T,
+) -> Vec<T> {
+    let mut values = Vec::with_capacity(raw.len() / size);
+    for (b, block) in raw.chunks(DECODE_BLOCK).enumerate() {
+        values.extend(block.chunks_exact(size).map(&item));
+        let start = b * DECODE_BLOCK;
+        decoded(start..start + block.len());
+    }
+    values
 }
 
 fn half_to_f64(h: u16) -> f64 {
@@ -447,7 +466,7 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                 let a = object_values(arena, *raw_id, &shape)?;
                 return reorder(a, order, None);
             }
-            decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None)
+            decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None, &|_| {})
         }
         Obj::Instance { class, args, .. }
             if class.name == "_frombuffer" && is_numpy(&class.module, "numeric") =>
@@ -469,6 +488,7 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                 &shape(arena, sh)?,
                 order,
                 axis_order,
+                &|_| {},
             )
         }
         Obj::Inline(inline) => {
@@ -496,9 +516,11 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                         .stream()
                         .get(raw.clone())
                         .ok_or("joblib array outside the stream")?;
-                    let decoded = decode(bytes, dt, &shape, order, None);
-                    arena.release(raw.clone());
-                    decoded
+                    // A mapped file drops each block's pages once decoded.
+                    let start = raw.start;
+                    decode(bytes, dt, &shape, order, None, &|r: Range<usize>| {
+                        arena.release(start + r.start..start + r.end)
+                    })
                 }
                 (None, Some(inner)) => array(arena, inner),
                 (None, None) => Err("joblib array without data".into()),
@@ -542,7 +564,14 @@ pub fn number(arena: &Arena, id: Id) -> Result<f64, String> {
             let [dt, raw] = args.as_slice() else {
                 return Err("numpy scalar needs (dtype, bytes)".into());
             };
-            let a = decode(bytes_of(arena, *raw)?, dtype(arena, *dt)?, &[1], 'C', None)?;
+            let a = decode(
+                bytes_of(arena, *raw)?,
+                dtype(arena, *dt)?,
+                &[1],
+                'C',
+                None,
+                &|_| {},
+            )?;
             match a.values {
                 Values::Float(v) => Ok(v[0]),
                 Values::Int(v) => Ok(v[0] as f64),
