@@ -416,9 +416,24 @@ fn permute(a: NdArray, axes: &[usize]) -> Result<NdArray, String> {
     })
 }
 
+/// Tells the arena a stream payload has been decoded (block by block).
+fn release_of<'a>(arena: &'a Arena, id: Id) -> impl Fn(Range<usize>) + 'a {
+    let start = match arena.get(id) {
+        Obj::StreamBytes(r) => Some(r.start),
+        _ => None,
+    };
+    move |r: Range<usize>| {
+        if let Some(start) = start {
+            arena.release(start + r.start..start + r.end);
+        }
+    }
+}
+
 fn bytes_of<'a>(arena: &'a Arena, id: Id) -> Result<&'a [u8], String> {
+    if let Some(b) = arena.bytes(id) {
+        return Ok(b);
+    }
     match arena.get(id) {
-        Obj::Bytes(b) => Ok(b),
         // Protocol 0-2 may carry raw data as a latin-1 text.
         Obj::Str(_) => Err("array data given as text is not supported".into()),
         _ => Err("array data is not bytes".into()),
@@ -466,7 +481,8 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                 let a = object_values(arena, *raw_id, &shape)?;
                 return reorder(a, order, None);
             }
-            decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None, &|_| {})
+            let release = release_of(arena, *raw_id);
+            decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None, &release)
         }
         Obj::Instance { class, args, .. }
             if class.name == "_frombuffer" && is_numpy(&class.module, "numeric") =>
@@ -488,7 +504,7 @@ pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
                 &shape(arena, sh)?,
                 order,
                 axis_order,
-                &|_| {},
+                &release_of(arena, buf),
             )
         }
         Obj::Inline(inline) => {
@@ -542,7 +558,7 @@ pub fn kind_name(obj: &Obj) -> &'static str {
         Obj::Int(_) => "an integer",
         Obj::Float(_) => "a float",
         Obj::Str(_) => "a string",
-        Obj::Bytes(_) => "bytes",
+        Obj::Bytes(_) | Obj::StreamBytes(_) => "bytes",
         Obj::Tuple(_) => "a tuple",
         Obj::List(_) => "a list",
         Obj::Dict(_) => "a dict",

@@ -52,6 +52,10 @@ pub enum Obj {
     Float(f64),
     Str(String),
     Bytes(Vec<u8>),
+    /// A bytes payload left where it lies in the stream (BINBYTES and
+    /// friends): a plain pickle's array data is decoded from there, not
+    /// copied first ([`Arena::bytes`] reads either kind).
+    StreamBytes(std::ops::Range<usize>),
     Tuple(Vec<Id>),
     /// Lists, sets and frozensets.
     List(Vec<Id>),
@@ -102,6 +106,14 @@ impl<'s> Arena<'s> {
     }
     pub fn get(&self, id: Id) -> &Obj {
         &self.objs[id]
+    }
+    /// The content of a bytes object, `None` for anything else.
+    pub fn bytes(&self, id: Id) -> Option<&[u8]> {
+        match self.get(id) {
+            Obj::Bytes(b) => Some(b),
+            Obj::StreamBytes(r) => self.stream.get(r.clone()),
+            _ => None,
+        }
     }
     fn push(&mut self, obj: Obj) -> Id {
         self.objs.push(obj);
@@ -586,8 +598,9 @@ impl<'a, 'p> Vm<'a, 'p> {
                         b'B' => self.u32(at)?,
                         _ => usize::try_from(self.u64(at)?).unwrap_or(usize::MAX),
                     };
-                    let bytes = self.take(n, at)?.to_vec();
-                    self.push(Obj::Bytes(bytes), at)?;
+                    let start = self.pos;
+                    self.take(n, at)?;
+                    self.push(Obj::StreamBytes(start..self.pos), at)?;
                 }
                 // READONLY_BUFFER: a flag on the buffer below; data unchanged.
                 0x98 => {
