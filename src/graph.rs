@@ -86,9 +86,9 @@ pub enum Constant {
     Str(ArrayD<String>),
 }
 
-/// The `(d[+1]) × S` matrix whose element `[j, s]` is
+/// The `(d + e) × S` matrix whose element `[j, s]` is
 /// `scale · (m[s, j] − shift[j])` for a shared `S × d` matrix `m` (the
-/// support vectors), with one more row filled with `extra_row` when given.
+/// support vectors), followed by the `e` rows of `extra_rows`.
 ///
 /// The weight matrices of the kernel block are such images of the support
 /// vectors. Generating them block by block while the model is written means
@@ -102,7 +102,8 @@ pub struct TransposedAffine {
     pub scale: Option<f64>,
     /// Subtracted per column of `source` (length d).
     pub shift: Option<Array1<f64>>,
-    pub extra_row: Option<f64>,
+    /// Rows appended after the d generated ones, S values each.
+    pub extra_rows: Vec<Array1<f64>>,
 }
 
 impl TransposedAffine {
@@ -112,14 +113,14 @@ impl TransposedAffine {
             source: Arc::clone(source),
             scale: None,
             shift: None,
-            extra_row: None,
+            extra_rows: Vec::new(),
         }
     }
 
-    /// `[rows, columns]`: `[d (+1), S]`.
+    /// `[rows, columns]`: `[d + e, S]`.
     pub fn shape(&self) -> [usize; 2] {
         let (s, d) = self.source.dim();
-        [d + usize::from(self.extra_row.is_some()), s]
+        [d + self.extra_rows.len(), s]
     }
 
     pub fn len(&self) -> usize {
@@ -155,9 +156,10 @@ impl TransposedAffine {
                 block[(j - stored.start) * s + col] = self.map(j, sv[j]);
             }
         }
-        if rows.end > d {
-            let extra = self.extra_row.expect("rows past d need an extra row");
-            out.extend(std::iter::repeat_n(extra, s));
+        for e in rows.start.max(d)..rows.end {
+            let extra = &self.extra_rows[e - d];
+            assert_eq!(extra.len(), s, "an extra row has one value per column");
+            out.extend(extra.iter().copied());
         }
     }
 
@@ -499,21 +501,22 @@ mod tests {
             source: Arc::new(m.clone()),
             scale: Some(2.0 * 0.3),
             shift: Some(shift.clone()),
-            extra_row: Some(-0.3),
+            extra_rows: vec![
+                Array1::from_elem(7, -0.3),
+                Array1::from_shape_fn(7, |s| s as f64),
+            ],
         };
-        assert_eq!(t.shape(), [5, 7]);
-        let eager = Array2::from_shape_fn((5, 7), |(j, s)| {
-            if j < 4 {
-                2.0 * 0.3 * (m[[s, j]] - shift[j])
-            } else {
-                -0.3
-            }
+        assert_eq!(t.shape(), [6, 7]);
+        let eager = Array2::from_shape_fn((6, 7), |(j, s)| match j {
+            0..4 => 2.0 * 0.3 * (m[[s, j]] - shift[j]),
+            4 => -0.3,
+            _ => s as f64,
         });
         assert_eq!(t.to_array(), eager);
-        for step in 1..=5 {
+        for step in 1..=6 {
             let mut v = Vec::new();
-            for first in (0..5).step_by(step) {
-                t.extend_rows(first..(first + step).min(5), &mut v);
+            for first in (0..6).step_by(step) {
+                t.extend_rows(first..(first + step).min(6), &mut v);
             }
             assert_eq!(v, eager.iter().copied().collect::<Vec<_>>(), "step {step}");
         }

@@ -302,7 +302,7 @@ mod tests {
             source,
             scale: Some(0.8),
             shift: Some(ndarray::arr1(&[0.1, 0.2])),
-            extra_row: Some(-0.4),
+            extra_rows: vec![ndarray::Array1::from_elem(columns, -0.4)],
         };
         assert_eq!(rows_per_block(columns), 1);
         for float in [FloatType::F32, FloatType::F64] {

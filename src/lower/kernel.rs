@@ -71,11 +71,13 @@ pub(crate) fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// makes the plain expansion useless on unscaled data.
 ///
 /// The whole exponent −γ‖x−s‖² comes out of ONE MatMul: the input row is
-/// augmented with its own squared norm, `[x−μ, ‖x−μ‖²]`, and the weights
-/// with a matching row, `[2γ(s−μ); −γ]`, plus the bias row −γ‖s−μ‖² (which
-/// runtimes fuse into the MatMul as a Gemm bias). The only elementwise pass
-/// over the N×S block is the Exp, which keeps the graph at matrix-multiply
-/// speed (issue 6). There is no clamp at 0: a squared distance that rounds
+/// augmented with its own squared norm and a 1, `[x−μ, ‖x−μ‖², 1]`, and the
+/// weights with matching rows, `[2γ(s−μ); −γ; −γ‖s−μ‖²]`. The only
+/// elementwise pass over the N×S block is the Exp, which keeps the graph at
+/// matrix-multiply speed (issue 6). The bias rides in the product rather
+/// than in an Add: onnxruntime fuses MatMul+Add into a Gemm that first
+/// fills the N×S output with the bias and then reads it back, ~10 % of the
+/// product's time at d = 300. There is no clamp at 0: a squared distance that rounds
 /// below 0 is off by the same few ulps of ‖x−μ‖²+‖s−μ‖² as any other
 /// distance, and a clamp would cost a full N×S pass.
 fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
@@ -86,6 +88,7 @@ fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
         .mapv(|m| float.round(m));
     // Never materialising a centred copy: the weight matrix below is
     // generated from the shared support vectors while it is written.
+    let n_sv = svs.nrows();
     let bias: Array1<f64> = svs
         .outer_iter()
         .map(|row| {
@@ -97,12 +100,12 @@ fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
                     .sum::<f64>()
         })
         .collect();
-    // [2γ(s−μ); −γ], element by element 2γ·(s_j − μ_j).
+    // [2γ(s−μ); −γ; −γ‖s−μ‖²], element by element 2γ·(s_j − μ_j).
     let weights = TransposedAffine {
         source: Arc::clone(svs),
         scale: Some(2.0 * gamma),
         shift: Some(mean.clone()),
-        extra_row: Some(-gamma),
+        extra_rows: vec![Array1::from_elem(n_sv, -gamma), bias],
     };
 
     let mu = g.constant("support_vector_mean", mean.into_dyn());
@@ -110,12 +113,20 @@ fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
     let xc = g.rename(xc, "x_centred");
     let xc_sq = g.mul(xc, xc);
     let x_norms = g.reduce_sum(xc_sq, &[1], true);
-    let augmented = g.op("Concat", &[xc, x_norms], vec![Attribute::Int("axis", 1)]);
+    // The column of ones, N×1 for any batch size without shape ops (which
+    // not every runtime folds): ‖x−μ‖²·0 + 1. Only a non-finite input row
+    // makes it NaN, and such a row's distances are NaN already.
+    let zero = g.scalar("zero", 0.0);
+    let one = g.scalar("one", 1.0);
+    let zeros = g.mul(x_norms, zero);
+    let ones = g.add(zeros, one);
+    let augmented = g.op(
+        "Concat",
+        &[xc, x_norms, ones],
+        vec![Attribute::Int("axis", 1)],
+    );
     let w = g.constant_transposed("rbf_weights", weights);
-    let cross = g.matmul(augmented, w);
-    // Full width [S]: onnx2tf folds it into a FULLY_CONNECTED bias.
-    let bias = g.constant("rbf_bias", bias.insert_axis(Axis(0)).into_dyn());
-    let exponent = g.add(cross, bias);
+    let exponent = g.matmul(augmented, w);
     let exponent = g.rename(exponent, "neg_gamma_squared_distance");
     let k = g.exp(exponent);
     g.rename(k, "kernel")
