@@ -1,28 +1,16 @@
 //! The real binary in a scratch directory: conversion, validation, inspect,
 //! and bad input (one-line error, exit code 2, no panic, no output file).
 
+mod cli_common;
 mod common;
 
+use cli_common::{run, stderr};
 use common::scratch_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_svm2onnx");
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iris_rbf.json")
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn example_json() -> Value {

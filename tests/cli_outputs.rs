@@ -2,29 +2,18 @@
 //! `--external-data` (large initializers in `<output>.data`), through the
 //! real binary: both must still validate against scikit-learn's outputs.
 
+mod cli_common;
 mod common;
 
+use cli_common::{run, stderr};
 use common::scratch_dir;
 use prost::Message;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use svm2onnx::onnx::ModelProto;
-
-const BIN: &str = env!("CARGO_BIN_EXE_svm2onnx");
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/{name}.json"))
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn decode(path: &Path) -> ModelProto {

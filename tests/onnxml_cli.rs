@@ -2,27 +2,15 @@
 //! refuses what it cannot rewrite with one line naming the op, exit code 2
 //! and no output file.
 
+mod cli_common;
 mod common;
 
+use cli_common::{run, stderr};
 use common::scratch_dir;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_svm2onnx");
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/onnxml/{name}.onnx"))
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
