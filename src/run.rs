@@ -5,6 +5,7 @@ use crate::lower::{INPUT, LABEL, PREDICTION, PROBABILITIES, PROBABILITY_LABEL, S
 use crate::onnx::{tensor_proto::DataType, type_proto, ModelProto};
 use ndarray::{Array2, ArrayView2, Axis};
 use prost::Message;
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
 
 /// Why a graph could not be executed.
@@ -168,6 +169,23 @@ pub struct GraphOutputs {
     pub probability_label: Option<LabelColumn>,
 }
 
+/// One rayon pool for tract's matrix products, as wide as the machine.
+/// tract only splits products above its own size threshold, so small
+/// graphs run as before.
+fn matmul_executor() -> Executor {
+    static EXECUTOR: std::sync::OnceLock<Executor> = std::sync::OnceLock::new();
+    EXECUTOR
+        .get_or_init(|| {
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            if threads < 2 {
+                Executor::SingleThread
+            } else {
+                Executor::multithread_with_name(threads, "svm2onnx-matmul")
+            }
+        })
+        .clone()
+}
+
 fn optimise(model: InferenceModel) -> Result<std::sync::Arc<TypedRunnableModel>, RunError> {
     model
         .into_optimized()
@@ -265,10 +283,14 @@ impl Runner {
             ElemType::F64 => x.to_owned().into_dyn().into(),
             _ => x.mapv(|v| v as f32).into_dyn().into(),
         };
+        // tract multiplies on every core for this call only (a scoped
+        // executor, not tract's process-wide default, which embedders own).
         guarded(|| {
-            self.plan
-                .run(tvec!(input.into_tvalue()))
-                .map_err(tract_error)
+            multithread_tract_scope(matmul_executor(), || {
+                self.plan
+                    .run(tvec!(input.into_tvalue()))
+                    .map_err(tract_error)
+            })
         })
     }
 
