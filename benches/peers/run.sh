@@ -32,4 +32,13 @@ for line in sys.stdin:
 [ -x "$TRACT_BENCH" ] || { echo "tract_infer bench executable not found" >&2; exit 1; }
 
 echo "== benchmark"
-exec "$VENV/bin/python" benches/peers/bench.py --bin target/release/svm2onnx --tract-bench "$TRACT_BENCH" "$@"
+"$VENV/bin/python" benches/peers/bench.py --bin target/release/svm2onnx --tract-bench "$TRACT_BENCH" "$@"
+# The roofline ratio again, our graph and the MatMul timed in turns (no drift between cells).
+OUT=target/bench
+prev=""
+for arg in "$@"; do
+    [ "$prev" = "--out" ] && OUT=$arg
+    prev=$arg
+done
+echo "== interleaved roofline check"
+"$VENV/bin/python" benches/peers/interleaved.py --bench-dir "$OUT"
