@@ -11,8 +11,8 @@
 //! For each batch size the graph runs `--warmup` times, then until both
 //! `--min-reps` runs and `--min-time` seconds are done (at most `--max-reps`).
 //! One JSON object per batch size is printed on stdout, times in seconds.
-//! tract runs on one thread here (its multithreaded matmul is a cargo feature
-//! of tract-linalg that svm2onnx does not enable).
+//! tract runs on one thread here: its default executor is single-threaded
+//! (svm2onnx's `validate` scopes a multithreaded one to its own calls only).
 
 use std::time::Instant;
 use svm2onnx::graph::ElemType;
