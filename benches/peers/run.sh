@@ -2,10 +2,24 @@
 # One command for the side-by-side benchmark (see benches/peers/bench.py and BENCHMARKS.md):
 #     bash benches/peers/run.sh            # full run (trains the models once, cached in target/bench/models)
 #     bash benches/peers/run.sh --quick    # smoke test with small models, a minute or two
+#     bash benches/peers/run.sh --big-model 2.2   # also the > 2 GB model (benches/big_model.sh; ~7 GB RAM)
 # Any other option is passed to bench.py (--models rbf_bin,rbf_10c --batches 1,64,2000 --threads 1,2 ...).
 # PYTHON selects the interpreter for the venv (default python3.11, else python3).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+
+BIG_GB=""
+ARGS=()
+while [ $# -gt 0 ]; do
+    if [ "$1" = "--big-model" ]; then
+        BIG_GB=${2:?--big-model needs a size in GB}
+        shift 2
+    else
+        ARGS+=("$1")
+        shift
+    fi
+done
+set -- ${ARGS[@]+"${ARGS[@]}"}
 
 PY=${PYTHON:-$(command -v python3.11 || command -v python3)}
 VENV=target/bench-venv
@@ -42,3 +56,7 @@ for arg in "$@"; do
 done
 echo "== interleaved roofline check"
 "$VENV/bin/python" benches/peers/interleaved.py --bench-dir "$OUT"
+if [ -n "$BIG_GB" ]; then
+    echo "== past 2 GB: benches/big_model.sh $BIG_GB"
+    bash benches/big_model.sh "$BIG_GB"
+fi
