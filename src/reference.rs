@@ -147,24 +147,17 @@ fn tile_sums(
     };
     let full_rows = rows - rows % 4;
     let full_svs = n - n % 4;
+    // Row i of a row-major matrix of width d, and four consecutive rows.
     fn row_of(all: &[f64], d: usize, i: usize) -> &[f64] {
         &all[i * d..(i + 1) * d]
     }
-    let row = |all, i| row_of(all, d, i);
+    fn four_rows(all: &[f64], d: usize, first: usize) -> [&[f64]; 4] {
+        std::array::from_fn(|k| row_of(all, d, first + k))
+    }
     for s0 in (0..full_svs).step_by(4) {
-        let sv = [
-            row(sall, s0),
-            row(sall, s0 + 1),
-            row(sall, s0 + 2),
-            row(sall, s0 + 3),
-        ];
+        let sv = four_rows(sall, d, s0);
         for r0 in (0..full_rows).step_by(4) {
-            let x = [
-                row(xall, r0),
-                row(xall, r0 + 1),
-                row(xall, r0 + 2),
-                row(xall, r0 + 3),
-            ];
+            let x = four_rows(xall, d, r0);
             let mut acc = [[0.0f64; 4]; 4];
             for j in 0..d {
                 let sj = [sv[0][j], sv[1][j], sv[2][j], sv[3][j]];
@@ -184,11 +177,11 @@ fn tile_sums(
     // The edges: support vectors past the last full tile for the tiled
     // rows, every support vector for the rows past them.
     for r in 0..rows {
-        let x = row(xall, r);
+        let x = row_of(xall, d, r);
         let from = if r < full_rows { full_svs } else { 0 };
         for s in from..n {
             let mut acc = 0.0;
-            for (&a, &b) in x.iter().zip(row(sall, s)) {
+            for (&a, &b) in x.iter().zip(row_of(sall, d, s)) {
                 acc += term(a, b);
             }
             out[r * n + s] = acc;

@@ -25,13 +25,18 @@ enum Bytes {
     Mapped(memmap2::Mmap),
 }
 
+/// Wraps an I/O failure on `path` as a [`LoadError`].
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> LoadError + Copy + '_ {
+    move |source| LoadError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
 impl ModelFile {
     /// Opens `path`: mapped from [`MAP_AT_BYTES`] on, read below.
     pub fn open(path: &Path) -> Result<ModelFile, LoadError> {
-        let io = |source| LoadError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        let io = io_error(path);
         let file = std::fs::File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         if len >= MAP_AT_BYTES {
@@ -46,10 +51,7 @@ impl ModelFile {
 
     /// Opens `path` mapped, whatever its size.
     pub fn map(path: &Path) -> Result<ModelFile, LoadError> {
-        let io = |source| LoadError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        let io = io_error(path);
         let file = std::fs::File::open(path).map_err(io)?;
         Self::map_file(&file).map_err(io)
     }
