@@ -23,7 +23,9 @@ pub struct LoadedModel {
 /// Why a model file could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
-    #[error("cannot read {path}: {source}")]
+    // The cause is the error's `source()`, not part of its text: the CLI
+    // prints the chain, which printed the OS message twice.
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]
