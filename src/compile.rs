@@ -1,9 +1,10 @@
-//! SvmModel + options → ONNX bytes: lowering, metadata, encoding.
+//! Model + options → ONNX bytes: lowering, metadata, encoding.
 
 use crate::emit;
 use crate::graph::{FloatType, Graph};
-use crate::lower::{self, LowerOptions};
-use crate::model::{Convention, Model, Task};
+use crate::ir::{describe_outputs, OutputOptions};
+use crate::lower::LowerOptions;
+use crate::model::Model;
 
 /// Options for [`compile`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,75 +36,11 @@ pub enum CompileError {
     Opset(i64),
 }
 
-/// Metadata keys written into every model (see the README).
-pub mod meta {
-    pub const ESTIMATOR: &str = "estimator";
-    pub const KERNEL: &str = "kernel";
-    pub const CLASSES: &str = "classes";
-    pub const DTYPE: &str = "dtype";
-    pub const LABEL_OUTPUT: &str = "label_output";
-    pub const DECISION_FUNCTION_SHAPE: &str = "decision_function_shape";
-    pub const BREAK_TIES: &str = "break_ties";
-    pub const SKLEARN_VERSION: &str = "sklearn_version";
-    pub const PREPROCESSING: &str = "preprocessing";
-    pub const OFFSET: &str = "offset";
-    /// `libsvm` for models read from LIBSVM files (their outputs follow
-    /// LIBSVM's conventions, docs/LIBSVM.md); absent for scikit-learn.
-    pub const CONVENTION: &str = "convention";
-    /// LIBSVM SVR `-b 1`: the Laplace σ of the residuals (no output uses it).
-    pub const SVR_LAPLACE_SIGMA: &str = "svr_laplace_sigma";
-}
+pub use crate::facts::meta;
 
 /// The metadata_props of a compiled model.
 pub fn metadata(model: &Model, options: &CompileOptions) -> Vec<(String, String)> {
-    let mut m = vec![(meta::ESTIMATOR, model.name().to_string())];
-    if let Some(kernel) = model.kernel() {
-        m.push((meta::KERNEL, kernel.name().to_string()));
-    }
-    if let Some(classes) = model.label_classes() {
-        m.push((meta::CLASSES, classes.to_json()));
-    }
-    m.push((meta::DTYPE, options.float.name().to_string()));
-    if model.task() != Task::Regress {
-        let label = if options.label_index {
-            "index"
-        } else {
-            "class"
-        };
-        m.push((meta::LABEL_OUTPUT, label.to_string()));
-    }
-    if let Some(svc) = model.svc() {
-        m.push((
-            meta::DECISION_FUNCTION_SHAPE,
-            svc.decision_shape().name().to_string(),
-        ));
-        m.push((meta::BREAK_TIES, svc.break_ties().to_string()));
-    }
-    let libsvm = match model {
-        crate::model::Model::Svc(m) => m.convention() == Convention::Libsvm,
-        crate::model::Model::Dual(d) => d.convention == Convention::Libsvm,
-        _ => false,
-    };
-    if libsvm {
-        m.push((meta::CONVENTION, "libsvm".to_string()));
-    }
-    if let crate::model::Model::Dual(d) = model {
-        if let Some(sigma) = d.svr_sigma {
-            m.push((meta::SVR_LAPLACE_SIGMA, format!("{sigma:?}")));
-        }
-        if d.kind == crate::model::DualKind::OneClassSvm && !libsvm {
-            // score_samples = scores + offset (offset_ = −intercept_, §2).
-            m.push((meta::OFFSET, format!("{:?}", -d.intercept)));
-        }
-    }
-    if !model.preprocessing().is_empty() {
-        let steps: Vec<String> = model.preprocessing().iter().map(|p| p.describe()).collect();
-        m.push((meta::PREPROCESSING, steps.join(" -> ")));
-    }
-    if let Some(v) = model.sklearn_version() {
-        m.push((meta::SKLEARN_VERSION, v.to_string()));
-    }
-    m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+    model.metadata(options.float.name(), options.label_index)
 }
 
 /// A lowered model with its metadata, ready to be written.
@@ -183,22 +120,19 @@ pub fn lower_model(model: &Model, options: &CompileOptions) -> Result<Compiled, 
     if !emit::OPSETS.contains(&options.opset) {
         return Err(CompileError::Opset(options.opset));
     }
-    let graph = lower::lower(
-        model,
-        &LowerOptions {
-            float: options.float,
-            label_index: options.label_index,
-            opset: options.opset,
-        },
-    );
+    let graph = model.lower(&LowerOptions {
+        float: options.float,
+        label_index: options.label_index,
+        opset: options.opset,
+    });
+    let specs = model.outputs(&OutputOptions {
+        label_index: options.label_index,
+    });
     let doc = format!(
         "{} compiled by svm2onnx {}: {}",
         model.describe(),
         env!("CARGO_PKG_VERSION"),
-        match model.task() {
-            Task::Regress => "output `prediction` (= predict)",
-            _ => "outputs `label` (= predict) and `scores` (= decision_function)",
-        }
+        describe_outputs(&specs)
     );
     Ok(Compiled {
         graph,

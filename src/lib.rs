@@ -41,9 +41,11 @@ pub mod onnx {
 pub mod compile;
 pub mod data;
 pub mod emit;
+pub mod facts;
 pub mod graph;
+pub mod ir;
 pub mod load;
-pub mod lower;
+pub(crate) mod lower;
 pub mod model;
 pub mod onnxml;
 pub mod probes;
@@ -59,7 +61,7 @@ pub use load::{
     load_bytes, load_bytes_with, load_path, load_path_with, LoadError, LoadOptions, LoadedModel,
     ModelFile,
 };
-pub use model::{ModelError, SvmModel};
+pub use model::{Model, ModelError, SvmModel};
 
 /// Any error of the convenience API.
 #[derive(Debug, thiserror::Error)]

@@ -7,9 +7,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use svm2onnx::graph::FloatType;
-use svm2onnx::lower::{label_elem, scores_width, LowerOptions};
 use svm2onnx::model::Convention;
-use svm2onnx::model::{DualKind, Kernel, Model, Task};
+use svm2onnx::model::{DualKind, Kernel, Model};
+use svm2onnx::model::{OutputOptions, OutputType};
 use svm2onnx::validate::Report;
 use svm2onnx::{
     load_path_with, lower_model, validate_onnx_path, CompileOptions, Compiled, LoadOptions,
@@ -489,30 +489,34 @@ fn inspect(args: &InspectArgs) -> Result<()> {
             );
         }
         Model::Dual(m) => {
-            out += &format!("support vectors: {}\n", m.support_vectors.nrows());
-            if m.kind == DualKind::OneClassSvm && m.convention == Convention::Sklearn {
+            out += &format!("support vectors: {}\n", m.support_vectors().nrows());
+            if m.kind() == DualKind::OneClassSvm && m.convention() == Convention::Sklearn {
                 out += &format!(
                     "offset:          {} (score_samples = scores + offset)\n",
-                    -m.intercept
+                    -m.intercept()
                 );
             }
-            if m.density_marks.is_some() {
+            if m.density_marks().is_some() {
                 out += "probabilities:   yes (LIBSVM >= 3.30 one-class density marks)\n";
             }
-            if let Some(sigma) = m.svr_sigma {
+            if let Some(sigma) = m.svr_sigma() {
                 out += &format!("laplace sigma:   {sigma} (LIBSVM -b 1; metadata only)\n");
             }
         }
         Model::Linear(m) => {
-            out += &format!("coefficients:    {} x {}\n", m.coef.nrows(), m.coef.ncols())
+            out += &format!(
+                "coefficients:    {} x {}\n",
+                m.coef().nrows(),
+                m.coef().ncols()
+            )
         }
         Model::Calibrated(m) => {
             out += &format!(
                 "calibration:     {} ({} calibrated classifiers)\n",
-                m.method,
-                m.members.len()
+                m.method(),
+                m.members().len()
             );
-            out += &format!("base estimator:  {}\n", m.members[0].base.describe());
+            out += &format!("base estimator:  {}\n", m.members()[0].base.describe());
         }
     }
     if let Some(v) = model.sklearn_version() {
@@ -526,55 +530,17 @@ fn inspect(args: &InspectArgs) -> Result<()> {
         "  input  X      [N, {}] float (f32 or f64 by --dtype)\n",
         model.n_features()
     );
-    match model.task() {
-        Task::Regress => out += "  output prediction [N] float (= predict)\n",
-        _ => {
-            let classes = model
-                .label_classes()
-                .unwrap_or(svm2onnx::model::Classes::Int(vec![]));
-            let label = label_elem(&classes, &LowerOptions::default());
-            out += &format!(
-                "  output label  [N] {label:?} (= predict; int64 indices with --label-index)\n"
-            );
-            let scores = match scores_width(model) {
-                None => "[N]".to_string(),
-                Some(w) => format!("[N, {w}]"),
-            };
-            if let Model::Calibrated(m) = model {
-                out += &format!(
-                    "  output probabilities [N, {}] float (= predict_proba)\n",
-                    m.classes.len()
-                );
-            } else {
-                let what = match model.svc().map(|m| m.convention()) {
-                    Some(Convention::Libsvm) => "svm_predict_values, LIBSVM sign",
-                    _ => "decision_function",
-                };
-                out += &format!("  output scores {scores} float (= {what})\n");
-            }
-        }
-    }
-    if let Some(m) = model.svc().filter(|m| m.platt().is_some()) {
-        match m.convention() {
-            Convention::Sklearn => {
-                out += &format!(
-                    "  output probabilities [N, {}] float (= predict_proba)\n",
-                    m.n_classes()
-                )
-            }
-            Convention::Libsvm => {
-                out += &format!(
-                    "  output probabilities [N, {}] float (= svm_predict_probability)\n",
-                    m.n_classes()
-                );
-                out += "  output probability_label [N] (= the label svm-predict -b 1 prints)\n";
-            }
-        }
-    }
-    if let Model::Dual(m) = model {
-        if m.density_marks.is_some() {
-            out += "  output probabilities [N, 2] float ([p, 1 - p], p = LIBSVM one-class probability)\n";
-        }
+    for spec in model.outputs(&OutputOptions::default()) {
+        let ty = match spec.ty {
+            OutputType::Float => "float".to_string(),
+            OutputType::Label(t) => format!("{t:?}"),
+        };
+        out += &format!(
+            "  output {} {} {ty} (= {})\n",
+            spec.name(),
+            spec.shape,
+            spec.method
+        );
     }
     print!("{out}");
     Ok(())

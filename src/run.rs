@@ -1,7 +1,7 @@
 //! Executes an emitted ONNX graph with tract (the `tract` feature).
 
+use crate::facts::{INPUT, LABEL, PREDICTION, PROBABILITIES, PROBABILITY_LABEL, SCORES};
 use crate::graph::ElemType;
-use crate::lower::{INPUT, LABEL, PREDICTION, PROBABILITIES, PROBABILITY_LABEL, SCORES};
 use crate::onnx::{tensor_proto::DataType, type_proto, ModelProto};
 use ndarray::{Array2, ArrayView2, Axis};
 use prost::Message;

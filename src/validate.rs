@@ -4,12 +4,13 @@
 //! Errors are relative, `|a − b| / (1 + max|b|)` over a batch. Labels must
 //! agree on at least 99.9 % of rows, and every disagreement must be a near
 //! tie: a row whose decision values are within the tolerance of a vote flip
-//! (see [`crate::reference::tie_margin`]).
+//! (see `Evaluation::tie_margins`).
 
+use crate::facts::meta;
 use crate::graph::ElemType;
-use crate::lower::scores_width;
+use crate::ir::{OutputKind, OutputOptions};
 use crate::model::{Classes, Label, Model, Samples};
-use crate::reference::{self, Evaluation};
+use crate::reference::Evaluation;
 use crate::run::{LabelColumn, RunError, Runner};
 use ndarray::{Array2, ArrayView2, Axis};
 use serde::Serialize;
@@ -320,7 +321,7 @@ fn check_interface(runner: &Runner, model: &Model) -> Result<(), ValidateError> 
             )));
         }
     }
-    if let Some(classes) = info.meta(crate::compile::meta::CLASSES) {
+    if let Some(classes) = info.meta(meta::CLASSES) {
         let expected = model
             .label_classes()
             .map(|c| c.to_json())
@@ -342,7 +343,7 @@ pub fn validate(
     tolerance: f64,
 ) -> Result<Report, ValidateError> {
     check_interface(runner, model)?;
-    let as_index = runner.info().meta(crate::compile::meta::LABEL_OUTPUT) == Some("index");
+    let as_index = runner.info().meta(meta::LABEL_OUTPUT) == Some("index");
     let mut comparisons = Vec::new();
     for batch in batches {
         if batch.x.ncols() != model.n_features() {
@@ -362,7 +363,11 @@ pub fn validate(
             ));
         }
         if let Some(scores) = &out.scores {
-            let width = scores_width(model).unwrap_or(1);
+            let width = model
+                .outputs(&OutputOptions::default())
+                .iter()
+                .find(|s| s.kind == OutputKind::Scores)
+                .map_or(1, |s| s.shape.width());
             if scores.ncols() != width || scores.nrows() != batch.x.nrows() {
                 return Err(ValidateError::Mismatch(format!(
                     "scores has shape {}x{}, expected {}x{width}",
@@ -613,13 +618,13 @@ impl Report {
 fn evaluate_in_parallel(model: &Model, x: ArrayView2<f64>) -> Evaluation {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || x.nrows() < 64 {
-        return reference::evaluate(model, x);
+        return model.evaluate(x);
     }
     let chunk = x.nrows().div_ceil(threads);
     let parts: Vec<Evaluation> = std::thread::scope(|scope| {
         let handles: Vec<_> = x
             .axis_chunks_iter(Axis(0), chunk)
-            .map(|rows| scope.spawn(move || reference::evaluate(model, rows)))
+            .map(|rows| scope.spawn(move || model.evaluate(rows)))
             .collect();
         handles
             .into_iter()

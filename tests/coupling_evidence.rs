@@ -5,8 +5,8 @@
 
 #![allow(clippy::needless_range_loop)] // matrix code reads best with indices
 
-use svm2onnx::lower::COUPLING_ITERATIONS;
-use svm2onnx::reference::{couple, MIN_PROB};
+use svm2onnx::facts::{COUPLING_ITERATIONS, MIN_PROB};
+use svm2onnx::reference::couple;
 
 /// splitmix64, deterministic.
 fn rng(state: &mut u64) -> f64 {

@@ -13,7 +13,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use svm2onnx::model::{DualKind, Label, Model, Task};
-use svm2onnx::reference::{self, Evaluation};
+use svm2onnx::reference::Evaluation;
 use svm2onnx::run::{GraphOutputs, LabelColumn, Runner};
 use svm2onnx::validate::{default_batches, validate, Batch};
 use svm2onnx::{compile, load_path_with, CompileOptions, FloatType, LoadOptions, LoadedModel};
@@ -190,7 +190,7 @@ fn recorded(f: &Fixture) -> Recorded {
 }
 
 fn is_one_class(f: &Fixture) -> bool {
-    matches!(&f.loaded.model, Model::Dual(m) if m.kind == DualKind::OneClassSvm)
+    matches!(&f.loaded.model, Model::Dual(m) if m.kind() == DualKind::OneClassSvm)
 }
 
 #[test]
@@ -236,7 +236,7 @@ fn fixtures_cover_every_svm_type_kernel_and_convention() {
 fn reference_reproduces_libsvm() {
     for f in fixtures() {
         let r = recorded(&f);
-        let eval = reference::evaluate(&f.loaded.model, f.x.view());
+        let eval = f.loaded.model.evaluate(f.x.view());
         check_outputs(&f, &r, &from_reference(&f, &eval), 1e-9, None);
     }
 }
@@ -331,7 +331,7 @@ fn check_outputs(
                 let Model::Dual(m) = &f.loaded.model else {
                     unreachable!()
                 };
-                let marks = m.density_marks.unwrap();
+                let marks = *m.density_marks().unwrap();
                 for row in 0..got.nrows() {
                     let dec = r.decision_values[[row, 0]];
                     let near = marks
@@ -411,7 +411,7 @@ fn check_graphs(float: FloatType, tolerance: f64) {
         let out = runner.run(f.x.view()).unwrap();
         let eval = (float == FloatType::F32).then(|| {
             let rounded = f.x.mapv(|v| v as f32 as f64);
-            reference::evaluate(&f.loaded.model, rounded.view())
+            f.loaded.model.evaluate(rounded.view())
         });
         check_outputs(&f, &r, &out, tolerance, eval.as_ref());
         println!("{float:?} {}", summary(&f, &r, &out));
@@ -553,7 +553,7 @@ fn one_class_marks_edges_in_the_graph_follow_libsvm_order() {
         let loaded = svm2onnx::load_bytes(text.as_bytes()).unwrap();
         let xs: Vec<f64> = (-2..=22).map(|i| i as f64 / 2.0).collect();
         let x = column(xs.clone());
-        let eval = reference::evaluate(&loaded.model, x.view());
+        let eval = loaded.model.evaluate(x.view());
         let want = eval.probabilities.clone().unwrap();
         if marks.ends_with('9') {
             // Sorted marks: nothing lies above 9, so dec = 9 keeps 0.0.

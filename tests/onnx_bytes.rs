@@ -100,7 +100,12 @@ fn digests() -> Vec<String> {
                 && p.parent().is_some_and(|d| d == fixtures);
             let libsvm = has_ext(p, &[".model"]);
             let pickle = p.components().any(|c| c.as_os_str() == "pickles")
-                && has_ext(p, &[".pkl", ".joblib", ".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4"]);
+                && has_ext(
+                    p,
+                    &[
+                        ".pkl", ".joblib", ".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4",
+                    ],
+                );
             json || libsvm || pickle
         },
         &mut models,
@@ -132,7 +137,11 @@ fn digests() -> Vec<String> {
 
     // skl2onnx graphs, rewritten.
     let mut graphs = Vec::new();
-    files(&fixtures.join("onnxml"), &|p| has_ext(p, &[".onnx"]), &mut graphs);
+    files(
+        &fixtures.join("onnxml"),
+        &|p| has_ext(p, &[".onnx"]),
+        &mut graphs,
+    );
     for path in &graphs {
         let bytes = std::fs::read(path).unwrap();
         for (name, float) in [("f64", FloatType::F64), ("f32", FloatType::F32)] {

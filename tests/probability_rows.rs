@@ -6,7 +6,7 @@
 
 mod common;
 
-use svm2onnx::reference::{self, couple, pairwise_probabilities};
+use svm2onnx::reference::{couple, pairwise_probabilities};
 use svm2onnx::run::Runner;
 use svm2onnx::{compile, CompileOptions, FloatType};
 
@@ -30,12 +30,18 @@ fn stressed_rows_match_sklearn() {
             .model
             .svc()
             .expect("probabilities come from SVC/NuSVC");
-        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        let eval = loaded.model.evaluate(samples.x.view());
         let k = model.n_classes();
         let updates: Vec<usize> = eval
             .pairwise
             .outer_iter()
-            .map(|row| couple(k, &pairwise_probabilities(model, row).unwrap()).updates)
+            .map(|row| {
+                couple(
+                    k,
+                    &pairwise_probabilities(k, &model.pairs(), model.platt(), row).unwrap(),
+                )
+                .updates
+            })
             .collect();
         let most = *updates.iter().max().unwrap();
         let early: Vec<usize> = (0..updates.len()).filter(|&r| updates[r] == 0).collect();

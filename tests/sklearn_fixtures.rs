@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use svm2onnx::model::{Classes, DecisionShape, Estimator, Label, Task};
 use svm2onnx::run::{LabelColumn, Runner};
 use svm2onnx::validate::{default_batches, validate};
-use svm2onnx::{compile, reference, CompileOptions, FloatType};
+use svm2onnx::{compile, CompileOptions, FloatType};
 
 fn recorded_indices(loaded: &svm2onnx::LoadedModel) -> Vec<usize> {
     let samples = loaded.samples.as_ref().expect("fixtures record samples");
@@ -80,7 +80,7 @@ fn recorded_prediction(loaded: &svm2onnx::LoadedModel) -> ndarray::Array2<f64> {
 fn reference_evaluator_reproduces_sklearn() {
     for (name, loaded) in fixtures() {
         let samples = loaded.samples.as_ref().unwrap();
-        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        let eval = loaded.model.evaluate(samples.x.view());
         if loaded.model.task() == Task::Regress {
             let err = relative_error(&eval.scores, &recorded_prediction(&loaded));
             assert!(err <= 1e-12, "{name}: predict relative error {err:e}");
@@ -116,7 +116,7 @@ fn reference_reproduces_predict_proba() {
         let Some(want) = samples.predict_proba.as_ref() else {
             continue;
         };
-        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        let eval = loaded.model.evaluate(samples.x.view());
         let got = eval.probabilities.expect("Platt parameters");
         let err = got
             .iter()
@@ -166,8 +166,8 @@ fn input_rounding_error(loaded: &svm2onnx::LoadedModel) -> f64 {
     let x = &loaded.samples.as_ref().unwrap().x;
     let rounded = x.mapv(|v| v as f32 as f64);
     let (a, b) = (
-        reference::evaluate(&loaded.model, x.view()),
-        reference::evaluate(&loaded.model, rounded.view()),
+        loaded.model.evaluate(x.view()),
+        loaded.model.evaluate(rounded.view()),
     );
     match (&a.probabilities, &b.probabilities, a.scores.ncols()) {
         (Some(p), Some(q), 0) => relative_error(q, p),
@@ -201,7 +201,7 @@ fn check_graphs(float: FloatType, score_tolerance: f64) {
             // exactly what the reference computes on the rounded inputs, and
             // validation must refuse it, so `convert` writes nothing.
             let rounded = samples.x.mapv(|v| v as f32 as f64);
-            let eval = reference::evaluate(&loaded.model, rounded.view());
+            let eval = loaded.model.evaluate(rounded.view());
             let reference_out = match what {
                 "probabilities" => eval.probabilities.unwrap(),
                 _ => eval.scores,
@@ -262,7 +262,7 @@ fn tie_fixtures_exercise_exact_zero_rules() {
     let mut seen = 0;
     for (name, loaded) in fixtures().into_iter().filter(|(n, _)| n.contains("_tie_")) {
         let samples = loaded.samples.as_ref().unwrap();
-        let eval = reference::evaluate(&loaded.model, samples.x.view());
+        let eval = loaded.model.evaluate(samples.x.view());
         let zero_rows = eval
             .pairwise
             .outer_iter()

@@ -3,10 +3,11 @@
 //! See the README's "JSON format" section.
 
 use super::{LoadError, LoadedModel};
-use crate::model::{CalibratedMember, CalibratedModel, Calibration, Calibrator};
+use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
-    Classes, Convention, DecisionShape, DualKind, DualModel, Estimator, Kernel, Label, LinearModel,
-    Model, Norm, PlattParameters, Preprocess, Samples, SvmModel, SvmParts,
+    Classes, Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, Label, LinearParts,
+    Model, Norm, OutputKind, OutputOptions, PlattParameters, Preprocess, Samples, SvmModel,
+    SvmParts,
 };
 use ndarray::{Array1, Array2};
 use serde_json::value::RawValue;
@@ -391,7 +392,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
                 ));
             }
             let intercept = scalar_or_single("intercept", fields.required("intercept")?)?;
-            Model::dual(DualModel {
+            Model::dual(DualParts {
                 kind,
                 n_features,
                 kernel: kernel(&fields)?,
@@ -431,7 +432,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
                     ),
                 ));
             }
-            Model::linear(LinearModel {
+            Model::linear(LinearParts {
                 classes,
                 coef,
                 intercept,
@@ -466,7 +467,7 @@ pub const SUPPORTED_ESTIMATORS: &str =
 fn calibrated(
     fields: &Fields,
     sklearn_version: Option<String>,
-) -> Result<CalibratedModel, LoadError> {
+) -> Result<CalibratedParts, LoadError> {
     let classes = classes(fields.required("classes")?)?;
     let method = fields.string("method")?.to_string();
     let members = array(
@@ -532,7 +533,7 @@ fn calibrated(
             calibration,
         });
     }
-    Ok(CalibratedModel {
+    Ok(CalibratedParts {
         classes,
         method,
         members: out,
@@ -714,7 +715,11 @@ fn samples(v: &Value, model: &Model, warnings: &mut Vec<String>) -> Result<Sampl
             Some(labels)
         }
     };
-    let width = crate::lower::scores_width(model).unwrap_or(1);
+    let width = model
+        .outputs(&OutputOptions::default())
+        .iter()
+        .find(|s| s.kind == OutputKind::Scores)
+        .map_or(1, |s| s.shape.width());
     let decision_function = match object.get("decision_function").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => {

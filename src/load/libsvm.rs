@@ -8,7 +8,7 @@
 
 use super::{LoadError, LoadedModel};
 use crate::model::{
-    Classes, Convention, DecisionShape, DualKind, DualModel, Estimator, Kernel, Model, ModelError,
+    Classes, Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, Model, ModelError,
     PlattParameters, SvmModel, SvmParts, DENSITY_MARKS,
 };
 use ndarray::{Array1, Array2};
@@ -483,7 +483,7 @@ pub fn load(bytes: &[u8], n_features: Option<usize>) -> Result<LoadedModel, Load
                     "only one_class models have density marks",
                 ));
             }
-            Model::dual(DualModel {
+            Model::dual(DualParts {
                 kind,
                 n_features: d,
                 kernel,
@@ -721,9 +721,9 @@ mod tests {
         let Model::Dual(m) = loaded.model else {
             panic!("dual")
         };
-        assert_eq!(m.kind, DualKind::OneClassSvm);
-        assert_eq!(m.intercept, -0.5);
-        assert_eq!(m.density_marks.unwrap()[9], 9.0);
+        assert_eq!(m.kind(), DualKind::OneClassSvm);
+        assert_eq!(m.intercept(), -0.5);
+        assert_eq!(m.density_marks().unwrap()[9], 9.0);
         let e = fails(&text.replace(" 9\n", "\n"));
         assert!(e.contains("line 6") && e.contains("expected 10"), "{e}");
         let svr = text
@@ -732,7 +732,7 @@ mod tests {
         let Model::Dual(m) = load(svr.as_bytes(), None).unwrap().model else {
             panic!("dual")
         };
-        assert_eq!(m.svr_sigma, Some(0.125));
+        assert_eq!(m.svr_sigma(), Some(0.125));
     }
 
     #[test]

@@ -1,25 +1,10 @@
-//! CalibratedClassifierCV as graph ops (see `model::calibrated` for the
-//! rules): each member's base decision function, its calibrators, the
-//! normalisation, the 1 + 1e-5 clamp, the average and the argmax.
+//! CalibratedClassifierCV's calibration maps as graph ops (see
+//! `crate::ir::Calibrator` for the rules): the calibrators, the
+//! normalisation and the 1 + 1e-5 clamp of one calibrated classifier.
 
-use super::{decision, preprocess, votes};
 use crate::graph::{Attribute, ElemType, Graph, Value};
-use crate::model::{CalibratedModel, Calibration, Calibrator, Model};
+use crate::ir::{Calibration, Calibrator};
 use ndarray::{Array1, Array2};
-
-/// The base estimator's `decision_function`, N×1 (binary) or N×k.
-fn base_decision(g: &mut Graph, x: Value, base: &Model) -> Value {
-    let x = preprocess::apply(g, x, base.preprocessing());
-    match base {
-        Model::Svc(m) if m.n_classes() == 2 => decision::decision_values(g, x, m),
-        Model::Svc(m) => {
-            let pairwise = decision::decision_values(g, x, m);
-            votes::multiclass(g, pairwise, m).0
-        }
-        Model::Linear(m) => decision::linear_values(g, x, m),
-        _ => unreachable!("CalibratedModel::check admits SVC, NuSVC and LinearSVC only"),
-    }
-}
 
 fn unit_column(g: &mut Graph, k: usize, c: usize) -> Value {
     let mut e = Array2::<f64>::zeros((k, 1));
@@ -97,7 +82,7 @@ fn calibrate(g: &mut Graph, t: Value, cal: &Calibrator) -> Value {
 }
 
 /// Probabilities of one calibrated classifier, N×k.
-fn member_probabilities(
+pub(crate) fn member_probabilities(
     g: &mut Graph,
     decision: Value,
     calibration: &Calibration,
@@ -151,24 +136,4 @@ fn member_probabilities(
     let far_above = g.greater(proba, limit);
     let capped = g.min(proba, one);
     g.op("Where", &[far_above, proba, capped], vec![])
-}
-
-/// Returns (mean probabilities N×k, class index N).
-pub fn calibrated(g: &mut Graph, x: Value, model: &CalibratedModel) -> (Value, Value) {
-    let k = model.classes.len();
-    let mut sum: Option<Value> = None;
-    for member in &model.members {
-        let decision = base_decision(g, x, &member.base);
-        let p = member_probabilities(g, decision, &member.calibration, k);
-        sum = Some(match sum {
-            None => p,
-            Some(s) => g.add(s, p),
-        });
-    }
-    let sum = sum.expect("at least one calibrated classifier");
-    let count = g.scalar("calibrated_count", model.members.len() as f64);
-    let mean = g.div(sum, count);
-    let mean = g.rename(mean, "calibrated_probabilities");
-    let index = g.argmax(mean, 1);
-    (mean, index)
 }

@@ -3,23 +3,20 @@
 
 use super::kernel::kernel_block;
 use crate::graph::{Graph, Value};
-use crate::model::{Convention, Kernel, LinearModel, SvmModel};
+use crate::ir::Kernel;
 use ndarray::{Array1, Array2, Axis};
 use std::sync::Arc;
 
-/// Builds the decision values: N×1 in scikit-learn's public sign for binary
-/// scikit-learn models (§1.4), N×P one-vs-one values in libsvm's sign
-/// otherwise (§1.3, §7).
-pub fn decision_values(g: &mut Graph, x: Value, model: &SvmModel) -> Value {
-    let (weights, bias) = pair_coefficients(model);
-    dual_values(g, x, model.kernel(), model.support_vectors(), weights, bias)
-}
-
 /// A linear model's decision values `X·coef_ᵀ + intercept_`, N×rows.
-pub fn linear_values(g: &mut Graph, x: Value, m: &LinearModel) -> Value {
-    let coef_t = g.constant("coef_t", m.coef.t().to_owned().into_dyn());
+pub fn linear_values(
+    g: &mut Graph,
+    x: Value,
+    coef: &Array2<f64>,
+    intercept: &Array1<f64>,
+) -> Value {
+    let coef_t = g.constant("coef_t", coef.t().to_owned().into_dyn());
     let dot = g.matmul(x, coef_t);
-    let bias = g.constant("intercept", m.intercept.clone().into_dyn());
+    let bias = g.constant("intercept", intercept.clone().into_dyn());
     let value = g.add(dot, bias);
     g.rename(value, "decision_values")
 }
@@ -50,18 +47,6 @@ pub fn dual_values(
         g.add(kw, bias)
     };
     g.rename(out, "decision_values")
-}
-
-/// Per-output weights (S×P) and biases (P). Binary scikit-learn models use
-/// the public `dual_coef_`/`intercept_` directly, so positive means
-/// `classes_[1]`; LIBSVM models keep LIBSVM's own sign for every k (§7).
-fn pair_coefficients(model: &SvmModel) -> (Array2<f64>, Array1<f64>) {
-    if model.n_classes() == 2 && model.convention() == Convention::Sklearn {
-        let w = model.dual_coef().row(0).to_owned().insert_axis(Axis(1));
-        (w, model.intercept().clone())
-    } else {
-        (model.pair_weights(), model.libsvm_intercept())
-    }
 }
 
 /// A degree-2 polynomial kernel collapsed into its primal quadratic form

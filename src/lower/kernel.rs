@@ -1,7 +1,7 @@
 //! The N×S kernel block K(X, SV) for the non-linear kernels (§1.2).
 
 use crate::graph::{Attribute, Graph, TransposedAffine, Value};
-use crate::model::Kernel;
+use crate::ir::Kernel;
 use ndarray::{Array1, Array2, Axis};
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! replaced by 1 with Where.
 
 use crate::graph::{Graph, Value};
-use crate::model::{Norm, Preprocess, TINY};
+use crate::ir::{Norm, Preprocess, TINY};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {

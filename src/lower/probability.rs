@@ -7,10 +7,9 @@
 //! test), which leaves p, Qp and pQp unchanged: rows stop exactly where
 //! libsvm stops.
 
-use super::COUPLING_ITERATIONS;
+use crate::facts::{COUPLING_ITERATIONS, DENSITY_MARKS, MIN_PROB};
 use crate::graph::{Graph, Value};
-use crate::model::{PlattParameters, SvmModel, DENSITY_MARKS};
-use crate::reference::MIN_PROB;
+use crate::ir::PlattParameters;
 use ndarray::Array2;
 
 /// Constant matrices that scatter per-pair products into Q (k×k, flattened).
@@ -50,15 +49,7 @@ fn selector(k: usize, columns: usize, index: impl Fn(usize) -> usize) -> Array2<
 
 /// Platt per pair, r = 1 / (1 + e^{A·f + B}) (= libsvm's stable
 /// sigmoid_predict), clipped to [1e-7, 1 − 1e-7] (§1.7 steps 2–3): [N, P].
-fn pairwise_probability(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
-    let platt = model
-        .platt()
-        .expect("called only for models with Platt parameters");
-    platt_probability(g, pairwise, platt)
-}
-
-/// Platt per pair with libsvm's clip, for any [`PlattParameters`] (shared
-/// with the onnxruntime rewrite, docs/ONNX_ML.md §3).
+/// Shared with the onnxruntime rewrite, docs/ONNX_ML.md §3.
 fn platt_probability(g: &mut Graph, pairwise: Value, platt: &PlattParameters) -> Value {
     let a = g.constant("prob_a", platt.prob_a.clone().into_dyn());
     let b = g.constant("prob_b", platt.prob_b.clone().into_dyn());
@@ -77,8 +68,8 @@ fn platt_probability(g: &mut Graph, pairwise: Value, platt: &PlattParameters) ->
 
 /// LIBSVM ≥ 3.22's binary probabilities (§7): `[r_01, 1 − r_01]` with no
 /// coupling iteration.
-pub fn libsvm_binary(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
-    let r = pairwise_probability(g, pairwise, model);
+pub fn libsvm_binary(g: &mut Graph, pairwise: Value, platt: &PlattParameters) -> Value {
+    let r = platt_probability(g, pairwise, platt);
     let p = with_complement(g, r);
     g.rename(p, "binary_probabilities")
 }
@@ -144,14 +135,6 @@ pub fn one_class(g: &mut Graph, dec: Value, marks: &[f64; DENSITY_MARKS]) -> Val
     let p = g.reshape(p, &[-1, 1]);
     let out = with_complement(g, p);
     g.rename(out, "one_class_probabilities")
-}
-
-/// Builds `probabilities` [N, k] from libsvm-signed pairwise values [N, P].
-pub fn probabilities(g: &mut Graph, pairwise: Value, model: &SvmModel) -> Value {
-    let platt = model
-        .platt()
-        .expect("called only for models with Platt parameters");
-    coupled_probabilities(g, pairwise, model.n_classes(), &model.pairs(), platt)
 }
 
 /// Platt scaling and pairwise coupling for `k` classes whose pairs (i < j,

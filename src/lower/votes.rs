@@ -2,7 +2,7 @@
 //! `decision_function`, with constant matrices instead of loops (§1.5, §1.6).
 
 use crate::graph::{ElemType, Graph, Value};
-use crate::model::{DecisionShape, SvmModel};
+use crate::ir::DecisionShape;
 use ndarray::{Array1, Array2};
 
 /// Binary predict: `classes_[1]` iff `decision ≥ 0`; an exact zero goes to
@@ -35,13 +35,9 @@ pub fn strictly_positive(g: &mut Graph, value: Value) -> Value {
 }
 
 /// The vote matrix `M` (P×k, +1 for the first class of the pair, −1 for the
-/// second) and the count of pairs in which each class is second.
-fn vote_matrices(model: &SvmModel) -> (Array2<f64>, Array1<f64>) {
-    vote_matrices_for(model.n_classes(), &model.pairs())
-}
-
-/// [`vote_matrices`] for `k` classes and their pairs (shared with the
-/// onnxruntime rewrite, whose vote is the same count).
+/// second) and the count of pairs in which each class is second, for `k`
+/// classes and their pairs (shared with the onnxruntime rewrite, whose
+/// vote is the same count).
 pub(crate) fn vote_matrices_for(k: usize, pairs: &[(usize, usize)]) -> (Array2<f64>, Array1<f64>) {
     let mut m = Array2::<f64>::zeros((pairs.len(), k));
     let mut second = Array1::<f64>::zeros(k);
@@ -53,10 +49,17 @@ pub(crate) fn vote_matrices_for(k: usize, pairs: &[(usize, usize)]) -> (Array2<f
     (m, second)
 }
 
-/// Multiclass: returns (`scores` as `decision_function` returns them, int64
+/// Multiclass (`break_ties` only where it applies, k > 2): returns (`scores` as `decision_function` returns them, int64
 /// predicted class indices).
-pub fn multiclass(g: &mut Graph, pairwise: Value, model: &SvmModel) -> (Value, Value) {
-    let (m, second) = vote_matrices(model);
+pub fn multiclass(
+    g: &mut Graph,
+    pairwise: Value,
+    k: usize,
+    pairs: &[(usize, usize)],
+    shape: DecisionShape,
+    break_ties: bool,
+) -> (Value, Value) {
+    let (m, second) = vote_matrices_for(k, pairs);
     let m = g.constant("pair_vote_matrix", m.into_dyn());
     let second = g.constant("pairs_as_second_class", second.into_dyn());
     let float = g.float.elem();
@@ -64,7 +67,7 @@ pub fn multiclass(g: &mut Graph, pairwise: Value, model: &SvmModel) -> (Value, V
 
     // ovr (§1.5): votes where F ≥ 0 (an exact 0 votes for the first class
     // here, unlike libsvm's predict) plus conf / (3(|conf| + 1)).
-    let need_ovr = model.break_ties() || model.decision_shape() == DecisionShape::Ovr;
+    let need_ovr = break_ties || shape == DecisionShape::Ovr;
     let ovr = need_ovr.then(|| {
         let negative = g.less(pairwise, zero);
         let first_wins = g.not(negative);
@@ -86,7 +89,7 @@ pub fn multiclass(g: &mut Graph, pairwise: Value, model: &SvmModel) -> (Value, V
 
     let class_index = match ovr {
         // break_ties: argmax of the ovr scores, first maximum (§1.6).
-        Some(ovr) if model.break_ties() => g.argmax(ovr, 1),
+        Some(ovr) if break_ties => g.argmax(ovr, 1),
         _ => {
             // libsvm: pair (i, j) votes for i iff F > 0 strictly, else for j;
             // ArgMax returns the first maximum, the lowest class index (§1.6).
@@ -99,7 +102,7 @@ pub fn multiclass(g: &mut Graph, pairwise: Value, model: &SvmModel) -> (Value, V
         }
     };
     let class_index = g.rename(class_index, "class_index");
-    let scores = match model.decision_shape() {
+    let scores = match shape {
         DecisionShape::Ovr => ovr.expect("ovr built for decision_function_shape='ovr'"),
         DecisionShape::Ovo => pairwise,
     };

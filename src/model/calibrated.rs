@@ -1,98 +1,68 @@
 //! CalibratedClassifierCV around SVC, NuSVC, LinearSVC or a Pipeline ending
-//! in one (scikit-learn's sklearn/calibration.py, read for 1.9.1):
-//!
-//! * each calibrated classifier runs its base estimator's `decision_function`
-//!   (binary: one column for `classes_[1]`; multiclass: one column per class);
-//! * sigmoid: `p_c = expit(−(a·f_c + b))`; isotonic: linear interpolation of
-//!   the thresholds after clipping `f_c` to [X_min, X_max];
-//! * binary: `p_0 = 1 − p_1`; multiclass: divided by the row sum, the uniform
-//!   distribution where that sum is 0;
-//! * temperature: `softmax(β·logits)` with logits `(−f, f)` for binary models;
-//! * values in (1, 1 + 1e-5] become 1; the classifiers are averaged;
-//!   `predict` is the class of the first maximum.
+//! in one (scikit-learn's sklearn/calibration.py, read for 1.9.1; the
+//! calibration maps and their rules are in `crate::ir::Calibrator`).
 
-use super::{Classes, Model, ModelError};
+use super::{
+    label_type, Calibration, Calibrator, Classes, DecisionShape, Family, Kernel, Model, ModelError,
+    OutputKind, OutputOptions, OutputShape, OutputSpec, OutputType, Preprocess, Task,
+};
+use crate::graph::{Graph, Value};
+use crate::lower::{calibration, preprocess, OutputSink};
+use crate::reference::{argmax_rows, Evaluation};
+use ndarray::{Array2, ArrayView2};
+use std::sync::Arc;
 
-/// One class's calibration map.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Calibrator {
-    /// `1 / (1 + e^{a·f + b})`
-    Sigmoid { a: f64, b: f64 },
-    /// Piecewise-linear through (x, y), clipped to [x_min, x_max].
-    Isotonic {
-        x: Vec<f64>,
-        y: Vec<f64>,
-        x_min: f64,
-        x_max: f64,
-    },
-}
-
-impl Calibrator {
-    /// scikit-learn's `predict` of the calibrator on one decision value.
-    pub fn apply(&self, f: f64) -> f64 {
-        match self {
-            Calibrator::Sigmoid { a, b } => 1.0 / (1.0 + (a * f + b).exp()),
-            Calibrator::Isotonic { x, y, x_min, x_max } => {
-                if x.len() == 1 {
-                    return y[0];
-                }
-                let t = f.clamp(*x_min, *x_max);
-                // scipy interp1d: searchsorted (left), clipped to [1, n − 1].
-                let i = x.partition_point(|&v| v < t).clamp(1, x.len() - 1);
-                let slope = (y[i] - y[i - 1]) / (x[i] - x[i - 1]);
-                slope * (t - x[i - 1]) + y[i - 1]
-            }
-        }
-    }
-}
-
-/// How one calibrated classifier maps decision values to probabilities.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Calibration {
-    /// One calibrator per class (one for binary models).
-    PerClass(Vec<Calibrator>),
-    /// `softmax(β · logits)`.
-    Temperature { beta: f64 },
-}
-
-/// One of `calibrated_classifiers_`.
+/// One of `calibrated_classifiers_`: a checked base model and its map.
 #[derive(Debug, Clone)]
 pub struct CalibratedMember {
+    /// The base estimator (with its own pipeline steps).
     pub base: Model,
+    /// How its decision values become probabilities.
     pub calibration: Calibration,
 }
 
-/// A fitted CalibratedClassifierCV.
+/// Everything needed to build a [`CalibratedModel`].
 #[derive(Debug, Clone)]
-pub struct CalibratedModel {
+pub struct CalibratedParts {
+    /// `classes_`.
     pub classes: Classes,
+    /// `method`: sigmoid, isotonic or temperature.
     pub method: String,
+    /// `calibrated_classifiers_`, at least one.
     pub members: Vec<CalibratedMember>,
+    /// The scikit-learn version that pickled it, when known.
     pub sklearn_version: Option<String>,
 }
 
+/// A fitted CalibratedClassifierCV whose invariants have been checked.
+#[derive(Debug, Clone)]
+pub struct CalibratedModel {
+    parts: CalibratedParts,
+}
+
 impl CalibratedModel {
-    pub fn check(&self) -> Result<(), ModelError> {
-        let k = self.classes.len();
+    /// Checks every invariant the lowering and the reference rely on.
+    pub fn new(parts: CalibratedParts) -> Result<CalibratedModel, ModelError> {
+        let k = parts.classes.len();
         if k < 2 {
             return Err(ModelError::new("classes", "needs at least 2 classes"));
         }
-        if self.members.is_empty() {
+        if parts.members.is_empty() {
             return Err(ModelError::new("calibrated_classifiers", "is empty"));
         }
-        let d = self.members[0].base.n_features();
-        for (i, m) in self.members.iter().enumerate() {
+        let d = parts.members[0].base.n_features();
+        for (i, m) in parts.members.iter().enumerate() {
             let field = |f: &str| format!("calibrated_classifiers[{i}].{f}");
             match &m.base {
                 // 'ovo' gives k(k−1)/2 columns; scikit-learn pairs them with the k
                 // calibrators only when the counts agree (k = 3), and so do we.
-                Model::Svc(s) if k > 3 && s.decision_shape() == super::DecisionShape::Ovo => {
+                Model::Svc(s) if k > 3 && s.decision_shape() == DecisionShape::Ovo => {
                     return Err(ModelError::new(
                         field("estimator"),
                         "an SVC with decision_function_shape='ovo' and more than 3 classes cannot be calibrated per class",
                     ))
                 }
-                Model::Svc(_) | Model::Linear(_) if m.base.task() == super::Task::Classify => {}
+                Model::Svc(_) | Model::Linear(_) if m.base.task() == Task::Classify => {}
                 other => {
                     return Err(ModelError::new(
                         field("estimator"),
@@ -104,7 +74,7 @@ impl CalibratedModel {
             // labels are strings (sklearn/calibration.py); columns keep the order.
             let encoded = Classes::Int((0..k as i64).collect());
             let base_classes = m.base.label_classes();
-            if base_classes.as_ref() != Some(&self.classes)
+            if base_classes.as_ref() != Some(&parts.classes)
                 && base_classes.as_ref() != Some(&encoded)
             {
                 return Err(ModelError::new(
@@ -155,6 +125,191 @@ impl CalibratedModel {
                 }
             }
         }
-        Ok(())
+        Ok(CalibratedModel { parts })
+    }
+
+    /// `classes_`.
+    pub fn classes(&self) -> &Classes {
+        &self.parts.classes
+    }
+    /// sigmoid, isotonic or temperature.
+    pub fn method(&self) -> &str {
+        &self.parts.method
+    }
+    /// The calibrated classifiers.
+    pub fn members(&self) -> &[CalibratedMember] {
+        &self.parts.members
+    }
+    fn base(&self) -> &Model {
+        &self.parts.members[0].base
+    }
+}
+
+/// The base estimator's `decision_function` as graph ops, N×1 (binary) or
+/// N×k, after its own pipeline steps.
+fn base_decision(g: &mut Graph, x: Value, base: &Model) -> Value {
+    let x = preprocess::apply(g, x, base.preprocessing());
+    match base {
+        Model::Svc(m) if m.n_classes() == 2 => super::svc::decision_values(g, x, m),
+        Model::Svc(m) => {
+            let pairwise = super::svc::decision_values(g, x, m);
+            super::svc::multiclass(g, pairwise, m).0
+        }
+        Model::Linear(m) => m.decision_values(g, x),
+        _ => unreachable!("CalibratedModel::new admits SVC, NuSVC and LinearSVC only"),
+    }
+}
+
+/// One member's probabilities in f64 (see `crate::ir::Calibrator`).
+fn member_probabilities(member: &CalibratedMember, k: usize, x: ArrayView2<f64>) -> Array2<f64> {
+    let decision = member.base.evaluate(x).scores;
+    let n = x.nrows();
+    let mut proba = Array2::<f64>::zeros((n, k));
+    match &member.calibration {
+        Calibration::PerClass(calibrators) if k == 2 => {
+            for r in 0..n {
+                proba[[r, 1]] = calibrators[0].apply(decision[[r, 0]]);
+                proba[[r, 0]] = 1.0 - proba[[r, 1]];
+            }
+        }
+        Calibration::PerClass(calibrators) => {
+            for r in 0..n {
+                for (c, cal) in calibrators.iter().enumerate() {
+                    proba[[r, c]] = cal.apply(decision[[r, c]]);
+                }
+                let denominator: f64 = proba.row(r).sum();
+                for c in 0..k {
+                    proba[[r, c]] = if denominator != 0.0 {
+                        proba[[r, c]] / denominator
+                    } else {
+                        1.0 / k as f64
+                    };
+                }
+            }
+        }
+        Calibration::Temperature { beta } => {
+            for r in 0..n {
+                let logits: Vec<f64> = if k == 2 {
+                    vec![-decision[[r, 0]], decision[[r, 0]]]
+                } else {
+                    decision.row(r).to_vec()
+                };
+                let z: Vec<f64> = logits.iter().map(|l| beta * l).collect();
+                let top = z.iter().fold(f64::NEG_INFINITY, |a, &b| a.max(b));
+                let e: Vec<f64> = z.iter().map(|v| (v - top).exp()).collect();
+                let sum: f64 = e.iter().sum();
+                for c in 0..k {
+                    proba[[r, c]] = e[c] / sum;
+                }
+            }
+        }
+    }
+    // Values that exceed 1 by at most 1e-5 become exactly 1.
+    proba.mapv_inplace(|p| if p > 1.0 && p <= 1.0 + 1e-5 { 1.0 } else { p });
+    proba
+}
+
+impl Family for CalibratedModel {
+    fn name(&self) -> &'static str {
+        "CalibratedClassifierCV"
+    }
+    fn describe(&self) -> String {
+        let n = self.parts.members.len();
+        format!(
+            "CalibratedClassifierCV ({}, {n} calibrated {} around {})",
+            self.parts.method,
+            if n == 1 { "classifier" } else { "classifiers" },
+            self.base().describe()
+        )
+    }
+    fn n_features(&self) -> usize {
+        self.base().n_features()
+    }
+    fn kernel(&self) -> Option<&Kernel> {
+        self.base().kernel()
+    }
+    fn preprocessing(&self) -> &[Preprocess] {
+        // Each member applies its own pipeline steps.
+        &[]
+    }
+    fn sklearn_version(&self) -> Option<&str> {
+        self.parts.sklearn_version.as_deref()
+    }
+    fn task(&self) -> Task {
+        Task::Classify
+    }
+    fn label_classes(&self) -> Option<Classes> {
+        Some(self.parts.classes.clone())
+    }
+
+    fn outputs(&self, options: &OutputOptions) -> Vec<OutputSpec> {
+        vec![
+            OutputSpec {
+                kind: OutputKind::Label,
+                ty: OutputType::Label(label_type(&self.parts.classes, options.label_index)),
+                shape: OutputShape::Rows,
+                method: "predict",
+            },
+            OutputSpec {
+                kind: OutputKind::Probabilities,
+                ty: OutputType::Float,
+                shape: OutputShape::RowsBy(self.parts.classes.len()),
+                method: "predict_proba",
+            },
+        ]
+    }
+
+    fn metadata(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+
+    fn anchor_points(&self) -> (Arc<Array2<f64>>, Vec<usize>) {
+        // Anchors of the first member, in that member's input space.
+        let base = self.base();
+        let (pts, groups) = base.anchor_points();
+        let mut pts = Arc::unwrap_or_clone(pts);
+        for step in base.preprocessing().iter().rev() {
+            step.invert(&mut pts);
+        }
+        (pts.into(), groups)
+    }
+
+    fn lower(&self, g: &mut Graph, x: Value, out: &mut OutputSink<'_>) {
+        let k = self.parts.classes.len();
+        let mut sum: Option<Value> = None;
+        for member in &self.parts.members {
+            let decision = base_decision(g, x, &member.base);
+            let p = calibration::member_probabilities(g, decision, &member.calibration, k);
+            sum = Some(match sum {
+                None => p,
+                Some(s) => g.add(s, p),
+            });
+        }
+        let sum = sum.expect("at least one calibrated classifier");
+        let count = g.scalar("calibrated_count", self.parts.members.len() as f64);
+        let mean = g.div(sum, count);
+        let mean = g.rename(mean, "calibrated_probabilities");
+        let index = g.argmax(mean, 1);
+        out.emit(g, OutputKind::Label, index);
+        out.emit(g, OutputKind::Probabilities, mean);
+    }
+
+    fn evaluate(&self, x: ArrayView2<f64>) -> Evaluation {
+        let k = self.parts.classes.len();
+        let n = x.nrows();
+        let mut mean = Array2::<f64>::zeros((n, k));
+        for member in &self.parts.members {
+            mean += &member_probabilities(member, k, x);
+        }
+        mean /= self.parts.members.len() as f64;
+        let (label_index, tie_margins) = argmax_rows(&mean);
+        Evaluation {
+            pairwise: Array2::zeros((n, 0)),
+            scores: Array2::zeros((n, 0)),
+            tie_margins,
+            label_index,
+            probabilities: Some(mean),
+            probability_label: None,
+        }
     }
 }

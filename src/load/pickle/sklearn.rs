@@ -6,8 +6,8 @@ use super::numpy::{self, kind_name, NdArray, Values};
 use super::vm::{Arena, Global, Id, Obj};
 use crate::load::LoadError;
 use crate::model::{
-    CalibratedMember, CalibratedModel, Calibration, Calibrator, Classes, Convention, DecisionShape,
-    DualKind, DualModel, Estimator, Kernel, LinearModel, Model, Norm, PlattParameters, Preprocess,
+    CalibratedMember, CalibratedParts, Calibration, Calibrator, Classes, Convention, DecisionShape,
+    DualKind, DualParts, Estimator, Kernel, LinearParts, Model, Norm, PlattParameters, Preprocess,
     SvmModel, SvmParts,
 };
 use ndarray::{Array1, Array2};
@@ -378,7 +378,7 @@ fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadErr
                 Some(_) => est.number("n_features_in_")? as usize,
                 None => support_vectors.ncols(),
             };
-            checked(Model::dual(DualModel {
+            checked(Model::dual(DualParts {
                 kind,
                 n_features,
                 kernel: kernel(est)?,
@@ -412,7 +412,7 @@ fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadErr
                 "LinearSVC" => Some(classes(est)?),
                 _ => None,
             };
-            checked(Model::linear(LinearModel {
+            checked(Model::linear(LinearParts {
                 classes,
                 coef,
                 intercept,
@@ -720,7 +720,7 @@ fn calibrated(arena: &Arena, est: &Est, depth: usize) -> Result<Model, LoadError
             Obj::Str(s) => Some(s.clone()),
             _ => None,
         });
-    Model::calibrated(CalibratedModel {
+    Model::calibrated(CalibratedParts {
         classes,
         method,
         members,

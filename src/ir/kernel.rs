@@ -95,6 +95,14 @@ impl Kernel {
                 format!("{gamma} is not a finite number"),
             ));
         }
+        if gamma < 0.0 {
+            // libsvm's svm_check_parameter refuses it; scikit-learn's
+            // parameter validation admits only gamma >= 0 (§1.2).
+            return Err(ModelError::new(
+                "gamma",
+                format!("{gamma} is negative (libsvm and scikit-learn require gamma >= 0)"),
+            ));
+        }
         if !coef0.is_finite() {
             return Err(ModelError::new(
                 "coef0",

@@ -1,0 +1,160 @@
+//! SVC/NuSVC in f64, operation by operation as libsvm and scikit-learn
+//! compute them (§1.2–§1.7), and official LIBSVM's conventions (§7).
+
+use super::SvmModel;
+use crate::ir::{Convention, DecisionShape};
+use crate::reference::{
+    couple, first_max, for_each_kernel_row, ovr_scores, pairwise_probabilities, predict_proba,
+    vote, Evaluation,
+};
+use ndarray::{Array2, ArrayView2};
+
+/// One-vs-one decision values in libsvm signs, N×P (§1.3): for pair (i, j),
+/// the class-i terms are summed first, then the class-j terms, then `-rho`.
+pub(crate) fn pairwise_decision(model: &SvmModel, x: ArrayView2<f64>) -> Array2<f64> {
+    let coef = model.libsvm_dual_coef();
+    let intercept = model.libsvm_intercept();
+    let svs = model.support_vectors();
+    let pairs = model.pairs();
+    let mut out = Array2::<f64>::zeros((x.nrows(), pairs.len()));
+    for_each_kernel_row(model.kernel(), x, svs.view(), |n, kvalue| {
+        for (p, &(i, j)) in pairs.iter().enumerate() {
+            let mut sum = 0.0;
+            for s in model.class_range(i) {
+                sum += coef[[j - 1, s]] * kvalue[s];
+            }
+            for s in model.class_range(j) {
+                sum += coef[[i, s]] * kvalue[s];
+            }
+            out[[n, p]] = sum + intercept[p];
+        }
+    });
+    out
+}
+
+/// scikit-learn's `predict`, `decision_function` and `predict_proba`.
+pub(super) fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
+    if model.convention() == Convention::Libsvm {
+        return evaluate_libsvm(model, x);
+    }
+    let k = model.n_classes();
+    let pairwise = pairwise_decision(model, x);
+    let probabilities = predict_proba(
+        model.n_classes(),
+        &model.pairs(),
+        model.platt(),
+        pairwise.view(),
+    )
+    .map(|(p, _)| p);
+    if k == 2 {
+        // §1.4: sklearn returns -f0; an exact zero goes to classes_[1].
+        let scores = pairwise.mapv(|f| -f);
+        let label_index = scores
+            .column(0)
+            .iter()
+            .map(|&d| usize::from(d >= 0.0))
+            .collect();
+        let tie_margins = scores.iter().map(|d| d.abs()).collect();
+        return Evaluation {
+            pairwise,
+            scores,
+            tie_margins,
+            label_index,
+            probabilities,
+            probability_label: None,
+        };
+    }
+    let ovr = ovr_scores(pairwise.view(), k);
+    let label_index = if model.break_ties() {
+        ovr.outer_iter()
+            .map(|row| first_max(row.iter().copied()))
+            .collect()
+    } else {
+        pairwise.outer_iter().map(|row| vote(row, k)).collect()
+    };
+    let scores = match model.decision_shape() {
+        DecisionShape::Ovr => ovr,
+        DecisionShape::Ovo => pairwise.clone(),
+    };
+    let mut eval = Evaluation {
+        pairwise,
+        scores,
+        tie_margins: Vec::new(),
+        label_index,
+        probabilities,
+        probability_label: None,
+    };
+    eval.tie_margins = (0..eval.pairwise.nrows())
+        .map(|r| tie_margin(model, &eval, r))
+        .collect();
+    eval
+}
+
+/// Official LIBSVM (§7): `svm_predict_values` gives the pairwise values in
+/// LIBSVM's own sign for every k (no binary flip), `svm_predict` votes on
+/// them (§1.6 rule, also for k = 2: class 0 iff f > 0), and
+/// `svm_predict_probability` returns `[r_01, r_10]` for k = 2 (LIBSVM ≥ 3.22:
+/// no coupling), the coupled probabilities otherwise, and the label of the
+/// first maximal probability.
+fn evaluate_libsvm(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
+    let k = model.n_classes();
+    let pairwise = pairwise_decision(model, x);
+    let label_index = pairwise.outer_iter().map(|row| vote(row, k)).collect();
+    let tie_margins = pairwise
+        .outer_iter()
+        .map(|row| row.iter().fold(f64::INFINITY, |m, f| m.min(f.abs())))
+        .collect();
+    let mut probabilities = None;
+    let mut probability_label = None;
+    if model.platt().is_some() {
+        let mut p = Array2::<f64>::zeros((pairwise.nrows(), k));
+        for (n, row) in pairwise.outer_iter().enumerate() {
+            let Some(r) = pairwise_probabilities(k, &model.pairs(), model.platt(), row) else {
+                break;
+            };
+            let estimates = if k == 2 {
+                vec![r[0][1], r[1][0]]
+            } else {
+                couple(k, &r).probabilities
+            };
+            for (t, v) in estimates.into_iter().enumerate() {
+                p[[n, t]] = v;
+            }
+        }
+        probability_label = Some(
+            p.outer_iter()
+                .map(|row| first_max(row.iter().copied()))
+                .collect(),
+        );
+        probabilities = Some(p);
+    }
+    Evaluation {
+        scores: pairwise.clone(),
+        pairwise,
+        tie_margins,
+        label_index,
+        probabilities,
+        probability_label,
+    }
+}
+
+/// How far a row is from a label flip, in decision-value units: the smallest
+/// |pairwise value| (a pair that could change its vote) and, when predict
+/// takes argmax of the ovr scores, the gap between the two best scores.
+pub(crate) fn tie_margin(model: &SvmModel, eval: &Evaluation, row: usize) -> f64 {
+    let mut margin = eval
+        .pairwise
+        .row(row)
+        .iter()
+        .fold(f64::INFINITY, |m, f| m.min(f.abs()));
+    if model.break_ties() {
+        let ovr = ovr_scores(
+            eval.pairwise.slice(ndarray::s![row..row + 1, ..]),
+            model.n_classes(),
+        );
+        let mut sorted: Vec<f64> = ovr.row(0).to_vec();
+        sorted.sort_by(|a, b| b.total_cmp(a));
+        margin = margin.min(sorted[0] - sorted[1]);
+    }
+    margin
+}

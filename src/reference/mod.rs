@@ -1,0 +1,74 @@
+//! The executable specification: scikit-learn's (and LIBSVM's) inference
+//! in f64, following SVM_SEMANTICS.md operation by operation (libsvm's
+//! summation order included), independent of the ONNX lowering. This module
+//! holds the building blocks, mirroring `crate::lower`: kernel values,
+//! votes, probabilities. Each family's evaluation is in its own module
+//! (`crate::model`), reached through `Model::evaluate`.
+//!
+//! Tests hold both this evaluator and the emitted graphs against outputs
+//! recorded from scikit-learn itself.
+
+mod kernel;
+mod probability;
+mod votes;
+
+pub use kernel::{for_each_kernel_row, kernel_row, kernel_rows, kernel_value};
+pub use probability::{
+    couple, one_class_probability, pairwise_probabilities, predict_proba, sigmoid_predict, Coupling,
+};
+pub use votes::{first_max, ovr_scores, vote};
+
+use ndarray::Array2;
+
+/// The outputs of one batch, as scikit-learn's methods return them.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// libsvm-signed one-vs-one decision values, N×P (§1.3); SVC/NuSVC only
+    /// (N×0 for other estimators).
+    pub pairwise: Array2<f64>,
+    /// `decision_function`: N×1 for binary (public sign), N×k for ovr, N×P
+    /// for ovo; a regressor's `predict` as N×1.
+    pub scores: Array2<f64>,
+    /// Per row, the distance from a label flip in decision-value units.
+    pub tie_margins: Vec<f64>,
+    /// `predict` as class indices into `classes_`.
+    pub label_index: Vec<usize>,
+    /// `predict_proba` (N×k) when the model has Platt parameters; for a
+    /// LIBSVM one-class model with density marks, `[p, 1 − p]` (§7).
+    pub probabilities: Option<Array2<f64>>,
+    /// LIBSVM models with probabilities: the label `svm-predict -b 1`
+    /// prints, argmax of the probabilities (first maximum), as class indices.
+    pub probability_label: Option<Vec<usize>>,
+}
+
+/// Per row, the first maximum's column and its lead over the runner-up
+/// (the distance from a label flip).
+pub(crate) fn argmax_rows(values: &Array2<f64>) -> (Vec<usize>, Vec<f64>) {
+    values
+        .outer_iter()
+        .map(|r| {
+            let mut sorted = r.to_vec();
+            sorted.sort_by(|a, b| b.total_cmp(a));
+            (first_max(r.iter().copied()), sorted[0] - sorted[1])
+        })
+        .unzip()
+}
+
+/// One decision value per row; with `labels`, index 1 iff it is > 0.
+pub(crate) fn single_output(values: Vec<f64>, labels: bool) -> Evaluation {
+    let n = values.len();
+    let label_index = if labels {
+        values.iter().map(|&v| usize::from(v > 0.0)).collect()
+    } else {
+        Vec::new()
+    };
+    let tie_margins = values.iter().map(|v| v.abs()).collect();
+    Evaluation {
+        pairwise: Array2::zeros((n, 0)),
+        scores: Array2::from_shape_vec((n, 1), values).expect("n values"),
+        tie_margins,
+        label_index,
+        probabilities: None,
+        probability_label: None,
+    }
+}
