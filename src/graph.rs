@@ -63,6 +63,20 @@ pub enum ElemType {
     Str,
 }
 
+impl ElemType {
+    /// The ONNX `TensorProto.DataType` code of this element type.
+    pub fn onnx_type(self) -> crate::onnx::tensor_proto::DataType {
+        use crate::onnx::tensor_proto::DataType;
+        match self {
+            ElemType::F32 => DataType::Float,
+            ElemType::F64 => DataType::Double,
+            ElemType::I64 => DataType::Int64,
+            ElemType::Bool => DataType::Bool,
+            ElemType::Str => DataType::String,
+        }
+    }
+}
+
 /// A tensor dimension of a graph input or output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dim {
@@ -425,7 +439,7 @@ impl Graph {
         self.op(
             "Cast",
             &[a],
-            vec![Attribute::Int("to", crate::emit::data_type(to) as i64)],
+            vec![Attribute::Int("to", to.onnx_type() as i64)],
         )
     }
     /// Index of the first maximum along `axis` (int64), dropping the axis.

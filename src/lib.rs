@@ -42,6 +42,7 @@ pub mod compile;
 pub mod data;
 pub mod emit;
 pub mod facts;
+pub mod format;
 pub mod graph;
 pub mod ir;
 pub mod load;

@@ -21,13 +21,7 @@ pub const OPSETS: std::ops::RangeInclusive<i64> = 13..=18;
 
 /// The ONNX `DataType` code of an element type.
 pub fn data_type(elem: ElemType) -> DataType {
-    match elem {
-        ElemType::F32 => DataType::Float,
-        ElemType::F64 => DataType::Double,
-        ElemType::I64 => DataType::Int64,
-        ElemType::Bool => DataType::Bool,
-        ElemType::Str => DataType::String,
-    }
+    elem.onnx_type()
 }
 
 /// The lowest IR version that can carry `opset` (onnx's VERSION_TABLE), for

@@ -117,13 +117,13 @@ fn load_bytes_releasing(
     if pickle::recognise(bytes) {
         return pickle::load(bytes, release);
     }
-    if let Some(model) = crate::onnxml::decode(bytes) {
+    if let Some(model) = crate::format::decode(bytes) {
         // An ONNX graph is rewritten, not loaded into the IR (docs/ONNX_ML.md).
         return Err(LoadError::OnnxGraph(
-            if crate::onnxml::has_ml_nodes(&model) {
+            if crate::format::has_ml_nodes(&model) {
                 "an ONNX graph with ai.onnx.ml ops is rewritten op by op, not loaded as a model: use `svm2onnx convert` (library: svm2onnx::onnxml::convert)".into()
             } else {
-                crate::onnxml::OnnxMlError::NothingToConvert.to_string()
+                "no ai.onnx.ml SVM node; nothing to convert (the graph has no ai.onnx.ml op: it already uses standard ops only)".into()
             },
         ));
     }

@@ -22,8 +22,7 @@ use crate::onnx::{
 };
 use prost::Message;
 
-/// The domain of the traditional-ML operators.
-pub const ML_DOMAIN: &str = "ai.onnx.ml";
+pub use crate::format::{decode, has_ml_nodes, recognise, ML_DOMAIN};
 
 /// The ops this module rewrites.
 pub const SUPPORTED_OPS: [&str; 8] = [
@@ -100,31 +99,6 @@ pub struct Converted {
     pub warnings: Vec<String>,
     /// The ml ops that were replaced, in graph order.
     pub replaced: Vec<String>,
-}
-
-/// A ModelProto whose graph has at least one node and one input, if the
-/// bytes decode as one. A serialized ModelProto starts with field 1
-/// (ir_version, varint), the byte 0x08, as onnx and skl2onnx write it.
-pub fn decode(bytes: &[u8]) -> Option<ModelProto> {
-    if bytes.first() != Some(&0x08) {
-        return None;
-    }
-    let model = ModelProto::decode(bytes).ok()?;
-    let graph = model.graph.as_ref()?;
-    (!graph.node.is_empty() && !graph.input.is_empty()).then_some(model)
-}
-
-/// True when the bytes are an ONNX model (with or without ml ops).
-pub fn recognise(bytes: &[u8]) -> bool {
-    decode(bytes).is_some()
-}
-
-/// True when the model holds at least one `ai.onnx.ml` node.
-pub fn has_ml_nodes(model: &ModelProto) -> bool {
-    model
-        .graph
-        .as_ref()
-        .is_some_and(|g| g.node.iter().any(|n| n.domain() == ML_DOMAIN))
 }
 
 fn default_opset(model: &ModelProto) -> Option<i64> {

@@ -1,0 +1,177 @@
+//! A model that violates an invariant of SVM_SEMANTICS.md is refused with
+//! exit 2 and one error line naming the field, whichever format it comes
+//! in: JSON, pickle, joblib or LIBSVM. The bad models are committed
+//! fixtures with one value edited in place (in the pickles, the bytes of
+//! that value), so each case differs from a model that converts by exactly
+//! the violation.
+
+mod cli_common;
+
+use cli_common::{run, stderr};
+use std::path::{Path, PathBuf};
+
+fn fixture(rel: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(rel),
+    )
+    .unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+fn write(tag: &str, name: &str, bytes: &[u8]) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("svm2onnx-inv-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let model = dir.join(name);
+    std::fs::write(&model, bytes).unwrap();
+    (model, dir.join("out.onnx"))
+}
+
+/// Exit 2, one `error:` line containing every needle, no panic, no output.
+fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
+    let (model, out) = write(tag, name, bytes);
+    let o = run(&[
+        "convert",
+        model.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-validate",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{tag}: {err}");
+    assert!(!err.contains("panicked"), "{tag}: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning")).collect();
+    assert_eq!(lines.len(), 1, "{tag}: one error line expected, got {err}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "{tag}: {needle:?} not in {err}");
+    }
+    assert!(!out.exists(), "{tag}: output written");
+}
+
+/// The same file converts before the edit: the edit is the only problem.
+fn assert_converts(tag: &str, name: &str, bytes: &[u8]) {
+    let (model, out) = write(tag, name, bytes);
+    let o = run(&[
+        "convert",
+        model.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-validate",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{tag}: {}", stderr(&o));
+}
+
+/// Replaces every occurrence of `from` by `to` (same length); panics when
+/// there is none, so a fixture that changes cannot silently skip a case.
+fn replace_bytes(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let mut out = bytes.to_vec();
+    let mut found = 0;
+    let mut i = 0;
+    while i + from.len() <= out.len() {
+        if &out[i..i + from.len()] == from {
+            out[i..i + from.len()].copy_from_slice(to);
+            found += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    assert!(found > 0, "pattern {from:02x?} not found");
+    out
+}
+
+const MODEL: &str = "svc_rbf_iris_k3_ovr_str";
+
+/// The model's gamma and first support-vector value, from its JSON twin.
+fn twin_values() -> (f64, f64) {
+    let json: serde_json::Value =
+        serde_json::from_slice(&fixture(&format!("{MODEL}.json"))).unwrap();
+    (
+        json["gamma"].as_f64().unwrap(),
+        json["support_vectors"][0][0].as_f64().unwrap(),
+    )
+}
+
+#[test]
+fn pickles_and_joblib_files_that_break_an_invariant_are_refused() {
+    let (gamma, sv) = twin_values();
+    // Protocol-4 pickles and joblib files store float64 arrays and numpy
+    // scalars as little-endian bytes in the stream.
+    for file in [format!("{MODEL}.p4.pkl"), format!("{MODEL}.joblib")] {
+        let good = fixture(&format!("pickles/{file}"));
+        assert_converts(&format!("good-{file}"), &file, &good);
+        let negative = replace_bytes(&good, &gamma.to_le_bytes(), &(-gamma).to_le_bytes());
+        assert_refused(
+            &format!("gamma-{file}"),
+            &file,
+            &negative,
+            &["gamma", "negative", &file],
+        );
+        for (what, bad) in [("nan", f64::NAN), ("inf", f64::INFINITY)] {
+            let broken = replace_bytes(&good, &sv.to_le_bytes(), &bad.to_le_bytes());
+            assert_refused(
+                &format!("{what}-{file}"),
+                &file,
+                &broken,
+                &["support_vectors[0][0]", "not a finite number"],
+            );
+        }
+        // n_features_in_ = 4 (BININT1 after its memoized key) becomes 5:
+        // the support vectors no longer match the input width.
+        let wide = replace_bytes(
+            &good,
+            b"\x8c\x0en_features_in_\x94K\x04",
+            b"\x8c\x0en_features_in_\x94K\x05",
+        );
+        assert_refused(
+            &format!("shape-{file}"),
+            &file,
+            &wide,
+            &["support_vectors", "4 features but n_features_in is 5"],
+        );
+    }
+}
+
+#[test]
+fn json_models_that_break_an_invariant_are_refused() {
+    let good = String::from_utf8(fixture(&format!("{MODEL}.json"))).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    v["gamma"] = (-0.5).into();
+    let bad = serde_json::to_vec(&v).unwrap();
+    assert_refused("json-gamma", "m.json", &bad, &["gamma", "negative"]);
+    let mut v: serde_json::Value = serde_json::from_str(&good).unwrap();
+    v["n_features_in"] = 5.into();
+    let bad = serde_json::to_vec(&v).unwrap();
+    assert_refused(
+        "json-shape",
+        "m.json",
+        &bad,
+        &["support_vectors", "n_features_in is 5"],
+    );
+}
+
+#[test]
+fn libsvm_models_that_break_an_invariant_are_refused() {
+    let good = String::from_utf8(fixture("libsvm/csvc_rbf_k3.model")).unwrap();
+    assert_converts("libsvm-good", "m.model", good.as_bytes());
+    let gamma = good.replacen("gamma 0.5", "gamma -0.5", 1);
+    assert_refused(
+        "libsvm-gamma",
+        "m.model",
+        gamma.as_bytes(),
+        &["gamma", "negative"],
+    );
+    for (what, bad) in [("nan", "NaN"), ("inf", "inf")] {
+        let broken = good.replacen("rho -0.19320810420080037", &format!("rho {bad}"), 1);
+        assert_refused(
+            &format!("libsvm-{what}"),
+            "m.model",
+            broken.as_bytes(),
+            &["rho", "not a finite number"],
+        );
+    }
+    let shape = good.replacen("nr_sv 16 11 13", "nr_sv 16 11 12", 1);
+    assert_refused("libsvm-shape", "m.model", shape.as_bytes(), &["nr_sv"]);
+}
