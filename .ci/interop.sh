@@ -7,7 +7,7 @@
 #  c) models of every estimator family through onnx2tf to Keras (.keras with
 #     tf_keras; Keras 3 via the SavedModel) and float32 TFLite, compared with
 #     scikit-learn (tests/interop/keras_check.py);
-#  d) the README's scikit-learn -> Keras commands, run as written
+#  d) the scikit-learn -> Keras commands of docs/KERAS.md, run as written
 #     (tests/interop/keras_path.sh);
 #  LIBSVM: .ci/interop_libsvm.sh (svm-train/svm-predict from apt, the
 #     libsvm-official wheel) re-makes the LIBSVM fixtures and tests them;
@@ -91,7 +91,7 @@ for probe in f64:svr_rbf_diabetes str:svc_rbf_iris_k3_ovr_str; do
 done
 echo "   c) took $((SECONDS - t_c)) s"
 
-echo "-- d) the README's scikit-learn → Keras path"
+echo "-- d) docs/KERAS.md: the scikit-learn → Keras path"
 t_d=$SECONDS
 bash tests/interop/keras_path.sh --bin-dir "$(dirname "$bin")" --venv "$tf" --workdir "$work/keras_path" || status=1
 echo "   d) took $((SECONDS - t_d)) s"

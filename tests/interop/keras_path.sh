@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
-# Runs the README's "From scikit-learn to Keras" commands exactly as written.
+# Runs the scikit-learn -> Keras commands of docs/KERAS.md exactly as written.
 #
-#   bash tests/interop/keras_path.sh [--readme README.md] [--bin-dir DIR] [--venv VENV] [--workdir DIR]
+#   bash tests/interop/keras_path.sh [--doc docs/KERAS.md] [--bin-dir DIR] [--venv VENV] [--workdir DIR]
 #
-# Extracts every ```sh block between the README markers
+# (--readme FILE is an old spelling of --doc FILE.)
+# Extracts every ```sh block between the markers
 #   <!-- keras-path:begin -->  and  <!-- keras-path:end -->
 # (any other fenced block there is an error: nothing is skipped silently), writes them to
-# WORKDIR/readme_keras_path.sh and runs that with `bash -euo pipefail` in an empty WORKDIR/run,
+# WORKDIR/keras_path_commands.sh and runs that with `bash -euo pipefail` in an empty WORKDIR/run,
 # with PATH = the svm2onnx binary's directory, then VENV/bin (python, onnx2tf), then the rest.
 # VENV must hold tests/interop/requirements-tf.txt (TensorFlow, onnx2tf, tf_keras, scikit-learn).
-# The README's commands make their own checks (asserts against scikit-learn); exit status is theirs.
-# Defaults: README.md, target/debug, target/venv-tf, target/interop/keras_path.
+# The doc's commands make their own checks (asserts against scikit-learn); exit status is theirs.
+# Defaults: docs/KERAS.md, target/debug, target/venv-tf, target/interop/keras_path.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-readme="$root/README.md"
+doc="$root/docs/KERAS.md"
 bin_dir="$root/target/debug"
 venv="$root/target/venv-tf"
 work="$root/target/interop/keras_path"
 while [ $# -gt 0 ]; do
   case "$1" in
-    --readme) readme=$2; shift 2 ;;
+    --doc|--readme) doc=$2; shift 2 ;;
     --bin-dir) bin_dir=$2; shift 2 ;;
     --venv) venv=$2; shift 2 ;;
     --workdir) work=$2; shift 2 ;;
@@ -28,9 +29,13 @@ while [ $# -gt 0 ]; do
 done
 [ -x "$bin_dir/svm2onnx" ] || { echo "keras_path.sh: no svm2onnx in $bin_dir" >&2; exit 2; }
 [ -x "$venv/bin/python" ] || { echo "keras_path.sh: no venv at $venv" >&2; exit 2; }
+[ -f "$doc" ] || { echo "keras_path.sh: no file $doc" >&2; exit 2; }
+# The commands run in another directory: make relative paths absolute.
+bin_dir=$(cd "$bin_dir" && pwd)
+venv=$(cd "$venv" && pwd)
 
 mkdir -p "$work"
-script="$work/readme_keras_path.sh"
+script="$work/keras_path_commands.sh"
 # Between the markers: keep the lines inside ```sh fences; fail on any other fence.
 awk '
   /<!-- keras-path:begin -->/ { on = 1; seen = 1; next }
@@ -48,8 +53,8 @@ awk '
     if (!seen) { print "keras_path.sh: no <!-- keras-path:begin --> marker" > "/dev/stderr"; exit 2 }
     if (bad || infence || blocks == 0) { print "keras_path.sh: bad or no ```sh blocks between the markers" > "/dev/stderr"; exit 2 }
   }
-' "$readme" > "$script"
-echo "   $(grep -c '' "$script") lines from $(basename "$readme") -> $script"
+'  "$doc" > "$script"
+echo "   $(grep -c '' "$script") lines from ${doc#"$root"/} -> $script"
 
 rm -rf "$work/run"
 mkdir -p "$work/run"
