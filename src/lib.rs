@@ -47,6 +47,7 @@ pub mod lower;
 pub mod model;
 pub mod onnxml;
 pub mod probes;
+pub mod publish;
 pub mod reference;
 #[cfg(feature = "tract")]
 pub mod run;
