@@ -52,6 +52,8 @@ pub mod reference;
 #[cfg(feature = "tract")]
 pub mod run;
 #[cfg(feature = "tract")]
+pub mod smoke;
+#[cfg(feature = "tract")]
 pub mod validate;
 
 pub use compile::{compile, lower_model, CompileError, CompileOptions, Compiled};
