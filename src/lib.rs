@@ -42,6 +42,7 @@ pub mod compile;
 pub mod data;
 pub mod emit;
 pub mod graph;
+pub mod inspect;
 pub mod load;
 pub mod lower;
 pub mod model;
