@@ -20,7 +20,9 @@ use std::path::Path;
 /// Whether a port is a graph input or output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
+    /// A graph input (`X`).
     Input,
+    /// A graph output (`label`, `scores`, …).
     Output,
 }
 
