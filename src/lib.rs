@@ -44,15 +44,19 @@ pub mod emit;
 pub mod facts;
 pub mod format;
 pub mod graph;
+pub mod inspect;
 pub mod ir;
 pub mod load;
 pub(crate) mod lower;
 pub mod model;
 pub mod onnxml;
 pub mod probes;
+pub mod publish;
 pub mod reference;
 #[cfg(feature = "tract")]
 pub mod run;
+#[cfg(feature = "tract")]
+pub mod smoke;
 #[cfg(feature = "tract")]
 pub mod validate;
 

@@ -495,3 +495,167 @@ fn float_labels_validate_at_either_precision() {
         assert!(o.status.success(), "{dtype}: {}", stderr(&o));
     }
 }
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+#[test]
+fn inspect_describes_an_svm2onnx_graph_from_its_metadata() {
+    let dir = scratch_dir("inspect-onnx");
+    let out = dir.join("m.onnx");
+    let model = fixture("pipe_standard_svc_rbf_unscaled_k3.json");
+    let o = run(&[
+        "convert",
+        model.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--dtype",
+        "f64",
+        "--label-index",
+        "--no-validate",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["inspect", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "format:          ONNX graph of standard ops by svm2onnx",
+        "estimator:       SVC\n",
+        "kernel:          rbf\n",
+        "classes:         3 [0,1,2]\n",
+        "dtype:           f64\n",
+        "label_output:    index\n",
+        "preprocessing:   StandardScaler(with_mean=true, with_std=true)\n",
+        "  input  X      [N, 4] double\n",
+        "  output label  [N] int64 (= predict)\n",
+        "  output scores [N, 3] double (= decision_function)\n",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    // A graph rewritten from skl2onnx keeps its interface and says so.
+    let rewritten = dir.join("rewritten.onnx");
+    let skl2onnx = fixture("onnxml/svr_rbf.onnx");
+    let o = run(&[
+        "convert",
+        skl2onnx.to_str().unwrap(),
+        "-o",
+        rewritten.to_str().unwrap(),
+        "--no-validate",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["inspect", rewritten.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("converted_from:"), "{text}");
+    assert!(text.contains("  input "), "{text}");
+    assert!(text.contains("  output "), "{text}");
+}
+
+#[test]
+fn a_missing_output_folder_is_named_without_temporary_files() {
+    let dir = scratch_dir("no-folder");
+    let missing = dir.join("absent");
+    let out = missing.join("x.onnx");
+    let o = run(&[
+        "convert",
+        example().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: cannot write {}: the folder {} does not exist",
+            out.display(),
+            missing.display()
+        )
+    );
+    // A file where the folder should be.
+    std::fs::write(dir.join("file"), b"").unwrap();
+    let out = dir.join("file").join("x.onnx");
+    let o = run(&[
+        "convert",
+        example().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-validate",
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!("error: cannot write {}: ", out.display()))
+            && err.contains("is not a folder")
+            && !err.contains(".tmp"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Nothing but the file the test made.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
+fn the_wrote_line_names_the_pipeline() {
+    let dir = scratch_dir("wrote");
+    let out = dir.join("p.onnx");
+    let o = run(&[
+        "convert",
+        fixture("pipe_standard_svc_rbf_unscaled_k3.json")
+            .to_str()
+            .unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--no-validate",
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let wrote = err.lines().find(|l| l.starts_with("wrote")).unwrap_or("");
+    assert!(
+        wrote.starts_with(&format!(
+            "wrote {}: StandardScaler -> SVC (rbf kernel, 3 classes, ",
+            out.display()
+        )) && wrote.contains(" bytes")
+            && wrote.ends_with("opset 17, f32"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_probabilities_say_how_to_get_them() {
+    let dir = scratch_dir("no-proba");
+    let out = dir.join("m.onnx");
+    for (model, hint) in [
+        (
+            "svc_rbf_iris_k3_ovr_str.json",
+            "fit SVC(probability=True) or CalibratedClassifierCV(SVC(), ensemble=False)",
+        ),
+        (
+            "linearsvc_ovr_k2.json",
+            "fit CalibratedClassifierCV(LinearSVC(), ensemble=False)",
+        ),
+    ] {
+        let o = run(&[
+            "convert",
+            fixture(model).to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--outputs",
+            "label,probabilities",
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{model}: {err}");
+        assert_eq!(err.lines().count(), 1, "{model}: {err}");
+        assert!(
+            err.contains("no output `probabilities`")
+                && err.contains("(its outputs: label, scores)")
+                && err.contains(hint),
+            "{model}: {err}"
+        );
+        assert!(!out.exists());
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}

@@ -242,6 +242,17 @@ impl Family for CalibratedModel {
         Some(self.parts.classes.clone())
     }
 
+    fn details(&self) -> Vec<(&'static str, String)> {
+        let n = self.parts.members.len();
+        vec![
+            (
+                "calibration",
+                format!("{} ({n} calibrated classifiers)", self.parts.method),
+            ),
+            ("base estimator", self.base().describe()),
+        ]
+    }
+
     fn outputs(&self, options: &OutputOptions) -> Vec<OutputSpec> {
         vec![
             OutputSpec {

@@ -191,6 +191,29 @@ impl Family for DualModel {
         self.one_class().then(|| Classes::Int(vec![-1, 1]))
     }
 
+    fn details(&self) -> Vec<(&'static str, String)> {
+        let m = &self.parts;
+        let mut d = vec![("support vectors", m.support_vectors.nrows().to_string())];
+        if self.one_class() && m.convention == Convention::Sklearn {
+            let offset = -m.intercept;
+            d.push((
+                "offset",
+                format!("{offset} (score_samples = scores + offset)"),
+            ));
+        }
+        if m.density_marks.is_some() {
+            let text = "yes (LIBSVM >= 3.30 one-class density marks)";
+            d.push(("probabilities", text.to_string()));
+        }
+        if let Some(sigma) = m.svr_sigma {
+            d.push((
+                "laplace sigma",
+                format!("{sigma} (LIBSVM -b 1; metadata only)"),
+            ));
+        }
+        d
+    }
+
     fn outputs(&self, options: &OutputOptions) -> Vec<OutputSpec> {
         let libsvm = self.parts.convention == Convention::Libsvm;
         if !self.one_class() {

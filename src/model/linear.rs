@@ -133,6 +133,11 @@ impl Family for LinearModel {
         self.parts.classes.clone()
     }
 
+    fn details(&self) -> Vec<(&'static str, String)> {
+        let (rows, d) = self.parts.coef.dim();
+        vec![("coefficients", format!("{rows} x {d}"))]
+    }
+
     fn outputs(&self, options: &OutputOptions) -> Vec<OutputSpec> {
         let Some(classes) = &self.parts.classes else {
             return vec![OutputSpec {

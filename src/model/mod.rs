@@ -46,6 +46,8 @@ pub(crate) trait Family {
     fn task(&self) -> Task;
     /// The labels `label` takes.
     fn label_classes(&self) -> Option<Classes>;
+    /// Family-specific facts for `inspect`, as (key, value) lines.
+    fn details(&self) -> Vec<(&'static str, String)>;
     /// The output contract, in graph order.
     fn outputs(&self, options: &OutputOptions) -> Vec<OutputSpec>;
     /// Family-specific metadata, written after `label_output` and before
@@ -184,6 +186,12 @@ impl Model {
     /// or the coefficient rows of a linear model), with a group per row.
     pub fn anchor_points(&self) -> (Arc<Array2<f64>>, Vec<usize>) {
         self.family().anchor_points()
+    }
+
+    /// Family-specific facts for `inspect` (support vectors, decision
+    /// shape, calibration, …), as (key, value) lines.
+    pub fn details(&self) -> Vec<(&'static str, String)> {
+        self.family().details()
     }
 
     /// A short description for reports.

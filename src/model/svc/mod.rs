@@ -335,6 +335,35 @@ impl Family for SvmModel {
         Some(self.parts.classes.clone())
     }
 
+    fn details(&self) -> Vec<(&'static str, String)> {
+        let n_sv = self.support_vectors().nrows();
+        let mut d = vec![(
+            "support vectors",
+            format!("{n_sv} (per class: {:?})", self.n_support()),
+        )];
+        if self.n_classes() > 2 {
+            let ties = if self.break_ties() {
+                ", break_ties"
+            } else {
+                ""
+            };
+            d.push((
+                "decision shape",
+                format!("{}{ties}", self.decision_shape().name()),
+            ));
+        }
+        let p = match (self.platt().is_some(), self.convention()) {
+            (false, _) => "no",
+            (true, Convention::Sklearn) => "yes (libsvm Platt scaling + pairwise coupling)",
+            (true, Convention::Libsvm) if self.n_classes() == 2 => {
+                "yes (LIBSVM >= 3.22: Platt scaling, no coupling for two classes)"
+            }
+            (true, Convention::Libsvm) => "yes (LIBSVM Platt scaling + pairwise coupling)",
+        };
+        d.push(("probabilities", p.to_string()));
+        d
+    }
+
     fn outputs(&self, options: &OutputOptions) -> Vec<OutputSpec> {
         let libsvm = self.convention() == Convention::Libsvm;
         let label = OutputType::Label(label_type(self.classes(), options.label_index));

@@ -1,0 +1,206 @@
+//! `svm2onnx convert`: compile a model (or rewrite an skl2onnx graph),
+//! validate it with tract in a staging folder, then publish it.
+
+use super::args::ConvertArgs;
+use super::{check_tolerance, print_report, warn, Mismatch, Outcome};
+use anyhow::{anyhow, bail, Context, Result};
+use std::path::{Path, PathBuf};
+use svm2onnx::graph::FloatType;
+use svm2onnx::inspect::summary;
+use svm2onnx::model::Model;
+use svm2onnx::publish::{stage_bytes, stage_compiled, Published};
+use svm2onnx::smoke::{smoke_run, SmokeError};
+use svm2onnx::{lower_model, validate_onnx_path, CompileError, CompileOptions, LoadOptions};
+use svm2onnx::{onnxml, ModelFile};
+
+/// The checked flags, for a model file.
+struct Plan {
+    model: PathBuf,
+    output: PathBuf,
+    load: LoadOptions,
+    compile: CompileOptions,
+    outputs: Option<Vec<String>>,
+    external_data: bool,
+    validate: bool,
+    tolerance: Option<f64>,
+    json: bool,
+}
+
+impl Plan {
+    fn new(args: &ConvertArgs) -> Result<Plan> {
+        Ok(Plan {
+            model: args.model.clone(),
+            output: args.output.clone(),
+            load: args.load.options(),
+            compile: CompileOptions {
+                float: args.dtype.unwrap_or(FloatType::F32),
+                opset: args.opset,
+                label_index: args.label_index,
+            },
+            outputs: args
+                .outputs
+                .as_ref()
+                .map(|o| o.iter().map(|s| s.trim().to_string()).collect()),
+            external_data: args.external_data,
+            validate: !args.no_validate,
+            tolerance: check_tolerance(args.tolerance)?,
+            json: args.json,
+        })
+    }
+}
+
+/// The checked flags, for an ONNX graph with ai.onnx.ml ops.
+struct OnnxPlan {
+    model: PathBuf,
+    output: PathBuf,
+    float: FloatType,
+    validate: bool,
+}
+
+impl OnnxPlan {
+    fn new(args: &ConvertArgs) -> Result<OnnxPlan> {
+        if args.label_index
+            || args.opset != 17
+            || args.tolerance.is_some()
+            || args.json
+            || args.outputs.is_some()
+            || args.external_data
+            || args.load.n_features.is_some()
+        {
+            bail!("--label-index, --opset, --tolerance, --json, --outputs, --external-data and --n-features do not apply to ONNX input: the rewritten graph keeps the original's interface and opset");
+        }
+        Ok(OnnxPlan {
+            model: args.model.clone(),
+            output: args.output.clone(),
+            float: args.dtype.unwrap_or(FloatType::F64),
+            validate: !args.no_validate,
+        })
+    }
+}
+
+pub fn run(args: &ConvertArgs) -> Outcome {
+    check_tolerance(args.tolerance)?;
+    // Big files are mapped, and their array blocks released as they are
+    // decoded (svm2onnx::ModelFile): loading peaks near the model's size.
+    let file = ModelFile::open(&args.model)?;
+    if onnxml::recognise(file.bytes()) {
+        return convert_onnx(&OnnxPlan::new(args)?, file.bytes()).map(Ok);
+    }
+    convert_model(&Plan::new(args)?, file)
+}
+
+fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
+    let loaded = file
+        .load(&plan.load)
+        .with_context(|| plan.model.display().to_string())?;
+    drop(file);
+    warn(&plan.model, &loaded.warnings);
+    let mut compiled = lower_model(&loaded.model, &plan.compile)?;
+    if let Some(outputs) = &plan.outputs {
+        let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
+        compiled
+            .keep_outputs(&names)
+            .map_err(|e| missing_output(e, &loaded.model))?;
+    }
+    let external = plan.external_data || compiled.needs_external_data();
+    let staged = stage_compiled(&compiled, &plan.output, external)?;
+    // The graph's constants are on disk now; free them before tract loads
+    // its own copy.
+    drop(compiled);
+    if plan.validate {
+        let report = validate_onnx_path(&staged.model_path(), &loaded, None, plan.tolerance)?;
+        print_report(&report, plan.json)?;
+        if !report.passed {
+            let hint = if plan.compile.float == FloatType::F32 {
+                " (float32 may be unable to represent this model's inputs or cancel its coefficients \
+                 precisely enough; --dtype f64 keeps scikit-learn's precision)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "error: validation failed; {} was not written{hint}",
+                plan.output.display()
+            );
+            return Ok(Err(Mismatch));
+        }
+    }
+    let published = staged.publish()?;
+    eprintln!(
+        "wrote {}: {}; {}, opset {}, {}",
+        plan.output.display(),
+        summary(&loaded.model),
+        sizes(&published),
+        plan.compile.opset,
+        plan.compile.float.name()
+    );
+    Ok(Ok(()))
+}
+
+/// `123 bytes`, or `123 bytes + m.onnx.data (456 bytes)`.
+fn sizes(p: &Published) -> String {
+    let mut s = format!("{} bytes", p.written.model);
+    if let Some(name) = p.data.as_deref().and_then(Path::file_name) {
+        s += &format!(
+            " + {} ({} bytes)",
+            name.to_string_lossy(),
+            p.written.external
+        );
+    }
+    s
+}
+
+/// `--outputs` named an output the model lacks; for `probabilities`, say
+/// how to fit a model that has them.
+fn missing_output(e: CompileError, model: &Model) -> anyhow::Error {
+    match &e {
+        CompileError::Output { missing, .. } if missing == "probabilities" => {
+            anyhow!("{e}; {}", probability_hint(model))
+        }
+        _ => e.into(),
+    }
+}
+
+fn probability_hint(model: &Model) -> String {
+    match model.name() {
+        name @ ("SVC" | "NuSVC") => format!(
+            "to get them, fit {name}(probability=True) or CalibratedClassifierCV({name}(), ensemble=False)"
+        ),
+        "LinearSVC" => "to get them, fit CalibratedClassifierCV(LinearSVC(), ensemble=False)".into(),
+        "LIBSVM c_svc" | "LIBSVM nu_svc" => "to get them, train with `svm-train -b 1`".into(),
+        "LIBSVM one_class" => {
+            "to get them, train with `svm-train -s 2 -b 1` (LIBSVM 3.30 or later)".into()
+        }
+        name => format!("{name} has no predict_proba"),
+    }
+}
+
+/// `convert` for an ONNX graph with ai.onnx.ml ops: rewrite it into standard
+/// ops (docs/ONNX_ML.md), check that tract runs it, write it.
+fn convert_onnx(plan: &OnnxPlan, bytes: &[u8]) -> Result<()> {
+    let options = onnxml::ConvertOptions { float: plan.float };
+    let converted =
+        onnxml::convert(bytes, &options).with_context(|| plan.model.display().to_string())?;
+    for w in &converted.warnings {
+        eprintln!("warning: {w}");
+    }
+    if plan.validate {
+        let rows = match smoke_run(&converted.onnx) {
+            Err(SmokeError::NoFeatureCount) => {
+                bail!("{}; use --no-validate", SmokeError::NoFeatureCount)
+            }
+            r => r.context("the rewritten graph")?,
+        };
+        eprintln!(
+            "ran the rewritten graph in tract on {rows} probe rows (its agreement with onnxruntime is tested on recorded outputs: docs/ONNX_ML.md)"
+        );
+    }
+    let published = stage_bytes(&converted.onnx, &plan.output)?.publish()?;
+    eprintln!(
+        "wrote {} ({} bytes; replaced {} with standard ops, {} arithmetic)",
+        plan.output.display(),
+        published.written.model,
+        converted.replaced.join(", "),
+        plan.float.name()
+    );
+    Ok(())
+}

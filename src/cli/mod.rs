@@ -1,0 +1,54 @@
+//! The command line: clap's record of the flags ([`args`]) → checked
+//! options → library calls → a rendered report. Each command has its file.
+
+pub mod args;
+mod convert;
+mod inspect;
+mod validate;
+
+use anyhow::{bail, Result};
+use std::path::Path;
+use svm2onnx::validate::Report;
+
+/// A run that worked but found the graph disagreeing with the model
+/// (exit code 1), as opposed to bad input (an error, exit code 2).
+pub struct Mismatch;
+
+/// What a command ends with.
+pub type Outcome = Result<Result<(), Mismatch>>;
+
+/// Runs the parsed command.
+pub fn run(cli: &args::Cli) -> Outcome {
+    match &cli.command {
+        args::Command::Convert(a) => convert::run(a),
+        args::Command::Validate(a) => validate::run(a),
+        args::Command::Inspect(a) => inspect::run(a).map(Ok),
+    }
+}
+
+/// Prints a loader's warnings about `path`.
+fn warn(path: &Path, warnings: &[String]) {
+    for w in warnings {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+}
+
+/// `--tolerance` must be a non-negative number.
+fn check_tolerance(t: Option<f64>) -> Result<Option<f64>> {
+    match t {
+        Some(t) if !(t.is_finite() && t >= 0.0) => {
+            bail!("--tolerance must be a non-negative number, got {t}")
+        }
+        t => Ok(t),
+    }
+}
+
+/// A validation report: JSON on stdout, or text on stderr.
+fn print_report(report: &Report, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        eprint!("{}", report.render());
+    }
+    Ok(())
+}
