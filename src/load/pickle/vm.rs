@@ -6,137 +6,9 @@
 //! CPython, cycles cannot leak or recurse, and dropping the tree never
 //! recurses however deep a hostile file nests it.
 
+use super::dtype::{dtype_is_object, wrapper_nbytes};
+pub use super::object::{Arena, Global, Id, InlineArray, Obj};
 use std::collections::HashMap;
-
-/// Index of an object in the [`Arena`].
-pub type Id = usize;
-
-/// A module-level name referenced by GLOBAL/STACK_GLOBAL. Never imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Global {
-    pub module: String,
-    pub name: String,
-}
-
-impl Global {
-    pub fn is(&self, module: &str, name: &str) -> bool {
-        self.module == module && self.name == name
-    }
-}
-
-impl std::fmt::Display for Global {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.module, self.name)
-    }
-}
-
-/// A raw array block that joblib writes after a NumpyArrayWrapper (§5b).
-#[derive(Debug, Clone)]
-pub struct InlineArray {
-    /// The wrapper's state dict (shape, order, dtype, ...).
-    pub wrapper_state: Id,
-    /// Where the raw bytes lie in the stream ([`Arena::stream`]), or `None`
-    /// for object arrays (see `object_array`). Not copied: big arrays are
-    /// decoded straight from the file's bytes.
-    pub raw: Option<std::ops::Range<usize>>,
-    /// For object dtype: the array unpickled from the nested pickle.
-    pub object_array: Option<Id>,
-}
-
-/// One unpickled object.
-#[derive(Debug, Clone)]
-pub enum Obj {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Bytes(Vec<u8>),
-    /// A bytes payload left where it lies in the stream (BINBYTES and
-    /// friends): a plain pickle's array data is decoded from there, not
-    /// copied first ([`Arena::bytes`] reads either kind).
-    StreamBytes(std::ops::Range<usize>),
-    Tuple(Vec<Id>),
-    /// Lists, sets and frozensets.
-    List(Vec<Id>),
-    Dict(Vec<(Id, Id)>),
-    Global(Global),
-    /// `cls(*args)` by REDUCE or NEWOBJ, never executed; BUILD sets `state`.
-    Instance {
-        class: Global,
-        args: Vec<Id>,
-        state: Option<Id>,
-        offset: usize,
-    },
-    Inline(InlineArray),
-}
-
-/// All objects of one file, and the stream they were read from.
-#[derive(Default)]
-pub struct Arena<'s> {
-    objs: Vec<Obj>,
-    stream: &'s [u8],
-    release: Option<&'s dyn Fn(std::ops::Range<usize>)>,
-}
-
-impl std::fmt::Debug for Arena<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Arena")
-            .field("objs", &self.objs)
-            .field("stream_len", &self.stream.len())
-            .finish()
-    }
-}
-
-impl<'s> Arena<'s> {
-    /// Who to tell when a raw block of the stream has been decoded (see
-    /// `load::ModelFile`): a mapped file drops those pages.
-    pub fn set_release(&mut self, release: Option<&'s dyn Fn(std::ops::Range<usize>)>) {
-        self.release = release;
-    }
-    /// Says the raw block `range` of the stream has been decoded.
-    pub fn release(&self, range: std::ops::Range<usize>) {
-        if let Some(release) = self.release {
-            release(range);
-        }
-    }
-    /// The unpickled stream (joblib's raw blocks point into it).
-    pub fn stream(&self) -> &'s [u8] {
-        self.stream
-    }
-    pub fn get(&self, id: Id) -> &Obj {
-        &self.objs[id]
-    }
-    /// The content of a bytes object, `None` for anything else.
-    pub fn bytes(&self, id: Id) -> Option<&[u8]> {
-        match self.get(id) {
-            Obj::Bytes(b) => Some(b),
-            Obj::StreamBytes(r) => self.stream.get(r.clone()),
-            _ => None,
-        }
-    }
-    fn push(&mut self, obj: Obj) -> Id {
-        self.objs.push(obj);
-        self.objs.len() - 1
-    }
-    pub fn len(&self) -> usize {
-        self.objs.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.objs.is_empty()
-    }
-    /// Looks `key` up in a dict object (string keys).
-    pub fn dict_get(&self, dict: Id, key: &str) -> Option<Id> {
-        match self.get(dict) {
-            Obj::Dict(items) => items
-                .iter()
-                .rev()
-                .find(|(k, _)| matches!(self.get(*k), Obj::Str(s) if s == key))
-                .map(|(_, v)| *v),
-            _ => None,
-        }
-    }
-}
 
 /// Why a pickle stream was refused, with the byte offset of the opcode.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -197,11 +69,7 @@ pub fn unpickle<'s>(
     let mut vm = Vm {
         data,
         pos: 0,
-        arena: Arena {
-            objs: Vec::new(),
-            stream: data,
-            release: None,
-        },
+        arena: Arena::new(data),
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
@@ -392,7 +260,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     fn build(&mut self, at: usize) -> Result<(), PickleError> {
         let state = self.pop(at)?;
         let target = self.top(at)?;
-        let joblib_wrapper = match &mut self.arena.objs[target] {
+        let joblib_wrapper = match self.arena.get_mut(target) {
             Obj::Instance {
                 class, state: s, ..
             } => {
@@ -415,7 +283,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     /// is set, then the raw data; object arrays are a nested pickle instead.
     fn joblib_block(&mut self, state: Id, at: usize) -> Result<InlineArray, PickleError> {
         let dtype = self.arena.dict_get(state, "dtype");
-        let is_object = dtype.is_some_and(|d| super::numpy::dtype_is_object(&self.arena, d));
+        let is_object = dtype.is_some_and(|d| dtype_is_object(&self.arena, d));
         if is_object {
             if self.nested >= self.limits.max_nested {
                 return self.err(at, "object arrays nested too deeply");
@@ -447,7 +315,7 @@ impl<'a, 'p> Vm<'a, 'p> {
                 return self.err(at_pad, "joblib alignment padding is malformed");
             }
         }
-        let nbytes = super::numpy::wrapper_nbytes(&self.arena, state).map_err(|m| PickleError {
+        let nbytes = wrapper_nbytes(&self.arena, state).map_err(|m| PickleError {
             offset: at,
             message: m,
         })?;
@@ -767,7 +635,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     }
 
     fn extend(&mut self, list: Id, items: Vec<Id>, at: usize) -> Result<(), PickleError> {
-        match &mut self.arena.objs[list] {
+        match self.arena.get_mut(list) {
             Obj::List(v) => {
                 v.extend(items);
                 Ok(())
@@ -779,7 +647,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     fn set_items(&mut self, dict: Id, pairs: Vec<(Id, Id)>, at: usize) -> Result<(), PickleError> {
         // Appended in order; lookups take the last match, as a Python dict
         // keeps the last value for a repeated key.
-        match &mut self.arena.objs[dict] {
+        match self.arena.get_mut(dict) {
             Obj::Dict(items) => {
                 items.extend(pairs);
                 Ok(())
