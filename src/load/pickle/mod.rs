@@ -4,7 +4,9 @@
 //! ([`sklearn`]). SVM_SEMANTICS.md §5.
 
 pub mod compress;
+pub mod dtype;
 pub mod numpy;
+pub mod object;
 pub mod sklearn;
 pub mod vm;
 

@@ -3,7 +3,7 @@
 //! Attribute names of older versions are accepted (§5e).
 
 use super::numpy::{self, kind_name, NdArray, Values};
-use super::vm::{Arena, Global, Id, Obj};
+use super::object::{Arena, Global, Id, Obj};
 use crate::load::LoadError;
 use crate::model::{
     CalibratedMember, CalibratedParts, Calibration, Calibrator, Classes, Convention, DecisionShape,

@@ -6,137 +6,9 @@
 //! CPython, cycles cannot leak or recurse, and dropping the tree never
 //! recurses however deep a hostile file nests it.
 
+use super::dtype::{dtype_is_object, wrapper_nbytes};
+pub use super::object::{Arena, Global, Id, InlineArray, Obj};
 use std::collections::HashMap;
-
-/// Index of an object in the [`Arena`].
-pub type Id = usize;
-
-/// A module-level name referenced by GLOBAL/STACK_GLOBAL. Never imported.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Global {
-    pub module: String,
-    pub name: String,
-}
-
-impl Global {
-    pub fn is(&self, module: &str, name: &str) -> bool {
-        self.module == module && self.name == name
-    }
-}
-
-impl std::fmt::Display for Global {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.module, self.name)
-    }
-}
-
-/// A raw array block that joblib writes after a NumpyArrayWrapper (§5b).
-#[derive(Debug, Clone)]
-pub struct InlineArray {
-    /// The wrapper's state dict (shape, order, dtype, ...).
-    pub wrapper_state: Id,
-    /// Where the raw bytes lie in the stream ([`Arena::stream`]), or `None`
-    /// for object arrays (see `object_array`). Not copied: big arrays are
-    /// decoded straight from the file's bytes.
-    pub raw: Option<std::ops::Range<usize>>,
-    /// For object dtype: the array unpickled from the nested pickle.
-    pub object_array: Option<Id>,
-}
-
-/// One unpickled object.
-#[derive(Debug, Clone)]
-pub enum Obj {
-    None,
-    Bool(bool),
-    Int(i64),
-    Float(f64),
-    Str(String),
-    Bytes(Vec<u8>),
-    /// A bytes payload left where it lies in the stream (BINBYTES and
-    /// friends): a plain pickle's array data is decoded from there, not
-    /// copied first ([`Arena::bytes`] reads either kind).
-    StreamBytes(std::ops::Range<usize>),
-    Tuple(Vec<Id>),
-    /// Lists, sets and frozensets.
-    List(Vec<Id>),
-    Dict(Vec<(Id, Id)>),
-    Global(Global),
-    /// `cls(*args)` by REDUCE or NEWOBJ, never executed; BUILD sets `state`.
-    Instance {
-        class: Global,
-        args: Vec<Id>,
-        state: Option<Id>,
-        offset: usize,
-    },
-    Inline(InlineArray),
-}
-
-/// All objects of one file, and the stream they were read from.
-#[derive(Default)]
-pub struct Arena<'s> {
-    objs: Vec<Obj>,
-    stream: &'s [u8],
-    release: Option<&'s dyn Fn(std::ops::Range<usize>)>,
-}
-
-impl std::fmt::Debug for Arena<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Arena")
-            .field("objs", &self.objs)
-            .field("stream_len", &self.stream.len())
-            .finish()
-    }
-}
-
-impl<'s> Arena<'s> {
-    /// Who to tell when a raw block of the stream has been decoded (see
-    /// `load::ModelFile`): a mapped file drops those pages.
-    pub fn set_release(&mut self, release: Option<&'s dyn Fn(std::ops::Range<usize>)>) {
-        self.release = release;
-    }
-    /// Says the raw block `range` of the stream has been decoded.
-    pub fn release(&self, range: std::ops::Range<usize>) {
-        if let Some(release) = self.release {
-            release(range);
-        }
-    }
-    /// The unpickled stream (joblib's raw blocks point into it).
-    pub fn stream(&self) -> &'s [u8] {
-        self.stream
-    }
-    pub fn get(&self, id: Id) -> &Obj {
-        &self.objs[id]
-    }
-    /// The content of a bytes object, `None` for anything else.
-    pub fn bytes(&self, id: Id) -> Option<&[u8]> {
-        match self.get(id) {
-            Obj::Bytes(b) => Some(b),
-            Obj::StreamBytes(r) => self.stream.get(r.clone()),
-            _ => None,
-        }
-    }
-    fn push(&mut self, obj: Obj) -> Id {
-        self.objs.push(obj);
-        self.objs.len() - 1
-    }
-    pub fn len(&self) -> usize {
-        self.objs.len()
-    }
-    pub fn is_empty(&self) -> bool {
-        self.objs.is_empty()
-    }
-    /// Looks `key` up in a dict object (string keys).
-    pub fn dict_get(&self, dict: Id, key: &str) -> Option<Id> {
-        match self.get(dict) {
-            Obj::Dict(items) => items
-                .iter()
-                .rev()
-                .find(|(k, _)| matches!(self.get(*k), Obj::Str(s) if s == key))
-                .map(|(_, v)| *v),
-            _ => None,
-        }
-    }
-}
 
 /// Why a pickle stream was refused, with the byte offset of the opcode.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -197,11 +69,7 @@ pub fn unpickle<'s>(
     let mut vm = Vm {
         data,
         pos: 0,
-        arena: Arena {
-            objs: Vec::new(),
-            stream: data,
-            release: None,
-        },
+        arena: Arena::new(data),
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
@@ -392,7 +260,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     fn build(&mut self, at: usize) -> Result<(), PickleError> {
         let state = self.pop(at)?;
         let target = self.top(at)?;
-        let joblib_wrapper = match &mut self.arena.objs[target] {
+        let joblib_wrapper = match self.arena.get_mut(target) {
             Obj::Instance {
                 class, state: s, ..
             } => {
@@ -415,7 +283,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     /// is set, then the raw data; object arrays are a nested pickle instead.
     fn joblib_block(&mut self, state: Id, at: usize) -> Result<InlineArray, PickleError> {
         let dtype = self.arena.dict_get(state, "dtype");
-        let is_object = dtype.is_some_and(|d| super::numpy::dtype_is_object(&self.arena, d));
+        let is_object = dtype.is_some_and(|d| dtype_is_object(&self.arena, d));
         if is_object {
             if self.nested >= self.limits.max_nested {
                 return self.err(at, "object arrays nested too deeply");
@@ -447,7 +315,7 @@ impl<'a, 'p> Vm<'a, 'p> {
                 return self.err(at_pad, "joblib alignment padding is malformed");
             }
         }
-        let nbytes = super::numpy::wrapper_nbytes(&self.arena, state).map_err(|m| PickleError {
+        let nbytes = wrapper_nbytes(&self.arena, state).map_err(|m| PickleError {
             offset: at,
             message: m,
         })?;
@@ -461,301 +329,376 @@ impl<'a, 'p> Vm<'a, 'p> {
         })
     }
 
+    /// Runs opcodes up to STOP and returns the object it pops. Each opcode
+    /// family has its own function below.
     fn run(&mut self) -> Result<Id, PickleError> {
         loop {
             let at = self.pos;
             let op = self.u8(at)?;
             match op {
-                0x80 => {
-                    let proto = self.u8(at)?;
-                    if proto > 5 {
-                        return self.err(at, format!("unsupported pickle protocol {proto}"));
-                    }
-                }
-                // FRAME: a length hint; reading stays sequential.
-                0x95 => {
-                    self.u64(at)?;
-                }
                 b'.' => return self.pop(at),
-                b'(' => self.marks.push(self.stack.len()),
-                b'0' => {
-                    self.pop(at)?;
+                0x80 | 0x95 | b'(' | b'0' | b'1' | b'2' | 0x98 => self.stack_op(op, at)?,
+                b'N' | 0x88 | 0x89 | b'J' | b'K' | b'M' | b'I' | b'L' | 0x8a | 0x8b | b'F'
+                | b'G' => self.number_op(op, at)?,
+                b'X' | 0x8c | 0x8d | b'V' | b'T' | b'U' | b'B' | b'C' | 0x8e | 0x96 => {
+                    self.text_op(op, at)?
                 }
-                b'1' => {
-                    self.pop_mark(at)?;
-                }
-                b'2' => {
-                    let id = self.top(at)?;
-                    self.stack.push(id);
-                }
-                b'N' => {
-                    self.push(Obj::None, at)?;
-                }
-                0x88 => {
-                    self.push(Obj::Bool(true), at)?;
-                }
-                0x89 => {
-                    self.push(Obj::Bool(false), at)?;
-                }
-                b'J' => {
-                    let b = self.take(4, at)?;
-                    let v = i32::from_le_bytes(b.try_into().expect("4 bytes"));
-                    self.push(Obj::Int(v as i64), at)?;
-                }
-                b'K' => {
-                    let v = self.u8(at)?;
-                    self.push(Obj::Int(v as i64), at)?;
-                }
-                b'M' => {
-                    let v = self.u16(at)?;
-                    self.push(Obj::Int(v as i64), at)?;
-                }
-                b'I' => {
-                    let text = self.line(at)?;
-                    let obj = match text {
-                        "00" => Obj::Bool(false),
-                        "01" => Obj::Bool(true),
-                        t => Obj::Int(
-                            t.trim()
-                                .parse()
-                                .or_else(|_| self.err(at, format!("bad INT '{t}'")))?,
-                        ),
-                    };
-                    self.push(obj, at)?;
-                }
-                b'L' => {
-                    let text = self.line(at)?.trim_end_matches('L');
-                    let v = text.parse().or_else(|_| {
-                        self.err(at, format!("integer '{text}' does not fit 64 bits"))
-                    })?;
-                    self.push(Obj::Int(v), at)?;
-                }
-                0x8a | 0x8b => {
-                    let n = if op == 0x8a {
-                        self.u8(at)? as usize
-                    } else {
-                        self.u32(at)?
-                    };
-                    if n > 8 {
-                        return self.err(at, format!("a {n}-byte integer does not fit 64 bits"));
-                    }
-                    let b = self.take(n, at)?;
-                    let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) {
-                        [0xFF; 8]
-                    } else {
-                        [0; 8]
-                    };
-                    buf[..n].copy_from_slice(b);
-                    self.push(Obj::Int(i64::from_le_bytes(buf)), at)?;
-                }
-                b'F' => {
-                    let text = self.line(at)?;
-                    let v = text
-                        .trim()
-                        .parse()
-                        .or_else(|_| self.err(at, format!("bad FLOAT '{text}'")))?;
-                    self.push(Obj::Float(v), at)?;
-                }
-                b'G' => {
-                    let b = self.take(8, at)?;
-                    self.push(
-                        Obj::Float(f64::from_be_bytes(b.try_into().expect("8 bytes"))),
-                        at,
-                    )?;
-                }
-                b'X' | 0x8c | 0x8d => {
-                    let n = match op {
-                        0x8c => self.u8(at)? as usize,
-                        b'X' => self.u32(at)?,
-                        _ => usize::try_from(self.u64(at)?).unwrap_or(usize::MAX),
-                    };
-                    let bytes = self.take(n, at)?;
-                    let s = self.string(bytes, at)?;
-                    self.push(Obj::Str(s), at)?;
-                }
-                b'V' => {
-                    // Protocol 0 unicode: raw-unicode-escape; plain ASCII is enough here.
-                    let s = self.line(at)?.to_string();
-                    self.push(Obj::Str(s), at)?;
-                }
-                b'T' | b'U' => {
-                    // Python 2 str: keep as text when it is UTF-8, else bytes.
-                    let n = if op == b'U' {
-                        self.u8(at)? as usize
-                    } else {
-                        self.u32(at)?
-                    };
-                    let bytes = self.take(n, at)?;
-                    let obj = match std::str::from_utf8(bytes) {
-                        Ok(s) => Obj::Str(s.to_string()),
-                        Err(_) => Obj::Bytes(bytes.to_vec()),
-                    };
-                    self.push(obj, at)?;
-                }
-                b'B' | b'C' | 0x8e | 0x96 => {
-                    let n = match op {
-                        b'C' => self.u8(at)? as usize,
-                        b'B' => self.u32(at)?,
-                        _ => usize::try_from(self.u64(at)?).unwrap_or(usize::MAX),
-                    };
-                    let start = self.pos;
-                    self.take(n, at)?;
-                    self.push(Obj::StreamBytes(start..self.pos), at)?;
-                }
-                // READONLY_BUFFER: a flag on the buffer below; data unchanged.
-                0x98 => {
-                    self.top(at)?;
-                }
-                b')' => {
-                    self.push(Obj::Tuple(Vec::new()), at)?;
-                }
-                b't' => {
-                    let items = self.pop_mark(at)?;
-                    self.push(Obj::Tuple(items), at)?;
-                }
-                0x85..=0x87 => {
-                    let n = (op - 0x84) as usize;
-                    let mut items = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        items.push(self.pop(at)?);
-                    }
-                    items.reverse();
-                    self.push(Obj::Tuple(items), at)?;
-                }
-                b']' | 0x8f => {
-                    self.push(Obj::List(Vec::new()), at)?;
-                }
-                b'l' | 0x91 => {
-                    let items = self.pop_mark(at)?;
-                    self.push(Obj::List(items), at)?;
-                }
-                b'a' => {
-                    let item = self.pop(at)?;
-                    let list = self.top(at)?;
-                    self.extend(list, vec![item], at)?;
-                }
-                b'e' | 0x90 => {
-                    let items = self.pop_mark(at)?;
-                    let list = self.top(at)?;
-                    self.extend(list, items, at)?;
-                }
-                b'}' => {
-                    self.push(Obj::Dict(Vec::new()), at)?;
-                }
-                b'd' => {
-                    let items = self.pop_mark(at)?;
-                    let pairs = self.pairs(items, at)?;
-                    self.push(Obj::Dict(pairs), at)?;
-                }
-                b's' => {
-                    let value = self.pop(at)?;
-                    let key = self.pop(at)?;
-                    let dict = self.top(at)?;
-                    self.set_items(dict, vec![(key, value)], at)?;
-                }
-                b'u' => {
-                    let items = self.pop_mark(at)?;
-                    let pairs = self.pairs(items, at)?;
-                    let dict = self.top(at)?;
-                    self.set_items(dict, pairs, at)?;
-                }
-                b'g' => {
-                    let key = self
-                        .line(at)?
-                        .trim()
-                        .parse()
-                        .or_else(|_| self.err(at, "bad GET key"))?;
-                    self.memo_get(key, at)?;
-                }
-                b'h' => {
-                    let key = self.u8(at)? as u64;
-                    self.memo_get(key, at)?;
-                }
-                b'j' => {
-                    let key = self.u32(at)? as u64;
-                    self.memo_get(key, at)?;
-                }
-                b'p' => {
-                    let key = self
-                        .line(at)?
-                        .trim()
-                        .parse()
-                        .or_else(|_| self.err(at, "bad PUT key"))?;
-                    self.memo_put(key, at)?;
-                }
-                b'q' => {
-                    let key = self.u8(at)? as u64;
-                    self.memo_put(key, at)?;
-                }
-                b'r' => {
-                    let key = self.u32(at)? as u64;
-                    self.memo_put(key, at)?;
-                }
-                0x94 => {
-                    let key = self.memo.len() as u64;
-                    self.memo_put(key, at)?;
-                }
-                b'c' => {
-                    let module = self.line(at)?.to_string();
-                    let name = self.line(at)?.to_string();
-                    self.global(module, name, at)?;
-                }
-                0x93 => {
-                    let name = self.pop(at)?;
-                    let module = self.pop(at)?;
-                    let (Obj::Str(module), Obj::Str(name)) =
-                        (self.arena.get(module).clone(), self.arena.get(name).clone())
-                    else {
-                        return self.err(at, "STACK_GLOBAL needs two strings");
-                    };
-                    self.global(module, name, at)?;
-                }
-                b'R' => self.reduce(at)?,
-                0x81 => {
-                    let args = self.pop(at)?;
-                    let cls = self.pop(at)?;
-                    let class = self.callable(cls, at)?;
-                    let args = self.tuple_items(args, at)?;
-                    self.push(
-                        Obj::Instance {
-                            class,
-                            args,
-                            state: None,
-                            offset: at,
-                        },
-                        at,
-                    )?;
-                }
-                0x92 => {
-                    let _kwargs = self.pop(at)?;
-                    let args = self.pop(at)?;
-                    let cls = self.pop(at)?;
-                    let class = self.callable(cls, at)?;
-                    let args = self.tuple_items(args, at)?;
-                    self.push(
-                        Obj::Instance {
-                            class,
-                            args,
-                            state: None,
-                            offset: at,
-                        },
-                        at,
-                    )?;
-                }
-                b'b' => self.build(at)?,
-                b'P' | b'Q' => return self.err(at, "persistent IDs (PERSID) are not supported"),
-                0x82..=0x84 => {
-                    return self.err(at, "extension registry codes (EXT1/2/4) are not supported")
-                }
-                0x97 => return self.err(at, "out-of-band buffers (NEXT_BUFFER) are not supported"),
-                b'i' | b'o' => {
-                    return self.err(
-                        at,
-                        "protocol 0/1 instance opcodes (INST/OBJ) are not supported",
-                    )
-                }
-                other => return self.err(at, format!("unknown opcode 0x{other:02x}")),
+                b')'
+                | b't'
+                | 0x85..=0x87
+                | b']'
+                | 0x8f
+                | b'l'
+                | 0x91
+                | b'a'
+                | b'e'
+                | 0x90
+                | b'}'
+                | b'd'
+                | b's'
+                | b'u' => self.container_op(op, at)?,
+                b'g' | b'h' | b'j' | b'p' | b'q' | b'r' | 0x94 => self.memo_op(op, at)?,
+                b'c' | 0x93 | b'R' | 0x81 | 0x92 | b'b' => self.object_op(op, at)?,
+                other => self.unsupported(other, at)?,
             }
+        }
+    }
+
+    /// Protocol, framing and stack opcodes (MARK, POP, DUP, READONLY_BUFFER).
+    fn stack_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            0x80 => {
+                let proto = self.u8(at)?;
+                if proto > 5 {
+                    return self.err(at, format!("unsupported pickle protocol {proto}"));
+                }
+            }
+            // FRAME: a length hint; reading stays sequential.
+            0x95 => {
+                self.u64(at)?;
+            }
+            b'(' => self.marks.push(self.stack.len()),
+            b'0' => {
+                self.pop(at)?;
+            }
+            b'1' => {
+                self.pop_mark(at)?;
+            }
+            b'2' => {
+                let id = self.top(at)?;
+                self.stack.push(id);
+            }
+            // READONLY_BUFFER: a flag on the buffer below; data unchanged.
+            0x98 => {
+                self.top(at)?;
+            }
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// None, booleans, integers and floats.
+    fn number_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'N' => {
+                self.push(Obj::None, at)?;
+            }
+            0x88 => {
+                self.push(Obj::Bool(true), at)?;
+            }
+            0x89 => {
+                self.push(Obj::Bool(false), at)?;
+            }
+            b'J' => {
+                let b = self.take(4, at)?;
+                let v = i32::from_le_bytes(b.try_into().expect("4 bytes"));
+                self.push(Obj::Int(v as i64), at)?;
+            }
+            b'K' => {
+                let v = self.u8(at)?;
+                self.push(Obj::Int(v as i64), at)?;
+            }
+            b'M' => {
+                let v = self.u16(at)?;
+                self.push(Obj::Int(v as i64), at)?;
+            }
+            b'I' => {
+                let text = self.line(at)?;
+                let obj = match text {
+                    "00" => Obj::Bool(false),
+                    "01" => Obj::Bool(true),
+                    t => Obj::Int(
+                        t.trim()
+                            .parse()
+                            .or_else(|_| self.err(at, format!("bad INT '{t}'")))?,
+                    ),
+                };
+                self.push(obj, at)?;
+            }
+            b'L' => {
+                let text = self.line(at)?.trim_end_matches('L');
+                let v = text
+                    .parse()
+                    .or_else(|_| self.err(at, format!("integer '{text}' does not fit 64 bits")))?;
+                self.push(Obj::Int(v), at)?;
+            }
+            0x8a | 0x8b => {
+                let n = if op == 0x8a {
+                    self.u8(at)? as usize
+                } else {
+                    self.u32(at)?
+                };
+                if n > 8 {
+                    return self.err(at, format!("a {n}-byte integer does not fit 64 bits"));
+                }
+                let b = self.take(n, at)?;
+                let mut buf = if b.last().is_some_and(|&x| x & 0x80 != 0) {
+                    [0xFF; 8]
+                } else {
+                    [0; 8]
+                };
+                buf[..n].copy_from_slice(b);
+                self.push(Obj::Int(i64::from_le_bytes(buf)), at)?;
+            }
+            b'F' => {
+                let text = self.line(at)?;
+                let v = text
+                    .trim()
+                    .parse()
+                    .or_else(|_| self.err(at, format!("bad FLOAT '{text}'")))?;
+                self.push(Obj::Float(v), at)?;
+            }
+            b'G' => {
+                let b = self.take(8, at)?;
+                self.push(
+                    Obj::Float(f64::from_be_bytes(b.try_into().expect("8 bytes"))),
+                    at,
+                )?;
+            }
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// Strings and bytes.
+    fn text_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'X' | 0x8c | 0x8d => {
+                let n = match op {
+                    0x8c => self.u8(at)? as usize,
+                    b'X' => self.u32(at)?,
+                    _ => usize::try_from(self.u64(at)?).unwrap_or(usize::MAX),
+                };
+                let bytes = self.take(n, at)?;
+                let s = self.string(bytes, at)?;
+                self.push(Obj::Str(s), at)?;
+            }
+            b'V' => {
+                // Protocol 0 unicode: raw-unicode-escape; plain ASCII is enough here.
+                let s = self.line(at)?.to_string();
+                self.push(Obj::Str(s), at)?;
+            }
+            b'T' | b'U' => {
+                // Python 2 str: keep as text when it is UTF-8, else bytes.
+                let n = if op == b'U' {
+                    self.u8(at)? as usize
+                } else {
+                    self.u32(at)?
+                };
+                let bytes = self.take(n, at)?;
+                let obj = match std::str::from_utf8(bytes) {
+                    Ok(s) => Obj::Str(s.to_string()),
+                    Err(_) => Obj::Bytes(bytes.to_vec()),
+                };
+                self.push(obj, at)?;
+            }
+            b'B' | b'C' | 0x8e | 0x96 => {
+                let n = match op {
+                    b'C' => self.u8(at)? as usize,
+                    b'B' => self.u32(at)?,
+                    _ => usize::try_from(self.u64(at)?).unwrap_or(usize::MAX),
+                };
+                let start = self.pos;
+                self.take(n, at)?;
+                self.push(Obj::StreamBytes(start..self.pos), at)?;
+            }
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// Tuples, lists and dicts, and adding to them.
+    fn container_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b')' => {
+                self.push(Obj::Tuple(Vec::new()), at)?;
+            }
+            b't' => {
+                let items = self.pop_mark(at)?;
+                self.push(Obj::Tuple(items), at)?;
+            }
+            0x85..=0x87 => {
+                let n = (op - 0x84) as usize;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.pop(at)?);
+                }
+                items.reverse();
+                self.push(Obj::Tuple(items), at)?;
+            }
+            b']' | 0x8f => {
+                self.push(Obj::List(Vec::new()), at)?;
+            }
+            b'l' | 0x91 => {
+                let items = self.pop_mark(at)?;
+                self.push(Obj::List(items), at)?;
+            }
+            b'a' => {
+                let item = self.pop(at)?;
+                let list = self.top(at)?;
+                self.extend(list, vec![item], at)?;
+            }
+            b'e' | 0x90 => {
+                let items = self.pop_mark(at)?;
+                let list = self.top(at)?;
+                self.extend(list, items, at)?;
+            }
+            b'}' => {
+                self.push(Obj::Dict(Vec::new()), at)?;
+            }
+            b'd' => {
+                let items = self.pop_mark(at)?;
+                let pairs = self.pairs(items, at)?;
+                self.push(Obj::Dict(pairs), at)?;
+            }
+            b's' => {
+                let value = self.pop(at)?;
+                let key = self.pop(at)?;
+                let dict = self.top(at)?;
+                self.set_items(dict, vec![(key, value)], at)?;
+            }
+            b'u' => {
+                let items = self.pop_mark(at)?;
+                let pairs = self.pairs(items, at)?;
+                let dict = self.top(at)?;
+                self.set_items(dict, pairs, at)?;
+            }
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// The memo: GET and PUT in their forms, MEMOIZE.
+    fn memo_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'g' => {
+                let key = self
+                    .line(at)?
+                    .trim()
+                    .parse()
+                    .or_else(|_| self.err(at, "bad GET key"))?;
+                self.memo_get(key, at)?;
+            }
+            b'h' => {
+                let key = self.u8(at)? as u64;
+                self.memo_get(key, at)?;
+            }
+            b'j' => {
+                let key = self.u32(at)? as u64;
+                self.memo_get(key, at)?;
+            }
+            b'p' => {
+                let key = self
+                    .line(at)?
+                    .trim()
+                    .parse()
+                    .or_else(|_| self.err(at, "bad PUT key"))?;
+                self.memo_put(key, at)?;
+            }
+            b'q' => {
+                let key = self.u8(at)? as u64;
+                self.memo_put(key, at)?;
+            }
+            b'r' => {
+                let key = self.u32(at)? as u64;
+                self.memo_put(key, at)?;
+            }
+            0x94 => {
+                let key = self.memo.len() as u64;
+                self.memo_put(key, at)?;
+            }
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// Globals, REDUCE, NEWOBJ(_EX) and BUILD: objects recorded, never called.
+    fn object_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'c' => {
+                let module = self.line(at)?.to_string();
+                let name = self.line(at)?.to_string();
+                self.global(module, name, at)?;
+            }
+            0x93 => {
+                let name = self.pop(at)?;
+                let module = self.pop(at)?;
+                let (Obj::Str(module), Obj::Str(name)) =
+                    (self.arena.get(module).clone(), self.arena.get(name).clone())
+                else {
+                    return self.err(at, "STACK_GLOBAL needs two strings");
+                };
+                self.global(module, name, at)?;
+            }
+            b'R' => self.reduce(at)?,
+            0x81 => {
+                let args = self.pop(at)?;
+                let cls = self.pop(at)?;
+                let class = self.callable(cls, at)?;
+                let args = self.tuple_items(args, at)?;
+                self.push(
+                    Obj::Instance {
+                        class,
+                        args,
+                        state: None,
+                        offset: at,
+                    },
+                    at,
+                )?;
+            }
+            0x92 => {
+                let _kwargs = self.pop(at)?;
+                let args = self.pop(at)?;
+                let cls = self.pop(at)?;
+                let class = self.callable(cls, at)?;
+                let args = self.tuple_items(args, at)?;
+                self.push(
+                    Obj::Instance {
+                        class,
+                        args,
+                        state: None,
+                        offset: at,
+                    },
+                    at,
+                )?;
+            }
+            b'b' => self.build(at)?,
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// Opcodes this VM refuses, with the reason.
+    fn unsupported(&self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'P' | b'Q' => self.err(at, "persistent IDs (PERSID) are not supported"),
+            0x82..=0x84 => self.err(at, "extension registry codes (EXT1/2/4) are not supported"),
+            0x97 => self.err(at, "out-of-band buffers (NEXT_BUFFER) are not supported"),
+            b'i' | b'o' => self.err(
+                at,
+                "protocol 0/1 instance opcodes (INST/OBJ) are not supported",
+            ),
+            other => self.err(at, format!("unknown opcode 0x{other:02x}")),
         }
     }
 
@@ -767,7 +710,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     }
 
     fn extend(&mut self, list: Id, items: Vec<Id>, at: usize) -> Result<(), PickleError> {
-        match &mut self.arena.objs[list] {
+        match self.arena.get_mut(list) {
             Obj::List(v) => {
                 v.extend(items);
                 Ok(())
@@ -779,7 +722,7 @@ impl<'a, 'p> Vm<'a, 'p> {
     fn set_items(&mut self, dict: Id, pairs: Vec<(Id, Id)>, at: usize) -> Result<(), PickleError> {
         // Appended in order; lookups take the last match, as a Python dict
         // keeps the last value for a repeated key.
-        match &mut self.arena.objs[dict] {
+        match self.arena.get_mut(dict) {
             Obj::Dict(items) => {
                 items.extend(pairs);
                 Ok(())

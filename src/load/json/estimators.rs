@@ -1,0 +1,324 @@
+//! Building each estimator family's parts from the JSON fields: SVC/NuSVC,
+//! the one-row dual models (SVR, NuSVR, OneClassSVM), the linear models,
+//! CalibratedClassifierCV, and the preprocessing steps before them.
+
+use super::schema::{
+    array, classes, field_error, integer, kind, matrix_or_row, matrix_raw, number,
+    scalar_or_single, vector, Fields, FORMAT,
+};
+use crate::load::{LoadError, LoadedModel};
+use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
+use crate::model::{
+    Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearParts, Model, Norm,
+    PlattParameters, Preprocess, SvmModel, SvmParts,
+};
+use ndarray::Array1;
+use serde_json::Value;
+
+/// The parts every estimator shares: read once by the caller.
+pub(super) struct Common {
+    /// `n_features_in`.
+    pub(super) n_features: usize,
+    /// The `preprocessing` steps.
+    pub(super) preprocessing: Vec<Preprocess>,
+    /// `sklearn_version`, when given.
+    pub(super) sklearn_version: Option<String>,
+}
+
+/// SVR, NuSVR or OneClassSVM: one row of dual coefficients and one intercept.
+pub(super) fn dual(fields: &Fields, kind: DualKind, common: Common) -> Result<Model, LoadError> {
+    let dual_coef = matrix_raw("dual_coef", fields.raw("dual_coef")?)?;
+    if dual_coef.nrows() != 1 {
+        return Err(field_error(
+            "dual_coef",
+            format!("has {} rows, expected 1", dual_coef.nrows()),
+        ));
+    }
+    let intercept = scalar_or_single("intercept", fields.required("intercept")?)?;
+    Ok(Model::dual(DualParts {
+        kind,
+        n_features: common.n_features,
+        kernel: kernel(fields)?,
+        support_vectors: matrix_raw("support_vectors", fields.raw("support_vectors")?)?.into(),
+        dual_coef: dual_coef.row(0).to_owned(),
+        intercept,
+        preprocessing: common.preprocessing,
+        sklearn_version: common.sklearn_version,
+        convention: Convention::Sklearn,
+        density_marks: None,
+        svr_sigma: None,
+    })?)
+}
+
+/// LinearSVC (`classes` given) or LinearSVR: `coef` and `intercept`.
+pub(super) fn linear(
+    fields: &Fields,
+    estimator_name: &str,
+    common: Common,
+) -> Result<Model, LoadError> {
+    let n_features = common.n_features;
+    let coef_value = fields.required("coef")?;
+    let coef = matrix_or_row("coef", coef_value)?;
+    let intercept = match fields.required("intercept")? {
+        Value::Number(_) => {
+            // `fit_intercept=False` stores a plain 0.0 (§3).
+            let v = number("intercept", fields.required("intercept")?)?;
+            Array1::from_elem(coef.nrows(), v)
+        }
+        v => vector("intercept", v)?,
+    };
+    let classes = match estimator_name {
+        "LinearSVC" => Some(classes(fields.required("classes")?)?),
+        _ => None,
+    };
+    if coef.ncols() != n_features {
+        return Err(field_error(
+            "coef",
+            format!(
+                "rows have {} values but n_features_in is {n_features}",
+                coef.ncols()
+            ),
+        ));
+    }
+    Ok(Model::linear(LinearParts {
+        classes,
+        coef,
+        intercept,
+        preprocessing: common.preprocessing,
+        sklearn_version: common.sklearn_version,
+    })?)
+}
+
+/// `calibrated_classifiers`: each a nested estimator (the same JSON object
+/// without `format` and `samples`) and its calibrators. Each nested
+/// estimator is read by `nested_load` (the format's own `load`, passed in so that
+/// this module does not import its parent).
+pub(super) fn calibrated(
+    fields: &Fields,
+    sklearn_version: Option<String>,
+    nested_load: fn(&[u8]) -> Result<LoadedModel, LoadError>,
+) -> Result<CalibratedParts, LoadError> {
+    let classes = classes(fields.required("classes")?)?;
+    let method = fields.string("method")?.to_string();
+    let members = array(
+        "calibrated_classifiers",
+        fields.required("calibrated_classifiers")?,
+    )?;
+    let mut out = Vec::with_capacity(members.len());
+    for (i, member) in members.iter().enumerate() {
+        let at = |f: &str| format!("calibrated_classifiers[{i}].{f}");
+        let object = member.as_object().ok_or_else(|| {
+            field_error(format!("calibrated_classifiers[{i}]"), "expected an object")
+        })?;
+        let mut nested = object
+            .get("estimator")
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| field_error(at("estimator"), "expected an estimator object"))?;
+        nested.insert("format".into(), Value::from(FORMAT));
+        let base = nested_load(&serde_json::to_vec(&Value::Object(nested)).unwrap_or_default())
+            .map_err(|e| match e {
+                LoadError::Field { field, problem } => {
+                    field_error(format!("{}.{field}", at("estimator")), problem)
+                }
+                other => field_error(at("estimator"), other.to_string()),
+            })?;
+        let calibration = match method.as_str() {
+            "temperature" => Calibration::Temperature {
+                beta: number(&at("beta"), object.get("beta").unwrap_or(&Value::Null))?,
+            },
+            "sigmoid" | "isotonic" => {
+                let list = array(&at("calibrators"), object.get("calibrators").unwrap_or(&Value::Null))?;
+                let mut cals = Vec::with_capacity(list.len());
+                for (j, c) in list.iter().enumerate() {
+                    let name = format!("{}[{j}]", at("calibrators"));
+                    let get = |f: &str| c.get(f).unwrap_or(&Value::Null);
+                    cals.push(if method == "sigmoid" {
+                        Calibrator::Sigmoid {
+                            a: number(&format!("{name}.a"), get("a"))?,
+                            b: number(&format!("{name}.b"), get("b"))?,
+                        }
+                    } else {
+                        Calibrator::Isotonic {
+                            x: vector(&format!("{name}.x_thresholds"), get("x_thresholds"))?.to_vec(),
+                            y: vector(&format!("{name}.y_thresholds"), get("y_thresholds"))?.to_vec(),
+                            x_min: number(&format!("{name}.x_min"), get("x_min"))?,
+                            x_max: number(&format!("{name}.x_max"), get("x_max"))?,
+                        }
+                    });
+                }
+                Calibration::PerClass(cals)
+            }
+            other => {
+                return Err(field_error(
+                    "method",
+                    format!("calibration method '{other}' is not supported (sigmoid, isotonic, temperature)"),
+                ))
+            }
+        };
+        out.push(CalibratedMember {
+            base: base.model,
+            calibration,
+        });
+    }
+    Ok(CalibratedParts {
+        classes,
+        method,
+        members: out,
+        sklearn_version,
+    })
+}
+
+/// The kernel and its parameters (gamma is scikit-learn's resolved `_gamma`).
+pub(super) fn kernel(fields: &Fields) -> Result<Kernel, LoadError> {
+    let kernel_name = fields.string("kernel")?;
+    let needs = |name: &str| -> Result<f64, LoadError> {
+        match fields.optional(name) {
+            Some(v) => number(name, v),
+            None => Ok(0.0),
+        }
+    };
+    let gamma = match kernel_name {
+        "linear" => needs("gamma")?,
+        _ => number("gamma", fields.required("gamma")?)?,
+    };
+    let coef0 = match kernel_name {
+        "poly" | "sigmoid" => number("coef0", fields.required("coef0")?)?,
+        _ => needs("coef0")?,
+    };
+    let degree = match (kernel_name, fields.optional("degree")) {
+        ("poly", None) => return Err(field_error("degree", "is missing")),
+        (_, Some(v)) => integer("degree", v)?,
+        (_, None) => 3,
+    };
+    Ok(Kernel::from_parts(kernel_name, gamma, coef0, degree)?)
+}
+
+/// SVC or NuSVC: one-vs-one support vectors, coefficients and intercepts,
+/// and Platt's parameters when fitted with probabilities.
+pub(super) fn svc(
+    fields: &Fields,
+    estimator: Estimator,
+    common: Common,
+) -> Result<SvmModel, LoadError> {
+    let kernel = kernel(fields)?;
+    let classes = classes(fields.required("classes")?)?;
+    let n_support = array("n_support", fields.required("n_support")?)?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let field = format!("n_support[{i}]");
+            let n = integer(&field, v)?;
+            usize::try_from(n).map_err(|_| field_error(field, format!("{n} is negative")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let support_vectors = matrix_raw("support_vectors", fields.raw("support_vectors")?)?;
+    let dual_coef = matrix_raw("dual_coef", fields.raw("dual_coef")?)?;
+    let intercept = vector("intercept", fields.required("intercept")?)?;
+    let decision_shape = match fields.string("decision_function_shape")? {
+        "ovr" => DecisionShape::Ovr,
+        "ovo" => DecisionShape::Ovo,
+        other => {
+            return Err(field_error(
+                "decision_function_shape",
+                format!("'{other}' is not 'ovr' or 'ovo'"),
+            ))
+        }
+    };
+    let break_ties = match fields.optional("break_ties") {
+        None => false,
+        Some(Value::Bool(b)) => *b,
+        Some(v) => {
+            return Err(field_error(
+                "break_ties",
+                format!("expected a boolean, found {}", kind(v)),
+            ))
+        }
+    };
+    let platt = match (fields.optional("prob_a"), fields.optional("prob_b")) {
+        (None, None) => None,
+        (Some(a), Some(b)) => {
+            let (prob_a, prob_b) = (vector("prob_a", a)?, vector("prob_b", b)?);
+            // An empty pair means "fit without probabilities" (§1.1).
+            (!(prob_a.is_empty() && prob_b.is_empty()))
+                .then_some(PlattParameters { prob_a, prob_b })
+        }
+        (Some(_), None) => return Err(field_error("prob_b", "is missing while prob_a is present")),
+        (None, Some(_)) => return Err(field_error("prob_a", "is missing while prob_b is present")),
+    };
+    Ok(SvmModel::new(SvmParts {
+        estimator,
+        n_features: common.n_features,
+        kernel,
+        classes,
+        n_support,
+        support_vectors: support_vectors.into(),
+        dual_coef,
+        intercept,
+        decision_shape,
+        break_ties,
+        platt,
+        sklearn_version: common.sklearn_version,
+        preprocessing: common.preprocessing,
+        convention: Convention::Sklearn,
+    })?)
+}
+
+/// One entry of `preprocessing` (README, "JSON interchange format").
+pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, LoadError> {
+    let at = |name: &str| format!("preprocessing[{index}].{name}");
+    let object = v.as_object().ok_or_else(|| {
+        field_error(
+            format!("preprocessing[{index}]"),
+            format!("expected an object, found {}", kind(v)),
+        )
+    })?;
+    let get = |name: &str| object.get(name).filter(|v| !v.is_null());
+    let required = |name: &str| get(name).ok_or_else(|| field_error(at(name), "is missing"));
+    let optional_vector = |name: &str| get(name).map(|v| vector(&at(name), v)).transpose();
+    let flag = |name: &str| match get(name) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(field_error(
+            at(name),
+            format!("expected a boolean, found {}", kind(other)),
+        )),
+    };
+    let step = required("step")?
+        .as_str()
+        .ok_or_else(|| field_error(at("step"), "expected a string"))?;
+    Ok(match step {
+        "StandardScaler" => Preprocess::StandardScaler {
+            mean: optional_vector("mean")?,
+            scale: optional_vector("scale")?,
+        },
+        "MinMaxScaler" => {
+            let range = vector(&at("feature_range"), required("feature_range")?)?;
+            if range.len() != 2 {
+                return Err(field_error(at("feature_range"), "expected [min, max]"));
+            }
+            Preprocess::MinMaxScaler {
+                min: vector(&at("min"), required("min")?)?,
+                scale: vector(&at("scale"), required("scale")?)?,
+                feature_range: (range[0], range[1]),
+                clip: flag("clip")?,
+            }
+        }
+        "MaxAbsScaler" => Preprocess::MaxAbsScaler {
+            scale: vector(&at("scale"), required("scale")?)?,
+            clip: flag("clip")?,
+        },
+        "Normalizer" => {
+            let name = required("norm")?.as_str().unwrap_or_default();
+            let norm = Norm::from_name(name)
+                .ok_or_else(|| field_error(at("norm"), format!("'{name}' is not l1, l2 or max")))?;
+            Preprocess::Normalizer { norm }
+        }
+        other => {
+            return Err(field_error(
+                at("step"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer)"),
+            ))
+        }
+    })
+}

@@ -1,0 +1,113 @@
+//! The recorded samples (`samples`): inputs and the outputs scikit-learn gave
+//! for them, checked against the model's shape.
+
+use super::schema::{field_error, kind, labels, matrix, matrix_or_column};
+use crate::load::LoadError;
+use crate::model::{Model, OutputKind, OutputOptions, Samples};
+use serde_json::Value;
+
+/// The `samples` object: `X` and any of `predict`, `decision_function` and
+/// `predict_proba`; unknown keys become warnings.
+pub(super) fn samples(
+    v: &Value,
+    model: &Model,
+    warnings: &mut Vec<String>,
+) -> Result<Samples, LoadError> {
+    let object = v
+        .as_object()
+        .ok_or_else(|| field_error("samples", format!("expected an object, found {}", kind(v))))?;
+    for key in object.keys() {
+        if ![
+            "X",
+            "predict",
+            "decision_function",
+            "predict_proba",
+            "score_samples",
+        ]
+        .contains(&key.as_str())
+        {
+            warnings.push(format!("ignoring unknown field `samples.{key}`"));
+        }
+    }
+    let x_value = object
+        .get("X")
+        .ok_or_else(|| field_error("samples.X", "is missing"))?;
+    let x = matrix("samples.X", x_value)?;
+    let n = x.nrows();
+    if n > 0 && x.ncols() != model.n_features() {
+        return Err(field_error(
+            "samples.X",
+            format!(
+                "rows have {} features, the model expects {}",
+                x.ncols(),
+                model.n_features()
+            ),
+        ));
+    }
+    let predict = match object.get("predict").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => {
+            let labels = labels("samples.predict", v)?;
+            if labels.len() != n {
+                return Err(field_error(
+                    "samples.predict",
+                    format!("has {} labels for {n} rows", labels.len()),
+                ));
+            }
+            for (i, l) in labels.iter().enumerate() {
+                if model
+                    .label_classes()
+                    .is_some_and(|c| c.index_of(l).is_none())
+                {
+                    return Err(field_error(
+                        format!("samples.predict[{i}]"),
+                        format!("{l} is not one of the classes"),
+                    ));
+                }
+            }
+            Some(labels)
+        }
+    };
+    let width = model
+        .outputs(&OutputOptions::default())
+        .iter()
+        .find(|s| s.kind == OutputKind::Scores)
+        .map_or(1, |s| s.shape.width());
+    let decision_function = match object.get("decision_function").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => {
+            let d = matrix_or_column("samples.decision_function", v)?;
+            if d.dim() != (n, width) {
+                return Err(field_error(
+                    "samples.decision_function",
+                    format!(
+                        "has shape {}x{}, expected {n}x{width}",
+                        d.nrows(),
+                        d.ncols()
+                    ),
+                ));
+            }
+            Some(d)
+        }
+    };
+    let predict_proba = match object.get("predict_proba").filter(|v| !v.is_null()) {
+        None => None,
+        Some(v) => {
+            let p = matrix("samples.predict_proba", v)?;
+            let k = model.label_classes().map_or(0, |c| c.len());
+            if p.dim() != (n, k) {
+                return Err(field_error(
+                    "samples.predict_proba",
+                    format!("has shape {}x{}, expected {n}x{}", p.nrows(), p.ncols(), k),
+                ));
+            }
+            Some(p)
+        }
+    };
+    Ok(Samples {
+        x,
+        predict,
+        decision_function,
+        predict_proba,
+    })
+}
