@@ -25,6 +25,25 @@ pub enum DualKind {
     OneClassSvm,
 }
 
+impl DualKind {
+    /// Every kind, in scikit-learn's order.
+    pub const ALL: [DualKind; 3] = [DualKind::Svr, DualKind::NuSvr, DualKind::OneClassSvm];
+
+    /// scikit-learn's class name.
+    pub fn sklearn_name(self) -> &'static str {
+        match self {
+            DualKind::Svr => "SVR",
+            DualKind::NuSvr => "NuSVR",
+            DualKind::OneClassSvm => "OneClassSVM",
+        }
+    }
+
+    /// The kind scikit-learn's class `name` is, if it is one.
+    pub fn from_sklearn_name(name: &str) -> Option<DualKind> {
+        DualKind::ALL.into_iter().find(|k| k.sklearn_name() == name)
+    }
+}
+
 /// Everything needed to build a [`DualModel`], as scikit-learn exposes it.
 #[derive(Debug, Clone)]
 pub struct DualParts {
@@ -151,9 +170,7 @@ impl DualModel {
 impl Family for DualModel {
     fn name(&self) -> &'static str {
         match (self.parts.convention, self.parts.kind) {
-            (Convention::Sklearn, DualKind::Svr) => "SVR",
-            (Convention::Sklearn, DualKind::NuSvr) => "NuSVR",
-            (Convention::Sklearn, DualKind::OneClassSvm) => "OneClassSVM",
+            (Convention::Sklearn, kind) => kind.sklearn_name(),
             (Convention::Libsvm, DualKind::Svr) => "LIBSVM epsilon_svr",
             (Convention::Libsvm, DualKind::NuSvr) => "LIBSVM nu_svr",
             (Convention::Libsvm, DualKind::OneClassSvm) => "LIBSVM one_class",

@@ -158,9 +158,10 @@ fn model(fields: &Fields, estimator_name: &str, common: Common) -> Result<Model,
             let estimator = Estimator::from_name(estimator_name).expect("matched above");
             Model::Svc(estimators::svc(fields, estimator, common)?)
         }
-        "SVR" => estimators::dual(fields, DualKind::Svr, common)?,
-        "NuSVR" => estimators::dual(fields, DualKind::NuSvr, common)?,
-        "OneClassSVM" => estimators::dual(fields, DualKind::OneClassSvm, common)?,
+        name if DualKind::from_sklearn_name(name).is_some() => {
+            let kind = DualKind::from_sklearn_name(name).expect("matched above");
+            estimators::dual(fields, kind, common)?
+        }
         "CalibratedClassifierCV" => Model::calibrated(estimators::calibrated(
             fields,
             common.sklearn_version,

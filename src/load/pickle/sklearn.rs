@@ -359,12 +359,8 @@ fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadErr
     };
     match est.class.name.as_str() {
         "SVC" | "NuSVC" => svm(est, preprocessing).map(Model::from),
-        "SVR" | "NuSVR" | "OneClassSVM" => {
-            let kind = match est.class.name.as_str() {
-                "SVR" => DualKind::Svr,
-                "NuSVR" => DualKind::NuSvr,
-                _ => DualKind::OneClassSvm,
-            };
+        name if DualKind::from_sklearn_name(name).is_some() => {
+            let kind = DualKind::from_sklearn_name(name).expect("matched above");
             let support_vectors = est.matrix("support_vectors_")?;
             let dual_coef = est.matrix("dual_coef_")?;
             if dual_coef.nrows() != 1 {
