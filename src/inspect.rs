@@ -135,18 +135,6 @@ fn inspect_with(
     Ok(describe_model(&load()?))
 }
 
-/// The pipeline in one line, for reports: `StandardScaler -> SVC (rbf
-/// kernel, 3 classes, …)`.
-pub fn summary(model: &Model) -> String {
-    let mut parts: Vec<String> = model
-        .preprocessing()
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
-    parts.push(model.describe());
-    parts.join(" -> ")
-}
-
 fn kernel_text(kernel: &Kernel) -> String {
     let params = match *kernel {
         Kernel::Linear => String::new(),

@@ -6,7 +6,6 @@ use super::{check_tolerance, print_report, warn, Mismatch, Outcome};
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
 use svm2onnx::graph::FloatType;
-use svm2onnx::inspect::summary;
 use svm2onnx::model::Model;
 use svm2onnx::publish::{stage_bytes, stage_compiled, Published};
 use svm2onnx::smoke::{smoke_run, SmokeError};
@@ -128,7 +127,7 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
     eprintln!(
         "wrote {}: {}; {}, opset {}, {}",
         plan.output.display(),
-        summary(&loaded.model),
+        loaded.model.describe_pipeline(),
         sizes(&published),
         plan.compile.opset,
         plan.compile.float.name()

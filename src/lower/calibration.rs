@@ -25,10 +25,7 @@ fn calibrate(g: &mut Graph, t: Value, cal: &Calibrator) -> Value {
             let b = g.scalar("sigmoid_b", *b);
             let at = g.mul(t, a);
             let z = g.add(at, b);
-            let e = g.exp(z);
-            let one = g.scalar("one", 1.0);
-            let den = g.add(one, e);
-            g.div(one, den)
+            super::probability::one_over_one_plus_exp(g, z)
         }
         Calibrator::Isotonic { x, y, x_min, x_max } => {
             if x.len() == 1 {

@@ -1,6 +1,6 @@
 //! The N×S kernel block K(X, SV) for the non-linear kernels (§1.2).
 
-use crate::graph::{Attribute, Graph, TransposedAffine, Value};
+use crate::graph::{Attribute, FloatType, Graph, TransposedAffine, Value};
 use crate::ir::Kernel;
 use ndarray::{Array1, Array2, Axis};
 use std::sync::Arc;
@@ -64,6 +64,36 @@ pub(crate) fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
     result.expect("degree >= 1 is a model invariant")
 }
 
+/// The support-vector mean μ rounded to the graph precision, and each
+/// ‖s − μ‖² summed left to right in f64: the offline half of the centred
+/// expansion shared by [`rbf`] and [`squared_distances`].
+fn centring(svs: &Array2<f64>, float: FloatType) -> (Array1<f64>, Array1<f64>) {
+    let mean: Array1<f64> = svs
+        .mean_axis(Axis(0))
+        .expect("at least one support vector")
+        .mapv(|m| float.round(m));
+    let sv_norms: Array1<f64> = svs
+        .outer_iter()
+        .map(|row| {
+            row.iter()
+                .zip(&mean)
+                .map(|(v, m)| (v - m) * (v - m))
+                .sum::<f64>()
+        })
+        .collect();
+    (mean, sv_norms)
+}
+
+/// The in-graph half: `x − μ` [N, d] and its squared norm ‖x − μ‖² [N, 1].
+fn centred_input(g: &mut Graph, x: Value, mean: Array1<f64>) -> (Value, Value) {
+    let mu = g.constant("support_vector_mean", mean.into_dyn());
+    let xc = g.sub(x, mu);
+    let xc = g.rename(xc, "x_centred");
+    let xc_sq = g.mul(xc, xc);
+    let x_norms = g.reduce_sum(xc_sq, &[1], true);
+    (xc, x_norms)
+}
+
 /// RBF through the centred expansion (§6):
 /// ‖x−s‖² = ‖x−μ‖² − 2(x−μ)·(s−μ) + ‖s−μ‖², with μ the support-vector mean
 /// rounded to the graph precision first, so the in-graph `x − μ` and the
@@ -81,25 +111,11 @@ pub(crate) fn powi(g: &mut Graph, base: Value, degree: u32) -> Value {
 /// below 0 is off by the same few ulps of ‖x−μ‖²+‖s−μ‖² as any other
 /// distance, and a clamp would cost a full N×S pass.
 fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
-    let float = g.float;
-    let mean: Array1<f64> = svs
-        .mean_axis(Axis(0))
-        .expect("at least one support vector")
-        .mapv(|m| float.round(m));
+    let (mean, sv_norms) = centring(svs, g.float);
     // Never materialising a centred copy: the weight matrix below is
     // generated from the shared support vectors while it is written.
     let n_sv = svs.nrows();
-    let bias: Array1<f64> = svs
-        .outer_iter()
-        .map(|row| {
-            -gamma
-                * row
-                    .iter()
-                    .zip(&mean)
-                    .map(|(v, m)| (v - m) * (v - m))
-                    .sum::<f64>()
-        })
-        .collect();
+    let bias = sv_norms.mapv(|n| -gamma * n);
     // [2γ(s−μ); −γ; −γ‖s−μ‖²], element by element 2γ·(s_j − μ_j).
     let weights = TransposedAffine {
         source: Arc::clone(svs),
@@ -108,11 +124,7 @@ fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
         extra_rows: vec![Array1::from_elem(n_sv, -gamma), bias],
     };
 
-    let mu = g.constant("support_vector_mean", mean.into_dyn());
-    let xc = g.sub(x, mu);
-    let xc = g.rename(xc, "x_centred");
-    let xc_sq = g.mul(xc, xc);
-    let x_norms = g.reduce_sum(xc_sq, &[1], true);
+    let (xc, x_norms) = centred_input(g, x, mean);
     // The column of ones, N×1 for any batch size without shape ops (which
     // not every runtime folds): ‖x−μ‖²·0 + 1. Only a non-finite input row
     // makes it NaN, and such a row's distances are NaN already.
@@ -137,29 +149,12 @@ fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
 /// ONNX-ML rewrite needs the distances themselves to follow onnxruntime's
 /// kernel (docs/ONNX_ML.md).
 pub(crate) fn squared_distances(g: &mut Graph, x: Value, svs: &Array2<f64>) -> Value {
-    let float = g.float;
-    let mean: Array1<f64> = svs
-        .mean_axis(Axis(0))
-        .expect("at least one support vector")
-        .mapv(|m| float.round(m));
-    let sv_norms: Array1<f64> = svs
-        .outer_iter()
-        .map(|row| {
-            row.iter()
-                .zip(&mean)
-                .map(|(v, m)| (v - m) * (v - m))
-                .sum::<f64>()
-        })
-        .collect();
+    let (mean, sv_norms) = centring(svs, g.float);
     // −2·(s−μ)ᵀ: the factor 2 is exact in binary floating point.
     let cross_weights = Array2::from_shape_fn((svs.ncols(), svs.nrows()), |(j, s)| {
         -2.0 * (svs[[s, j]] - mean[j])
     });
-    let mu = g.constant("support_vector_mean", mean.into_dyn());
-    let xc = g.sub(x, mu);
-    let xc = g.rename(xc, "x_centred");
-    let xc_sq = g.mul(xc, xc);
-    let x_norms = g.reduce_sum(xc_sq, &[1], true);
+    let (xc, x_norms) = centred_input(g, x, mean);
     let w = g.constant(
         "centred_support_vectors_t_x_minus2",
         cross_weights.into_dyn(),

@@ -55,15 +55,22 @@ fn platt_probability(g: &mut Graph, pairwise: Value, platt: &PlattParameters) ->
     let b = g.constant("prob_b", platt.prob_b.clone().into_dyn());
     let fa = g.mul(pairwise, a);
     let z = g.add(fa, b);
-    let e = g.exp(z);
-    let one = g.scalar("one", 1.0);
-    let denominator = g.add(one, e);
-    let sigmoid = g.div(one, denominator);
+    let sigmoid = one_over_one_plus_exp(g, z);
     let lo = g.scalar("min_prob", MIN_PROB);
     let hi = g.scalar("max_prob", 1.0 - MIN_PROB);
     let r = g.max(sigmoid, lo);
     let r = g.min(r, hi);
     g.rename(r, "pairwise_probability")
+}
+
+/// `1 / (1 + e^z)`: Platt's sigmoid on `z = A·f + B` (libsvm's stable
+/// sigmoid_predict, §1.7) and scikit-learn's sigmoid calibrator on
+/// `z = a·f + b` (`expit(−z)`).
+pub(crate) fn one_over_one_plus_exp(g: &mut Graph, z: Value) -> Value {
+    let e = g.exp(z);
+    let one = g.scalar("one", 1.0);
+    let denominator = g.add(one, e);
+    g.div(one, denominator)
 }
 
 /// LIBSVM ≥ 3.22's binary probabilities (§7): `[r_01, 1 − r_01]` with no
