@@ -30,8 +30,15 @@ impl Default for CompileOptions {
 /// Why a model could not be compiled.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum CompileError {
+    /// `--outputs` named an output the model's graph does not have.
     #[error("the model has no output `{missing}` (its outputs: {available})")]
-    Output { missing: String, available: String },
+    Output {
+        /// The name asked for.
+        missing: String,
+        /// The model's outputs, comma-separated.
+        available: String,
+    },
+    /// The opset is outside [`emit::OPSETS`].
     #[error("opset {0} is not supported (choose {lo} to {hi})", lo = emit::OPSETS.start(), hi = emit::OPSETS.end())]
     Opset(i64),
 }
@@ -46,9 +53,13 @@ pub fn metadata(model: &Model, options: &CompileOptions) -> Vec<(String, String)
 /// A lowered model with its metadata, ready to be written.
 #[derive(Debug, Clone)]
 pub struct Compiled {
+    /// The lowered graph.
     pub graph: Graph,
+    /// Its default-domain opset.
     pub opset: i64,
+    /// Its metadata_props, in order.
     pub metadata: Vec<(String, String)>,
+    /// Its doc string (the model and its outputs).
     pub doc: String,
 }
 

@@ -19,6 +19,7 @@ pub enum FloatType {
 }
 
 impl FloatType {
+    /// `f32` or `f64`, as `--dtype` spells it.
     pub fn name(self) -> &'static str {
         match self {
             FloatType::F32 => "f32",
@@ -34,6 +35,7 @@ impl FloatType {
         }
     }
 
+    /// The element type of float tensors at this precision.
     pub fn elem(self) -> ElemType {
         match self {
             FloatType::F32 => ElemType::F32,
@@ -56,10 +58,15 @@ impl std::str::FromStr for FloatType {
 /// Element types that appear in our graphs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ElemType {
+    /// float32
     F32,
+    /// float64
     F64,
+    /// int64 (labels as indices, integer labels, shapes)
     I64,
+    /// bool (comparisons)
     Bool,
+    /// string (string class labels)
     Str,
 }
 
@@ -82,6 +89,7 @@ impl ElemType {
 pub enum Dim {
     /// The symbolic batch dimension `N`.
     Batch,
+    /// A fixed size.
     Fixed(usize),
 }
 
@@ -93,10 +101,13 @@ pub struct Value(pub(crate) usize);
 /// rounded to the graph's [`FloatType`] when encoded.
 #[derive(Debug, Clone)]
 pub enum Constant {
+    /// A float tensor (rounded to the graph's precision when encoded).
     Float(ArrayD<f64>),
     /// A float matrix generated from a shared one while it is encoded.
     Transposed(TransposedAffine),
+    /// An int64 tensor.
     Int64(ArrayD<i64>),
+    /// A string tensor.
     Str(ArrayD<String>),
 }
 
@@ -111,6 +122,7 @@ pub enum Constant {
 /// expression an eager copy would use, so the bits do not change.
 #[derive(Debug, Clone)]
 pub struct TransposedAffine {
+    /// The shared S × d matrix (the support vectors).
     pub source: Arc<Array2<f64>>,
     /// Multiplies after the shift; `None` keeps the value as it is.
     pub scale: Option<f64>,
@@ -137,11 +149,13 @@ impl TransposedAffine {
         [d + self.extra_rows.len(), s]
     }
 
+    /// Number of elements.
     pub fn len(&self) -> usize {
         let [r, c] = self.shape();
         r * c
     }
 
+    /// True when the matrix has no element.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -189,39 +203,56 @@ impl TransposedAffine {
 /// An attribute of a node.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Attribute {
+    /// A named integer.
     Int(&'static str, i64),
+    /// A named list of integers.
     Ints(&'static str, Vec<i64>),
 }
 
+/// One operator application.
 #[derive(Debug, Clone)]
 pub struct Node {
+    /// The ONNX op type (default domain).
     pub op: &'static str,
+    /// Its inputs, in order.
     pub inputs: Vec<Value>,
+    /// Its single output.
     pub output: Value,
+    /// Its attributes.
     pub attributes: Vec<Attribute>,
 }
 
+/// A graph input or output: a value with its declared type and shape.
 #[derive(Debug, Clone)]
 pub struct Port {
+    /// The tensor.
     pub value: Value,
+    /// Its element type.
     pub elem: ElemType,
+    /// Its dimensions.
     pub dims: Vec<Dim>,
 }
 
 /// A graph under construction.
 #[derive(Debug, Clone)]
 pub struct Graph {
+    /// Precision of float inputs, constants and outputs.
     pub float: FloatType,
     /// Default-domain opset: some ops take axes as inputs from a given opset on.
     pub opset: i64,
     names: Vec<String>,
+    /// Graph inputs, in order.
     pub inputs: Vec<Port>,
+    /// Named constants.
     pub initializers: Vec<(Value, Constant)>,
+    /// Nodes in topological order (the order they were added).
     pub nodes: Vec<Node>,
+    /// Graph outputs, in order.
     pub outputs: Vec<Port>,
 }
 
 impl Graph {
+    /// An empty graph at precision `float` for default-domain `opset`.
     pub fn new(float: FloatType, opset: i64) -> Graph {
         Graph {
             float,
@@ -280,12 +311,14 @@ impl Graph {
         v
     }
 
+    /// An int64 constant.
     pub fn constant_i64(&mut self, name: &str, data: ArrayD<i64>) -> Value {
         let v = self.fresh(name);
         self.initializers.push((v, Constant::Int64(data)));
         v
     }
 
+    /// A string constant.
     pub fn constant_str(&mut self, name: &str, data: ArrayD<String>) -> Value {
         let v = self.fresh(name);
         self.initializers.push((v, Constant::Str(data)));
@@ -387,30 +420,39 @@ impl Graph {
         });
     }
 
+    /// Matrix product (numpy semantics, batched).
     pub fn matmul(&mut self, a: Value, b: Value) -> Value {
         self.op("MatMul", &[a, b], vec![])
     }
+    /// Element-wise sum (broadcasting).
     pub fn add(&mut self, a: Value, b: Value) -> Value {
         self.op("Add", &[a, b], vec![])
     }
+    /// Element-wise difference (broadcasting).
     pub fn sub(&mut self, a: Value, b: Value) -> Value {
         self.op("Sub", &[a, b], vec![])
     }
+    /// Element-wise product (broadcasting).
     pub fn mul(&mut self, a: Value, b: Value) -> Value {
         self.op("Mul", &[a, b], vec![])
     }
+    /// Element-wise quotient (broadcasting).
     pub fn div(&mut self, a: Value, b: Value) -> Value {
         self.op("Div", &[a, b], vec![])
     }
+    /// Absolute value.
     pub fn abs(&mut self, a: Value) -> Value {
         self.op("Abs", &[a], vec![])
     }
+    /// e to the power of each element.
     pub fn exp(&mut self, a: Value) -> Value {
         self.op("Exp", &[a], vec![])
     }
+    /// Hyperbolic tangent.
     pub fn tanh(&mut self, a: Value) -> Value {
         self.op("Tanh", &[a], vec![])
     }
+    /// Square root.
     pub fn sqrt(&mut self, a: Value) -> Value {
         self.op("Sqrt", &[a], vec![])
     }
@@ -422,15 +464,19 @@ impl Graph {
     pub fn min(&mut self, a: Value, b: Value) -> Value {
         self.op("Min", &[a, b], vec![])
     }
+    /// max(x, 0).
     pub fn relu(&mut self, a: Value) -> Value {
         self.op("Relu", &[a], vec![])
     }
+    /// `a < b`, element-wise, as a bool tensor.
     pub fn less(&mut self, a: Value, b: Value) -> Value {
         self.op("Less", &[a, b], vec![])
     }
+    /// `a > b`, element-wise, as a bool tensor.
     pub fn greater(&mut self, a: Value, b: Value) -> Value {
         self.op("Greater", &[a, b], vec![])
     }
+    /// Logical not of a bool tensor.
     pub fn not(&mut self, a: Value) -> Value {
         self.op("Not", &[a], vec![])
     }

@@ -38,7 +38,9 @@ impl Direction {
 /// A graph input or output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Port {
+    /// Input or output.
     pub direction: Direction,
+    /// Its name in the graph.
     pub name: String,
     /// Such as `[N, 4]`; `N` is the batch.
     pub shape: String,

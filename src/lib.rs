@@ -71,14 +71,19 @@ pub use model::{Model, ModelError, SvmModel};
 /// Any error of the convenience API.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The model file could not be read.
     #[error(transparent)]
     Load(#[from] LoadError),
+    /// The model could not be compiled with these options.
     #[error(transparent)]
     Compile(#[from] CompileError),
+    /// Input rows could not be read.
     #[error(transparent)]
     Data(#[from] data::DataError),
+    /// An skl2onnx graph could not be rewritten.
     #[error(transparent)]
     OnnxMl(#[from] onnxml::OnnxMlError),
+    /// The graph could not be run or compared.
     #[cfg(feature = "tract")]
     #[error(transparent)]
     Validate(#[from] validate::ValidateError),

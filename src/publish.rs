@@ -24,15 +24,27 @@ pub enum PublishError {
     NoFileName(PathBuf),
     /// The folder the output goes into does not exist.
     #[error("cannot write {}: the folder {} does not exist", path.display(), folder.display())]
-    NoFolder { path: PathBuf, folder: PathBuf },
+    NoFolder {
+        /// The output path.
+        path: PathBuf,
+        /// Its missing folder.
+        folder: PathBuf,
+    },
     /// The output's parent exists but is not a folder.
     #[error("cannot write {}: {} is not a folder", path.display(), folder.display())]
-    NotAFolder { path: PathBuf, folder: PathBuf },
+    NotAFolder {
+        /// The output path.
+        path: PathBuf,
+        /// Its parent, which is not a folder.
+        folder: PathBuf,
+    },
     /// The system refused a write or a rename of `path`; the cause is the
     /// error's `source()`.
     #[error("cannot write {}", path.display())]
     Io {
+        /// The user's path (the model or its data file).
         path: PathBuf,
+        /// The system's error.
         #[source]
         source: std::io::Error,
     },

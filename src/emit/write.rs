@@ -32,7 +32,9 @@ pub const EXTERNAL_ALIGNMENT: u64 = 4096;
 /// Where external tensor data goes: its file name relative to the model file
 /// (written into each tensor's `location`) and the sink for its bytes.
 pub struct ExternalSink<'a> {
+    /// The data file's name, relative to the model file.
     pub location: &'a str,
+    /// Where its bytes go.
     pub data: &'a mut dyn Write,
 }
 

@@ -15,12 +15,17 @@
 #[derive(Debug, Clone, PartialEq)]
 pub enum Calibrator {
     /// `1 / (1 + e^{a·f + b})`
+    #[allow(missing_docs)] // a and b: the fitted sigmoid's parameters
     Sigmoid { a: f64, b: f64 },
     /// Piecewise-linear through (x, y), clipped to [x_min, x_max].
     Isotonic {
+        /// Thresholds, strictly increasing.
         x: Vec<f64>,
+        /// Values at the thresholds.
         y: Vec<f64>,
+        /// Lower clip of the input.
         x_min: f64,
+        /// Upper clip of the input.
         x_max: f64,
     },
 }
@@ -50,5 +55,8 @@ pub enum Calibration {
     /// One calibrator per class (one for binary models).
     PerClass(Vec<Calibrator>),
     /// `softmax(β · logits)`.
-    Temperature { beta: f64 },
+    Temperature {
+        /// The fitted inverse temperature β.
+        beta: f64,
+    },
 }

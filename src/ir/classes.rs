@@ -6,16 +6,22 @@ use super::ModelError;
 /// string tensors, other numbers become floating-point outputs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Classes {
+    /// Integer labels.
     Int(Vec<i64>),
+    /// Non-integer numeric labels.
     Float(Vec<f64>),
+    /// String labels.
     Str(Vec<String>),
 }
 
 /// One class label.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Label {
+    /// An integer label.
     Int(i64),
+    /// A numeric label.
     Float(f64),
+    /// A string label.
     Str(String),
 }
 
@@ -30,6 +36,7 @@ impl std::fmt::Display for Label {
 }
 
 impl Classes {
+    /// Number of classes.
     pub fn len(&self) -> usize {
         match self {
             Classes::Int(v) => v.len(),
@@ -38,6 +45,7 @@ impl Classes {
         }
     }
 
+    /// True without classes (never for a checked model).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -9,10 +9,13 @@ pub enum Kernel {
     /// `x·s`
     Linear,
     /// `exp(-gamma · ‖x − s‖²)`
+    #[allow(missing_docs)] // gamma: scikit-learn's resolved `_gamma`
     Rbf { gamma: f64 },
     /// `(gamma · x·s + coef0)^degree`, libsvm's integer power by repeated squaring.
+    #[allow(missing_docs)] // gamma, coef0, degree as scikit-learn stores them
     Poly { gamma: f64, coef0: f64, degree: u32 },
     /// `tanh(gamma · x·s + coef0)` (libsvm's sigmoid is tanh, not the logistic function).
+    #[allow(missing_docs)] // gamma, coef0 as scikit-learn stores them
     Sigmoid { gamma: f64, coef0: f64 },
 }
 

@@ -25,7 +25,9 @@ use ndarray::Array1;
 /// in training; inference is identical (SVM_SEMANTICS.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Estimator {
+    /// C-SVC.
     Svc,
+    /// nu-SVC.
     NuSvc,
 }
 
@@ -68,11 +70,14 @@ pub enum Convention {
 /// `decision_function_shape` of a multiclass SVC (SVM_SEMANTICS.md §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DecisionShape {
+    /// One column per class (scikit-learn's default).
     Ovr,
+    /// One column per class pair.
     Ovo,
 }
 
 impl DecisionShape {
+    /// `ovr` or `ovo`.
     pub fn name(self) -> &'static str {
         match self {
             DecisionShape::Ovr => "ovr",
@@ -84,7 +89,9 @@ impl DecisionShape {
 /// libsvm's Platt parameters, one per class pair (SVM_SEMANTICS.md §1.7).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlattParameters {
+    /// `probA_`, one per pair.
     pub prob_a: Array1<f64>,
+    /// `probB_`, one per pair.
     pub prob_b: Array1<f64>,
 }
 
@@ -92,11 +99,14 @@ pub struct PlattParameters {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{field}: {problem}")]
 pub struct ModelError {
+    /// The field at fault, with its index (`support_vectors[3][1]`).
     pub field: String,
+    /// What is wrong with it.
     pub problem: String,
 }
 
 impl ModelError {
+    /// An error about `field`.
     pub fn new(field: impl Into<String>, problem: impl Into<String>) -> Self {
         ModelError {
             field: field.into(),

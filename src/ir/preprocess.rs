@@ -7,12 +7,16 @@ use ndarray::{Array1, Array2, Axis};
 /// Row norm of a Normalizer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Norm {
+    /// Σ|x|
     L1,
+    /// √Σx²
     L2,
+    /// max|x|
     Max,
 }
 
 impl Norm {
+    /// scikit-learn's name (`l1`, `l2`, `max`).
     pub fn name(self) -> &'static str {
         match self {
             Norm::L1 => "l1",
@@ -20,6 +24,7 @@ impl Norm {
             Norm::Max => "max",
         }
     }
+    /// Parses scikit-learn's name.
     pub fn from_name(s: &str) -> Option<Norm> {
         match s {
             "l1" => Some(Norm::L1),
@@ -39,20 +44,34 @@ pub const TINY: f64 = 10.0 * f64::EPSILON;
 pub enum Preprocess {
     /// `x − mean` (if any), then `/ scale` (if any): a division, as sklearn does.
     StandardScaler {
+        /// `mean_` (`None` when `with_mean=False`).
         mean: Option<Array1<f64>>,
+        /// `scale_` (`None` when `with_std=False`).
         scale: Option<Array1<f64>>,
     },
     /// `x · scale + min`, then clipped to `feature_range` when `clip`.
     MinMaxScaler {
+        /// `min_`.
         min: Array1<f64>,
+        /// `scale_`.
         scale: Array1<f64>,
+        /// `feature_range`.
         feature_range: (f64, f64),
+        /// `clip`.
         clip: bool,
     },
     /// `x / scale`, then clipped to [−1, 1] when `clip`.
-    MaxAbsScaler { scale: Array1<f64>, clip: bool },
+    MaxAbsScaler {
+        /// `scale_`.
+        scale: Array1<f64>,
+        /// `clip`.
+        clip: bool,
+    },
     /// `x / norm(x)` per row, tiny norms replaced by 1.
-    Normalizer { norm: Norm },
+    Normalizer {
+        /// `norm`.
+        norm: Norm,
+    },
 }
 
 impl Preprocess {

@@ -4,6 +4,7 @@
 use super::classes::Label;
 use ndarray::Array2;
 
+/// Input rows and scikit-learn's outputs on them.
 #[derive(Debug, Clone)]
 pub struct Samples {
     /// Input rows, N×d.

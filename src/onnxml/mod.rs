@@ -44,29 +44,45 @@ pub const MIN_OPSET: i64 = 13;
 /// Why an ONNX graph could not be rewritten.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum OnnxMlError {
+    /// The bytes do not decode as an ONNX model.
     #[error("not a readable ONNX model: {0}")]
     Decode(String),
+    /// The graph has no ai.onnx.ml node.
     #[error("no ai.onnx.ml SVM node; nothing to convert (the graph has no ai.onnx.ml op: it already uses standard ops only)")]
     NothingToConvert,
     #[error("node '{node}': op {domain}::{op} is not supported (svm2onnx rewrites ai.onnx.ml SVMClassifier, SVMRegressor, LinearClassifier, LinearRegressor, Scaler, Normalizer, ArrayFeatureExtractor and ZipMap)")]
+    /// A node of a domain or op type we do not rewrite.
     UnsupportedOp {
+        /// The node's name.
         node: String,
+        /// Its domain.
         domain: String,
+        /// Its op type.
         op: String,
     },
     #[error("node '{node}' ({op}): attribute `{attribute}`: {problem}")]
+    /// An attribute of a node is missing or inconsistent.
     Attribute {
+        /// The node's name.
         node: String,
+        /// Its op type.
         op: String,
+        /// The attribute.
         attribute: String,
+        /// What is wrong.
         problem: String,
     },
     #[error("node '{node}' ({op}): {problem}")]
+    /// A node cannot be rewritten as it is.
     Node {
+        /// The node's name.
         node: String,
+        /// Its op type.
         op: String,
+        /// What is wrong.
         problem: String,
     },
+    /// The graph's default-domain opset is below [`MIN_OPSET`].
     #[error("default-domain opset {0} is not supported: graphs with opset {MIN_OPSET} or later can be rewritten")]
     Opset(i64),
 }

@@ -156,13 +156,6 @@ fn regression_value(
     g.rename(value, "decision_values")
 }
 
-/// The class pairs (i, j), i < j, in onnxruntime's (and libsvm's) order.
-fn pairs(k: usize) -> Vec<(usize, usize)> {
-    (0..k)
-        .flat_map(|i| (i + 1..k).map(move |j| (i, j)))
-        .collect()
-}
-
 /// `SVMClassifier` in SVC mode (§3).
 pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> {
     let a = Attrs::new(
@@ -208,7 +201,8 @@ pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> 
         return Err(a.error("vectors_per_class", "no support vectors"));
     }
     let svs = support_vectors(&a, total)?;
-    let pairs = pairs(k);
+    // onnxruntime's pair order is libsvm's.
+    let pairs = crate::ir::class_pairs(k);
     let coefficients = a.required_floats("coefficients")?;
     require_len(&a, "coefficients", &coefficients, (k - 1) * total)?;
     let rho = a.required_floats("rho")?;
@@ -313,6 +307,8 @@ fn votes(g: &mut Graph, pair_values: Value, k: usize, pairs: &[(usize, usize)]) 
     g.rename(index, "class_index")
 }
 
+/// The element type of a rewritten graph's label output: skl2onnx's
+/// `classlabels_ints` or `classlabels_strings` (it has no float labels).
 pub fn label_elem(classes: &Classes) -> ElemType {
     match classes {
         Classes::Str(_) => ElemType::Str,

@@ -19,6 +19,7 @@ pub fn sigmoid_predict(f: f64, a: f64, b: f64) -> f64 {
 /// The outcome of libsvm's pairwise coupling on one row.
 #[derive(Debug, Clone)]
 pub struct Coupling {
+    /// The class probabilities.
     pub probabilities: Vec<f64>,
     /// Outer iterations that made updates (0 when the start point already
     /// satisfies the stopping test).

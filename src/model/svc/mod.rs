@@ -25,19 +25,30 @@ use std::sync::Arc;
 /// exposes them (`dual_coef_`, `intercept_`).
 #[derive(Debug, Clone)]
 pub struct SvmParts {
+    /// SVC or NuSVC.
     pub estimator: Estimator,
+    /// `n_features_in_`.
     pub n_features: usize,
+    /// The kernel with its resolved parameters.
     pub kernel: Kernel,
+    /// `classes_`.
     pub classes: Classes,
+    /// `n_support_`: support vectors per class, grouped by class (§1.1).
     pub n_support: Vec<usize>,
     /// Shared, so the graph's weight matrices can be generated from it while
     /// they are written instead of being copied (issue 6: converter memory).
     pub support_vectors: Arc<Array2<f64>>,
+    /// `dual_coef_`, (k−1) × S.
     pub dual_coef: Array2<f64>,
+    /// `intercept_`, one per class pair.
     pub intercept: Array1<f64>,
+    /// `decision_function_shape`.
     pub decision_shape: DecisionShape,
+    /// `break_ties`.
     pub break_ties: bool,
+    /// `probA_`/`probB_` when fitted with probabilities.
     pub platt: Option<PlattParameters>,
+    /// The scikit-learn version that pickled it, when known.
     pub sklearn_version: Option<String>,
     /// Pipeline steps applied to the input before the SVM, in order.
     pub preprocessing: Vec<Preprocess>,
@@ -179,9 +190,11 @@ impl SvmModel {
         })
     }
 
+    /// SVC or NuSVC.
     pub fn estimator(&self) -> Estimator {
         self.parts.estimator
     }
+    /// scikit-learn's or LIBSVM's conventions.
     pub fn convention(&self) -> Convention {
         self.parts.convention
     }
@@ -193,15 +206,19 @@ impl SvmModel {
             (Convention::Libsvm, Estimator::NuSvc) => "LIBSVM nu_svc",
         }
     }
+    /// Input width, before any pipeline step.
     pub fn n_features(&self) -> usize {
         self.parts.n_features
     }
+    /// The kernel.
     pub fn kernel(&self) -> &Kernel {
         &self.parts.kernel
     }
+    /// `classes_`.
     pub fn classes(&self) -> &Classes {
         &self.parts.classes
     }
+    /// Number of classes, k.
     pub fn n_classes(&self) -> usize {
         self.parts.classes.len()
     }
@@ -210,9 +227,11 @@ impl SvmModel {
         let k = self.n_classes();
         k * (k - 1) / 2
     }
+    /// Support vectors per class.
     pub fn n_support(&self) -> &[usize] {
         &self.parts.n_support
     }
+    /// The support vectors, S × d, grouped by class.
     pub fn support_vectors(&self) -> &Arc<Array2<f64>> {
         &self.parts.support_vectors
     }
@@ -224,6 +243,7 @@ impl SvmModel {
     pub fn intercept(&self) -> &Array1<f64> {
         &self.parts.intercept
     }
+    /// `decision_function_shape`.
     pub fn decision_shape(&self) -> DecisionShape {
         self.parts.decision_shape
     }
@@ -231,9 +251,11 @@ impl SvmModel {
     pub fn break_ties(&self) -> bool {
         self.parts.break_ties && self.n_classes() > 2
     }
+    /// The Platt parameters, when fitted with probabilities.
     pub fn platt(&self) -> Option<&PlattParameters> {
         self.parts.platt.as_ref()
     }
+    /// The scikit-learn version that pickled it, when known.
     pub fn sklearn_version(&self) -> Option<&str> {
         self.parts.sklearn_version.as_deref()
     }
