@@ -26,10 +26,12 @@ pub struct Cli {
 pub enum Command {
     /// Compile a model into ONNX, validate it with tract, then write it.
     ///
-    /// The graph has input `X` [N, n_features]. Classifiers and OneClassSVM output
-    /// `label` [N] (= predict) and `scores` (= decision_function: [N] for binary models,
-    /// [N, k] for ovr, [N, k(k-1)/2] for ovo), plus `probabilities` [N, k] (= predict_proba)
-    /// for SVC/NuSVC fitted with probabilities; regressors output `prediction` [N].
+    /// The graph has input `X` [N, n_features]. SVC, NuSVC, LinearSVC and OneClassSVM
+    /// output `label` [N] (= predict) and `scores` (= decision_function: [N] for binary
+    /// models, [N, k] for ovr, [N, k(k-1)/2] for ovo), plus `probabilities` [N, k]
+    /// (= predict_proba) when fitted with probabilities; CalibratedClassifierCV outputs
+    /// `label` and `probabilities`; regressors output `prediction` [N]. `svm2onnx inspect
+    /// MODEL` lists a model's outputs (docs/GRAPH.md has them all).
     /// Unless --no-validate is given, the graph is run on the
     /// samples recorded in the model file and on generated probes, and nothing is
     /// written if it disagrees with the reference or with scikit-learn.
