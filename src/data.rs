@@ -30,7 +30,18 @@ fn header_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     Some(rest)
 }
 
-fn read_npy(bytes: &[u8]) -> Result<Array2<f64>, DataError> {
+/// What an `.npy` header says: the dtype, the memory order, the shape as
+/// rows × columns (a 1-D array is one column) and where the data starts.
+struct NpyHeader<'a> {
+    descr: &'a str,
+    fortran: bool,
+    rows: usize,
+    cols: usize,
+    data_start: usize,
+}
+
+/// Parses the magic-prefixed header (format versions 1 to 3).
+fn npy_header(bytes: &[u8]) -> Result<NpyHeader<'_>, DataError> {
     if bytes.len() < 10 {
         return Err(err("npy: truncated header at byte offset 6"));
     }
@@ -95,6 +106,23 @@ fn read_npy(bytes: &[u8]) -> Result<Array2<f64>, DataError> {
             )))
         }
     };
+    Ok(NpyHeader {
+        descr,
+        fortran,
+        rows,
+        cols,
+        data_start,
+    })
+}
+
+fn read_npy(bytes: &[u8]) -> Result<Array2<f64>, DataError> {
+    let NpyHeader {
+        descr,
+        fortran,
+        rows,
+        cols,
+        data_start,
+    } = npy_header(bytes)?;
     let (size, decode): (usize, fn(&[u8]) -> f64) = match descr {
         "<f8" => (8, |b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))),
         "<f4" => (4, |b| f32::from_le_bytes(b.try_into().unwrap_or([0; 4])) as f64),

@@ -31,6 +31,23 @@ pub enum Calibrator {
 }
 
 impl Calibrator {
+    /// Finite values; isotonic thresholds non-empty, as many as their
+    /// values, and strictly increasing (what `apply` relies on).
+    pub fn is_valid(&self) -> bool {
+        match self {
+            Calibrator::Sigmoid { a, b } => a.is_finite() && b.is_finite(),
+            Calibrator::Isotonic { x, y, x_min, x_max } => {
+                !x.is_empty()
+                    && x.len() == y.len()
+                    && x.windows(2).all(|w| w[0] < w[1])
+                    && x.iter()
+                        .chain(y)
+                        .chain([x_min, x_max])
+                        .all(|v| v.is_finite())
+            }
+        }
+    }
+
     /// scikit-learn's `predict` of the calibrator on one decision value.
     pub fn apply(&self, f: f64) -> f64 {
         match self {

@@ -148,6 +148,10 @@ pub fn one_class(g: &mut Graph, dec: Value, marks: &[f64; DENSITY_MARKS]) -> Val
 /// lexicographic) give the columns of `pairwise` (positive favours i). Shared
 /// with the onnxruntime path, whose kernel computes the same iteration
 /// (docs/ONNX_ML.md §3).
+// One function of ~90 lines on purpose: it is libsvm's
+// multiclass_probability unrolled, and its state (p, Qp, pQp, the stop flag)
+// threads through every statement in libsvm's order; split, that order
+// would be spread over helpers passing five values back and forth.
 pub fn coupled_probabilities(
     g: &mut Graph,
     pairwise: Value,

@@ -3,8 +3,8 @@
 //! calibration maps and their rules are in `crate::ir::Calibrator`).
 
 use super::{
-    label_type, Calibration, Calibrator, Classes, DecisionShape, Family, Kernel, Model, ModelError,
-    OutputKind, OutputOptions, OutputShape, OutputSpec, OutputType, Preprocess, Task,
+    label_type, Calibration, Classes, DecisionShape, Family, Kernel, Model, ModelError, OutputKind,
+    OutputOptions, OutputShape, OutputSpec, OutputType, Preprocess, Task,
 };
 use crate::graph::{Graph, Value};
 use crate::lower::{calibration, preprocess, OutputSink};
@@ -53,23 +53,8 @@ impl CalibratedModel {
         let d = parts.members[0].base.n_features();
         for (i, m) in parts.members.iter().enumerate() {
             let field = |f: &str| format!("calibrated_classifiers[{i}].{f}");
-            match &m.base {
-                // 'ovo' gives k(k−1)/2 columns; scikit-learn pairs them with the k
-                // calibrators only when the counts agree (k = 3), and so do we.
-                Model::Svc(s) if k > 3 && s.decision_shape() == DecisionShape::Ovo => {
-                    return Err(ModelError::new(
-                        field("estimator"),
-                        "an SVC with decision_function_shape='ovo' and more than 3 classes cannot be calibrated per class",
-                    ))
-                }
-                Model::Svc(_) | Model::Linear(_) if m.base.task() == Task::Classify => {}
-                other => {
-                    return Err(ModelError::new(
-                        field("estimator"),
-                        format!("{} is not supported inside CalibratedClassifierCV (SVC, NuSVC or LinearSVC)", other.name()),
-                    ))
-                }
-            }
+            check_base(&m.base, k)
+                .map_err(|problem| ModelError::new(field("estimator"), problem))?;
             // Temperature scaling fits the base on encoded labels 0..k−1 when the
             // labels are strings (sklearn/calibration.py); columns keep the order.
             let encoded = Classes::Int((0..k as i64).collect());
@@ -98,19 +83,7 @@ impl CalibratedModel {
                         ));
                     }
                     for (j, cal) in c.iter().enumerate() {
-                        let finite = match cal {
-                            Calibrator::Sigmoid { a, b } => a.is_finite() && b.is_finite(),
-                            Calibrator::Isotonic { x, y, x_min, x_max } => {
-                                !x.is_empty()
-                                    && x.len() == y.len()
-                                    && x.windows(2).all(|w| w[0] < w[1])
-                                    && x.iter()
-                                        .chain(y)
-                                        .chain([x_min, x_max])
-                                        .all(|v| v.is_finite())
-                            }
-                        };
-                        if !finite {
+                        if !cal.is_valid() {
                             return Err(ModelError::new(
                                 format!("{}[{j}]", field("calibrators")),
                                 "is not a valid calibrator (finite values, strictly increasing thresholds)",
@@ -142,6 +115,22 @@ impl CalibratedModel {
     }
     fn base(&self) -> &Model {
         &self.parts.members[0].base
+    }
+}
+
+/// Whether CalibratedClassifierCV's rules admit `base` for k classes.
+fn check_base(base: &Model, k: usize) -> Result<(), String> {
+    match base {
+        // 'ovo' gives k(k−1)/2 columns; scikit-learn pairs them with the k
+        // calibrators only when the counts agree (k = 3), and so do we.
+        Model::Svc(s) if k > 3 && s.decision_shape() == DecisionShape::Ovo => Err(
+            "an SVC with decision_function_shape='ovo' and more than 3 classes cannot be calibrated per class".into(),
+        ),
+        Model::Svc(_) | Model::Linear(_) if base.task() == Task::Classify => Ok(()),
+        other => Err(format!(
+            "{} is not supported inside CalibratedClassifierCV (SVC, NuSVC or LinearSVC)",
+            other.name()
+        )),
     }
 }
 

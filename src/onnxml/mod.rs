@@ -170,6 +170,25 @@ pub fn convert(bytes: &[u8], options: &ConvertOptions) -> Result<Converted, Onnx
         }
     }
 
+    let rewritten = rewritten_model(model, graph, nodes, initializers, &zipmaps, opset);
+    Ok(Converted {
+        onnx: rewritten.encode_to_vec(),
+        warnings,
+        replaced,
+    })
+}
+
+/// The rewritten model: the original's graph with `nodes` and
+/// `initializers`, ZipMap outputs turned into probability tensors, the
+/// default domain at `opset` only, and a `converted_from` metadata entry.
+fn rewritten_model(
+    model: ModelProto,
+    graph: crate::onnx::GraphProto,
+    nodes: Vec<NodeProto>,
+    initializers: Vec<crate::onnx::TensorProto>,
+    zipmaps: &[(String, usize)],
+    opset: i64,
+) -> ModelProto {
     let outputs = graph
         .output
         .iter()
@@ -203,7 +222,7 @@ pub fn convert(bytes: &[u8], options: &ConvertOptions) -> Result<Converted, Onnx
             model.producer_version()
         )),
     });
-    let rewritten = ModelProto {
+    ModelProto {
         opset_import: vec![OperatorSetIdProto {
             domain: Some(String::new()),
             version: Some(opset),
@@ -214,12 +233,7 @@ pub fn convert(bytes: &[u8], options: &ConvertOptions) -> Result<Converted, Onnx
         metadata_props: metadata,
         ir_version: Some(model.ir_version().max(crate::emit::ir_version_for(opset))),
         ..model
-    };
-    Ok(Converted {
-        onnx: rewritten.encode_to_vec(),
-        warnings,
-        replaced,
-    })
+    }
 }
 
 /// A node with a graph-valued attribute (If, Loop, Scan) cannot be copied

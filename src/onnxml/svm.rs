@@ -157,6 +157,9 @@ fn regression_value(
 }
 
 /// `SVMClassifier` in SVC mode (§3).
+// A little over 80 lines: the attribute checks run in the order
+// onnxruntime's kernel reads them, so the first error is the one it would
+// report; the graph itself is built by the helpers it calls.
 pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> {
     let a = Attrs::new(
         node,
@@ -207,20 +210,7 @@ pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> 
     require_len(&a, "coefficients", &coefficients, (k - 1) * total)?;
     let rho = a.required_floats("rho")?;
     require_len(&a, "rho", &rho, pairs.len())?;
-    let prob_a = a.floats("prob_a")?;
-    let prob_b = a.floats("prob_b")?;
-    let platt = match (prob_a.is_empty(), prob_b.is_empty()) {
-        (true, true) => None,
-        (false, false) => {
-            require_len(&a, "prob_a", &prob_a, pairs.len())?;
-            require_len(&a, "prob_b", &prob_b, pairs.len())?;
-            Some(PlattParameters {
-                prob_a: Array1::from(prob_a),
-                prob_b: Array1::from(prob_b),
-            })
-        }
-        _ => return Err(a.error("prob_b", "prob_a and prob_b must both be given")),
-    };
+    let platt = platt(&a, pairs.len())?;
     a.require_no_post_transform()?;
     let kernel = kernel(&a)?;
 
@@ -251,41 +241,72 @@ pub fn classifier(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> 
         g.output(label, name, label_elem(&classes), vec![Dim::Batch]);
     }
     if let Some(name) = a.output(1) {
-        // onnxruntime stores each pair value as float32 before anything
-        // else reads it (Platt included).
-        let stored = match g.float {
-            FloatType::F32 => pair_values,
-            FloatType::F64 => {
-                let f = g.cast(pair_values, ElemType::F32);
-                g.cast(f, ElemType::F64)
-            }
-        };
-        let scores = match &platt {
-            Some(platt) => coupled_probabilities(&mut g, stored, k, &pairs, platt),
-            // Binary without probabilities: two columns [−f, f] (§3).
-            None if k == 2 => {
-                let signs = g.constant(
-                    "binary_score_signs",
-                    ndarray::arr2(&[[-1.0, 1.0]]).into_dyn(),
-                );
-                g.mul(stored, signs)
-            }
-            None => stored,
-        };
-        let scores = float32_output(&mut g, scores);
-        let width = if platt.is_some() || k == 2 {
-            k
-        } else {
-            pairs.len()
-        };
-        g.output(
-            scores,
-            name,
-            ElemType::F32,
-            vec![Dim::Batch, Dim::Fixed(width)],
-        );
+        scores_output(&mut g, name, pair_values, k, &pairs, platt.as_ref());
     }
     Ok(g)
+}
+
+/// `prob_a` and `prob_b`, both or neither, one per pair.
+fn platt(a: &Attrs, n_pairs: usize) -> Result<Option<PlattParameters>, OnnxMlError> {
+    let prob_a = a.floats("prob_a")?;
+    let prob_b = a.floats("prob_b")?;
+    match (prob_a.is_empty(), prob_b.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => {
+            require_len(a, "prob_a", &prob_a, n_pairs)?;
+            require_len(a, "prob_b", &prob_b, n_pairs)?;
+            Ok(Some(PlattParameters {
+                prob_a: Array1::from(prob_a),
+                prob_b: Array1::from(prob_b),
+            }))
+        }
+        _ => Err(a.error("prob_b", "prob_a and prob_b must both be given")),
+    }
+}
+
+/// SVMClassifier's second output `name`: the coupled probabilities, or the
+/// pair values (`[−f, f]` for two classes), as float32 (§3).
+fn scores_output(
+    g: &mut Graph,
+    name: &str,
+    pair_values: Value,
+    k: usize,
+    pairs: &[(usize, usize)],
+    platt: Option<&PlattParameters>,
+) {
+    // onnxruntime stores each pair value as float32 before anything
+    // else reads it (Platt included).
+    let stored = match g.float {
+        FloatType::F32 => pair_values,
+        FloatType::F64 => {
+            let f = g.cast(pair_values, ElemType::F32);
+            g.cast(f, ElemType::F64)
+        }
+    };
+    let scores = match platt {
+        Some(platt) => coupled_probabilities(g, stored, k, pairs, platt),
+        // Binary without probabilities: two columns [−f, f] (§3).
+        None if k == 2 => {
+            let signs = g.constant(
+                "binary_score_signs",
+                ndarray::arr2(&[[-1.0, 1.0]]).into_dyn(),
+            );
+            g.mul(stored, signs)
+        }
+        None => stored,
+    };
+    let scores = float32_output(g, scores);
+    let width = if platt.is_some() || k == 2 {
+        k
+    } else {
+        pairs.len()
+    };
+    g.output(
+        scores,
+        name,
+        ElemType::F32,
+        vec![Dim::Batch, Dim::Fixed(width)],
+    );
 }
 
 /// libsvm's one-vs-one vote as onnxruntime counts it: pair (i, j) votes for

@@ -67,117 +67,14 @@ pub struct SvmModel {
 impl SvmModel {
     /// Checks every invariant and builds the model.
     pub fn new(parts: SvmParts) -> Result<SvmModel, ModelError> {
-        let k = parts.classes.len();
-        if k < 2 {
-            return Err(ModelError::new(
-                "classes",
-                format!("needs at least 2 classes, found {k}"),
-            ));
-        }
-        parts.classes.check_unique()?;
-        parts.kernel.check()?;
-        if parts.n_features == 0 {
-            return Err(ModelError::new("n_features_in", "must be at least 1"));
-        }
-        if parts.n_support.len() != k {
-            return Err(ModelError::new(
-                "n_support",
-                format!(
-                    "has {} entries but there are {k} classes",
-                    parts.n_support.len()
-                ),
-            ));
-        }
-        let (s, d) = parts.support_vectors.dim();
-        let total = parts
-            .n_support
-            .iter()
-            .try_fold(0usize, |acc, &n| acc.checked_add(n));
-        let Some(total) = total else {
-            return Err(ModelError::new(
-                "n_support",
-                format!("does not sum to the {s} rows of support_vectors (it overflows)"),
-            ));
-        };
-        if total != s {
-            return Err(ModelError::new(
-                "n_support",
-                format!("sums to {total} but support_vectors has {s} rows"),
-            ));
-        }
-        if s == 0 {
-            return Err(ModelError::new("support_vectors", "is empty"));
-        }
-        if d != parts.n_features {
-            return Err(ModelError::new(
-                "support_vectors",
-                format!(
-                    "rows have {d} features but n_features_in is {}",
-                    parts.n_features
-                ),
-            ));
-        }
-        if parts.dual_coef.dim() != (k - 1, s) {
-            let (r, c) = parts.dual_coef.dim();
-            return Err(ModelError::new(
-                "dual_coef",
-                format!(
-                    "has shape {r}x{c}, expected {}x{s} (classes-1 x support vectors)",
-                    k - 1
-                ),
-            ));
-        }
-        let pairs = k * (k - 1) / 2;
-        if parts.intercept.len() != pairs {
-            return Err(ModelError::new(
-                "intercept",
-                format!(
-                    "has {} entries, expected {pairs} (one per class pair)",
-                    parts.intercept.len()
-                ),
-            ));
-        }
-        // Standard-layout slices: a tight loop over millions of values.
-        match parts.support_vectors.as_slice() {
-            Some(v) => check_finite("support_vectors", v, d)?,
-            None => check_finite("support_vectors", parts.support_vectors.iter(), d)?,
-        }
-        check_finite("dual_coef", parts.dual_coef.iter(), s)?;
-        check_finite("intercept", parts.intercept.iter(), 1)?;
-        if let Some(platt) = &parts.platt {
-            for (name, v) in [("prob_a", &platt.prob_a), ("prob_b", &platt.prob_b)] {
-                if v.len() != pairs {
-                    return Err(ModelError::new(
-                        name,
-                        format!(
-                            "has {} entries, expected {pairs} (one per class pair)",
-                            v.len()
-                        ),
-                    ));
-                }
-                check_finite(name, v.iter(), 1)?;
-            }
-        }
-        if parts.convention == Convention::Libsvm
-            && (parts.break_ties || parts.decision_shape != DecisionShape::Ovo)
-        {
-            // LIBSVM has neither ovr scores nor break_ties (§7).
-            return Err(ModelError::new(
-                "decision_function_shape",
-                "a LIBSVM model has only one-vs-one decision values and no break_ties",
-            ));
-        }
-        if parts.break_ties && k > 2 && parts.decision_shape == DecisionShape::Ovo {
-            // scikit-learn raises ValueError in predict for this combination (§1.6).
-            return Err(ModelError::new(
-                "break_ties",
-                "break_ties=true needs decision_function_shape 'ovr' (scikit-learn refuses 'ovo')",
-            ));
-        }
+        check_classes(&parts)?;
+        check_shapes(&parts)?;
+        check_values(&parts)?;
+        check_conventions(&parts)?;
         for (i, step) in parts.preprocessing.iter().enumerate() {
             step.check(i, parts.n_features)?;
         }
-        let mut class_starts = Vec::with_capacity(k + 1);
+        let mut class_starts = Vec::with_capacity(parts.n_support.len() + 1);
         let mut acc = 0;
         for n in &parts.n_support {
             class_starts.push(acc);
@@ -323,6 +220,139 @@ impl SvmModel {
             self.n_features()
         )
     }
+}
+
+/// Classes, kernel and input width (§1.1, §1.2).
+fn check_classes(parts: &SvmParts) -> Result<(), ModelError> {
+    let k = parts.classes.len();
+    if k < 2 {
+        return Err(ModelError::new(
+            "classes",
+            format!("needs at least 2 classes, found {k}"),
+        ));
+    }
+    parts.classes.check_unique()?;
+    parts.kernel.check()?;
+    if parts.n_features == 0 {
+        return Err(ModelError::new("n_features_in", "must be at least 1"));
+    }
+    if parts.n_support.len() != k {
+        return Err(ModelError::new(
+            "n_support",
+            format!(
+                "has {} entries but there are {k} classes",
+                parts.n_support.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Support vectors grouped by class, coefficients and intercepts whose
+/// shapes agree with the classes (§1.1, §1.3).
+fn check_shapes(parts: &SvmParts) -> Result<(), ModelError> {
+    let k = parts.classes.len();
+    let (s, d) = parts.support_vectors.dim();
+    let total = parts
+        .n_support
+        .iter()
+        .try_fold(0usize, |acc, &n| acc.checked_add(n));
+    let Some(total) = total else {
+        return Err(ModelError::new(
+            "n_support",
+            format!("does not sum to the {s} rows of support_vectors (it overflows)"),
+        ));
+    };
+    if total != s {
+        return Err(ModelError::new(
+            "n_support",
+            format!("sums to {total} but support_vectors has {s} rows"),
+        ));
+    }
+    if s == 0 {
+        return Err(ModelError::new("support_vectors", "is empty"));
+    }
+    if d != parts.n_features {
+        return Err(ModelError::new(
+            "support_vectors",
+            format!(
+                "rows have {d} features but n_features_in is {}",
+                parts.n_features
+            ),
+        ));
+    }
+    if parts.dual_coef.dim() != (k - 1, s) {
+        let (r, c) = parts.dual_coef.dim();
+        return Err(ModelError::new(
+            "dual_coef",
+            format!(
+                "has shape {r}x{c}, expected {}x{s} (classes-1 x support vectors)",
+                k - 1
+            ),
+        ));
+    }
+    let pairs = k * (k - 1) / 2;
+    if parts.intercept.len() != pairs {
+        return Err(ModelError::new(
+            "intercept",
+            format!(
+                "has {} entries, expected {pairs} (one per class pair)",
+                parts.intercept.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Every number finite; Platt parameters one per pair (§1.7).
+fn check_values(parts: &SvmParts) -> Result<(), ModelError> {
+    let (s, d) = parts.support_vectors.dim();
+    let k = parts.classes.len();
+    let pairs = k * (k - 1) / 2;
+    // Standard-layout slices: a tight loop over millions of values.
+    match parts.support_vectors.as_slice() {
+        Some(v) => check_finite("support_vectors", v, d)?,
+        None => check_finite("support_vectors", parts.support_vectors.iter(), d)?,
+    }
+    check_finite("dual_coef", parts.dual_coef.iter(), s)?;
+    check_finite("intercept", parts.intercept.iter(), 1)?;
+    if let Some(platt) = &parts.platt {
+        for (name, v) in [("prob_a", &platt.prob_a), ("prob_b", &platt.prob_b)] {
+            if v.len() != pairs {
+                return Err(ModelError::new(
+                    name,
+                    format!(
+                        "has {} entries, expected {pairs} (one per class pair)",
+                        v.len()
+                    ),
+                ));
+            }
+            check_finite(name, v.iter(), 1)?;
+        }
+    }
+    Ok(())
+}
+
+/// Option combinations scikit-learn or LIBSVM refuse (§1.6, §7).
+fn check_conventions(parts: &SvmParts) -> Result<(), ModelError> {
+    let k = parts.classes.len();
+    if parts.convention == Convention::Libsvm
+        && (parts.break_ties || parts.decision_shape != DecisionShape::Ovo)
+    {
+        // LIBSVM has neither ovr scores nor break_ties (§7).
+        return Err(ModelError::new(
+            "decision_function_shape",
+            "a LIBSVM model has only one-vs-one decision values and no break_ties",
+        ));
+    }
+    if parts.break_ties && k > 2 && parts.decision_shape == DecisionShape::Ovo {
+        // scikit-learn raises ValueError in predict for this combination (§1.6).
+        return Err(ModelError::new(
+            "break_ties",
+            "break_ties=true needs decision_function_shape 'ovr' (scikit-learn refuses 'ovo')",
+        ));
+    }
+    Ok(())
 }
 
 impl fmt::Display for SvmModel {
