@@ -34,6 +34,7 @@ const RANKS: &[(&str, u32)] = &[
     ("publish", 5),
     // Reports over everything below.
     ("inspect", 6),
+    ("smoke", 6),
     ("validate", 6),
 ];
 

@@ -4,85 +4,13 @@
 //! handles back; no string plumbing at call sites and nothing that can fail.
 //! Encoding to protobuf is a separate step ([`crate::emit`]).
 
-use ndarray::{Array1, Array2, ArrayD};
-use std::ops::Range;
-use std::sync::Arc;
+mod constant;
+mod types;
 
-/// Floating-point precision of a graph's input, constants and float outputs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FloatType {
-    /// float32: what TensorFlow, TFLite and most accelerators run.
-    #[default]
-    F32,
-    /// float64: bit-level agreement with scikit-learn.
-    F64,
-}
+pub use constant::{Constant, TransposedAffine};
+pub use types::{ElemType, FloatType};
 
-impl FloatType {
-    /// `f32` or `f64`, as `--dtype` spells it.
-    pub fn name(self) -> &'static str {
-        match self {
-            FloatType::F32 => "f32",
-            FloatType::F64 => "f64",
-        }
-    }
-
-    /// Rounds an f64 to this precision (the value the graph will hold).
-    pub fn round(self, v: f64) -> f64 {
-        match self {
-            FloatType::F32 => v as f32 as f64,
-            FloatType::F64 => v,
-        }
-    }
-
-    /// The element type of float tensors at this precision.
-    pub fn elem(self) -> ElemType {
-        match self {
-            FloatType::F32 => ElemType::F32,
-            FloatType::F64 => ElemType::F64,
-        }
-    }
-}
-
-impl std::str::FromStr for FloatType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "f32" | "float32" | "float" => Ok(FloatType::F32),
-            "f64" | "float64" | "double" => Ok(FloatType::F64),
-            other => Err(format!("unknown dtype '{other}' (expected f32 or f64)")),
-        }
-    }
-}
-
-/// Element types that appear in our graphs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ElemType {
-    /// float32
-    F32,
-    /// float64
-    F64,
-    /// int64 (labels as indices, integer labels, shapes)
-    I64,
-    /// bool (comparisons)
-    Bool,
-    /// string (string class labels)
-    Str,
-}
-
-impl ElemType {
-    /// The ONNX `TensorProto.DataType` code of this element type.
-    pub fn onnx_type(self) -> crate::onnx::tensor_proto::DataType {
-        use crate::onnx::tensor_proto::DataType;
-        match self {
-            ElemType::F32 => DataType::Float,
-            ElemType::F64 => DataType::Double,
-            ElemType::I64 => DataType::Int64,
-            ElemType::Bool => DataType::Bool,
-            ElemType::Str => DataType::String,
-        }
-    }
-}
+use ndarray::ArrayD;
 
 /// A tensor dimension of a graph input or output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,109 +24,6 @@ pub enum Dim {
 /// A handle to a tensor in the graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Value(pub(crate) usize);
-
-/// Constant data held by an initializer. Float constants are kept in f64 and
-/// rounded to the graph's [`FloatType`] when encoded.
-#[derive(Debug, Clone)]
-pub enum Constant {
-    /// A float tensor (rounded to the graph's precision when encoded).
-    Float(ArrayD<f64>),
-    /// A float matrix generated from a shared one while it is encoded.
-    Transposed(TransposedAffine),
-    /// An int64 tensor.
-    Int64(ArrayD<i64>),
-    /// A string tensor.
-    Str(ArrayD<String>),
-}
-
-/// The `(d + e) × S` matrix whose element `[j, s]` is
-/// `scale · (m[s, j] − shift[j])` for a shared `S × d` matrix `m` (the
-/// support vectors), followed by the `e` rows of `extra_rows`.
-///
-/// The weight matrices of the kernel block are such images of the support
-/// vectors. Generating them block by block while the model is written means
-/// the converter never holds a second S×d array: its peak memory stays near
-/// the model's own size (issue 6). Each element is computed by the same
-/// expression an eager copy would use, so the bits do not change.
-#[derive(Debug, Clone)]
-pub struct TransposedAffine {
-    /// The shared S × d matrix (the support vectors).
-    pub source: Arc<Array2<f64>>,
-    /// Multiplies after the shift; `None` keeps the value as it is.
-    pub scale: Option<f64>,
-    /// Subtracted per column of `source` (length d).
-    pub shift: Option<Array1<f64>>,
-    /// Rows appended after the d generated ones, S values each.
-    pub extra_rows: Vec<Array1<f64>>,
-}
-
-impl TransposedAffine {
-    /// The plain transpose `mᵀ`.
-    pub fn transpose(source: &Arc<Array2<f64>>) -> Self {
-        TransposedAffine {
-            source: Arc::clone(source),
-            scale: None,
-            shift: None,
-            extra_rows: Vec::new(),
-        }
-    }
-
-    /// `[rows, columns]`: `[d + e, S]`.
-    pub fn shape(&self) -> [usize; 2] {
-        let (s, d) = self.source.dim();
-        [d + self.extra_rows.len(), s]
-    }
-
-    /// Number of elements.
-    pub fn len(&self) -> usize {
-        let [r, c] = self.shape();
-        r * c
-    }
-
-    /// True when the matrix has no element.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn map(&self, j: usize, v: f64) -> f64 {
-        let v = match &self.shift {
-            Some(shift) => v - shift[j],
-            None => v,
-        };
-        match self.scale {
-            Some(scale) => scale * v,
-            None => v,
-        }
-    }
-
-    /// Appends rows `rows` (row-major) to `out`. Reads `source` row by row,
-    /// so a block of rows costs one pass over the shared matrix.
-    pub fn extend_rows(&self, rows: Range<usize>, out: &mut Vec<f64>) {
-        let (s, d) = self.source.dim();
-        let start = out.len();
-        let stored = rows.start.min(d)..rows.end.min(d);
-        out.resize(start + stored.len() * s, 0.0);
-        let block = &mut out[start..];
-        for (col, sv) in self.source.outer_iter().enumerate() {
-            for j in stored.clone() {
-                block[(j - stored.start) * s + col] = self.map(j, sv[j]);
-            }
-        }
-        for e in rows.start.max(d)..rows.end {
-            let extra = &self.extra_rows[e - d];
-            assert_eq!(extra.len(), s, "an extra row has one value per column");
-            out.extend(extra.iter().copied());
-        }
-    }
-
-    /// The whole matrix (tests and the non-streaming encoder).
-    pub fn to_array(&self) -> Array2<f64> {
-        let [r, c] = self.shape();
-        let mut v = Vec::with_capacity(r * c);
-        self.extend_rows(0..r, &mut v);
-        Array2::from_shape_vec((r, c), v).expect("extend_rows fills the shape")
-    }
-}
 
 /// An attribute of a node.
 #[derive(Debug, Clone, PartialEq)]
@@ -551,36 +376,5 @@ mod tests {
         // An input routed to an output goes through Identity.
         g.output(x, "echo", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
         assert_eq!(g.nodes.last().unwrap().op, "Identity");
-    }
-
-    #[test]
-    fn transposed_affine_rows_match_the_eager_expression_in_any_blocks() {
-        let m = Array2::from_shape_fn((7, 4), |(s, j)| (s * 10 + j) as f64 * 0.37 - 3.1);
-        let shift = Array1::from(vec![0.5, -1.25, 2.0, 0.1]);
-        let t = TransposedAffine {
-            source: Arc::new(m.clone()),
-            scale: Some(2.0 * 0.3),
-            shift: Some(shift.clone()),
-            extra_rows: vec![
-                Array1::from_elem(7, -0.3),
-                Array1::from_shape_fn(7, |s| s as f64),
-            ],
-        };
-        assert_eq!(t.shape(), [6, 7]);
-        let eager = Array2::from_shape_fn((6, 7), |(j, s)| match j {
-            0..4 => 2.0 * 0.3 * (m[[s, j]] - shift[j]),
-            4 => -0.3,
-            _ => s as f64,
-        });
-        assert_eq!(t.to_array(), eager);
-        for step in 1..=6 {
-            let mut v = Vec::new();
-            for first in (0..6).step_by(step) {
-                t.extend_rows(first..(first + step).min(6), &mut v);
-            }
-            assert_eq!(v, eager.iter().copied().collect::<Vec<_>>(), "step {step}");
-        }
-        let plain = TransposedAffine::transpose(&Arc::new(m.clone()));
-        assert_eq!(plain.to_array(), m.t());
     }
 }
