@@ -43,6 +43,7 @@ pub enum CompileError {
     Opset(i64),
 }
 
+pub use crate::emit::{ExternalSink, Written, OPSETS};
 pub use crate::facts::meta;
 
 /// The metadata_props of a compiled model.

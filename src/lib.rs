@@ -6,12 +6,15 @@
 //! onnx2tf), and on mobile and embedded runtimes that lack the `ai.onnx.ml`
 //! domain.
 //!
-//! The pipeline: a model file is [loaded](load) into the [`SvmModel`] IR,
-//! [lowered](lower) to a small [`graph::Graph`], and [emitted](emit) as
-//! ONNX bytes. A [reference evaluator](reference) reproduces scikit-learn's
-//! inference in f64; with the `tract` feature (on by default) [`validate`]
-//! executes the graph and compares it with the reference and with the
-//! outputs scikit-learn recorded.
+//! The pipeline: a model file is [loaded](load) into a [`Model`], one of
+//! the estimator families in [`model`], each of which checks its invariants
+//! when built, states its graph's outputs once ([`Model::outputs`]), lowers
+//! itself to a small [`graph::Graph`] of standard ops and evaluates itself in
+//! f64 ([`Model::evaluate`], the executable spec built from the blocks in
+//! [`mod@reference`]). [`compile()`] encodes the graph as ONNX bytes. With the
+//! `tract` feature (on by default), [`validate`] executes the graph and
+//! compares it with the reference and with the outputs scikit-learn recorded.
+//! docs/ARCHITECTURE.md describes the layers.
 //!
 //! ```
 //! use svm2onnx::{compile, load_path, CompileOptions, FloatType};
@@ -40,7 +43,7 @@ pub mod onnx {
 }
 pub mod compile;
 pub mod data;
-pub mod emit;
+pub(crate) mod emit;
 pub mod facts;
 pub mod format;
 pub mod graph;
@@ -50,7 +53,7 @@ pub mod load;
 pub(crate) mod lower;
 pub mod model;
 pub mod onnxml;
-pub mod probes;
+pub(crate) mod probes;
 pub mod publish;
 pub mod reference;
 #[cfg(feature = "tract")]

@@ -5,9 +5,7 @@
 
 mod write;
 
-pub use write::{
-    initializer_bytes, write_model, ExternalSink, Written, EXTERNAL_ALIGNMENT, EXTERNAL_THRESHOLD,
-};
+pub use write::{initializer_bytes, write_model, ExternalSink, Written};
 
 use crate::graph::{Attribute, Constant, Dim, ElemType, FloatType, Graph, Port};
 use crate::onnx::{

@@ -2,7 +2,7 @@
 //!
 //! Lowering code calls `g.matmul(x, w)`, `g.exp(t)` and gets [`Value`]
 //! handles back; no string plumbing at call sites and nothing that can fail.
-//! Encoding to protobuf is a separate step ([`crate::emit`]).
+//! Encoding to protobuf is a separate step ([`crate::compile()`]).
 
 mod constant;
 mod types;

@@ -1,4 +1,4 @@
-//! Model files → [`SvmModel`]. One file per source format; the format is
+//! Model files → [`crate::model::Model`]. One folder per source format; the format is
 //! recognised by content, not by file extension.
 
 mod file;

@@ -5,7 +5,7 @@
 //! them; the shared parts (kernels, classes, pipeline steps, errors) are in
 //! [`crate::ir`] and re-exported here.
 //!
-//! Adding a family: a new file implementing [`Family`], a variant of
+//! Adding a family: a new file implementing the `Family` trait, a variant of
 //! [`Model`] with its arm in `dispatch!`, and the loaders that build it
 //! (docs/ARCHITECTURE.md).
 

@@ -55,7 +55,7 @@ pub fn kernel_value(kernel: &Kernel, x: ArrayView1<f64>, s: ArrayView1<f64>) -> 
 const ROW_BLOCK: usize = 64;
 
 /// Calls `f(n, K(x_n, ·))` for every row of `x`, computing the kernel values
-/// [`ROW_BLOCK`] rows at a time with [`kernel_rows`].
+/// a block of rows at a time with [`kernel_rows`].
 pub fn for_each_kernel_row(
     kernel: &Kernel,
     x: ArrayView2<f64>,
