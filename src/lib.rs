@@ -53,6 +53,7 @@ pub mod load;
 pub(crate) mod lower;
 pub mod model;
 pub mod onnxml;
+#[cfg(feature = "tract")]
 pub(crate) mod probes;
 pub mod publish;
 pub mod reference;
