@@ -28,8 +28,9 @@ fn write(tag: &str, name: &str, bytes: &[u8]) -> (PathBuf, PathBuf) {
     (model, dir.join("out.onnx"))
 }
 
-/// Exit 2, one `error:` line containing every needle, no panic, no output.
-fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
+/// `svm2onnx convert` on `bytes` saved as `name`, without validation;
+/// returns its outcome and the output path.
+fn convert(tag: &str, name: &str, bytes: &[u8]) -> (std::process::Output, PathBuf) {
     let (model, out) = write(tag, name, bytes);
     let o = run(&[
         "convert",
@@ -38,6 +39,12 @@ fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
         out.to_str().unwrap(),
         "--no-validate",
     ]);
+    (o, out)
+}
+
+/// Exit 2, one `error:` line containing every needle, no panic, no output.
+fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
+    let (o, out) = convert(tag, name, bytes);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{tag}: {err}");
     assert!(!err.contains("panicked"), "{tag}: {err}");
@@ -51,14 +58,7 @@ fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
 
 /// The same file converts before the edit: the edit is the only problem.
 fn assert_converts(tag: &str, name: &str, bytes: &[u8]) {
-    let (model, out) = write(tag, name, bytes);
-    let o = run(&[
-        "convert",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--no-validate",
-    ]);
+    let (o, _) = convert(tag, name, bytes);
     assert_eq!(o.status.code(), Some(0), "{tag}: {}", stderr(&o));
 }
 
