@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests: finding the fixtures, the
-//! committed scikit-learn fixtures and a scratch directory.
+//! committed scikit-learn fixtures, a deterministic generator and a scratch
+//! directory.
 
 #![allow(dead_code)]
 
@@ -110,6 +111,33 @@ pub fn pickle_family(path: &Path) -> String {
     name.split_once('.')
         .map(|(_, s)| s.to_string())
         .unwrap_or_default()
+}
+
+/// SplitMix64: a tiny deterministic generator for test data.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1), from the top 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+    /// True with probability `num / den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.next_u64() % den < num
+    }
+    pub fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
+        xs[self.below(xs.len())]
+    }
 }
 
 /// `max|a − b| / (1 + max|b|)`, the relative error the issue defines.
