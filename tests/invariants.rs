@@ -9,6 +9,7 @@ mod cli_common;
 
 use cli_common::{run, stderr};
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 fn fixture(rel: &str) -> Vec<u8> {
     std::fs::read(
@@ -28,16 +29,21 @@ fn write(tag: &str, name: &str, bytes: &[u8]) -> (PathBuf, PathBuf) {
     (model, dir.join("out.onnx"))
 }
 
-/// Exit 2, one `error:` line containing every needle, no panic, no output.
-fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
-    let (model, out) = write(tag, name, bytes);
-    let o = run(&[
+/// `convert MODEL -o OUT --no-validate`.
+fn convert(model: &Path, out: &Path) -> Output {
+    run(&[
         "convert",
         model.to_str().unwrap(),
         "-o",
         out.to_str().unwrap(),
         "--no-validate",
-    ]);
+    ])
+}
+
+/// Exit 2, one `error:` line containing every needle, no panic, no output.
+fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
+    let (model, out) = write(tag, name, bytes);
+    let o = convert(&model, &out);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{tag}: {err}");
     assert!(!err.contains("panicked"), "{tag}: {err}");
@@ -52,13 +58,7 @@ fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
 /// The same file converts before the edit: the edit is the only problem.
 fn assert_converts(tag: &str, name: &str, bytes: &[u8]) {
     let (model, out) = write(tag, name, bytes);
-    let o = run(&[
-        "convert",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--no-validate",
-    ]);
+    let o = convert(&model, &out);
     assert_eq!(o.status.code(), Some(0), "{tag}: {}", stderr(&o));
 }
 
