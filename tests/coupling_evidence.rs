@@ -5,17 +5,11 @@
 
 #![allow(clippy::needless_range_loop)] // matrix code reads best with indices
 
+mod common;
+
+use common::SplitMix;
 use svm2onnx::facts::{COUPLING_ITERATIONS, MIN_PROB};
 use svm2onnx::reference::couple;
-
-/// splitmix64, deterministic.
-fn rng(state: &mut u64) -> f64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-}
 
 fn matrix(k: usize, mut pick: impl FnMut(usize, usize) -> f64) -> Vec<Vec<f64>> {
     let mut r = vec![vec![0.0; k]; k];
@@ -31,25 +25,25 @@ fn matrix(k: usize, mut pick: impl FnMut(usize, usize) -> f64) -> Vec<Vec<f64>> 
 
 #[test]
 fn coupling_converges_well_within_the_static_iteration_count() {
-    let mut seed = 7u64;
+    let mut rng = SplitMix(7);
     let mut worst = [0usize; 21];
     for k in 2..=20 {
         for case in 0..400 {
             let r = match case % 5 {
                 // Uniform pairwise probabilities.
-                0 => matrix(k, |_, _| rng(&mut seed)),
+                0 => matrix(k, |_, _| rng.unit()),
                 // Extremes: clipped at 1e-7 / 1 − 1e-7.
-                1 => matrix(k, |_, _| if rng(&mut seed) < 0.5 { 0.0 } else { 1.0 }),
+                1 => matrix(k, |_, _| if rng.unit() < 0.5 { 0.0 } else { 1.0 }),
                 // A consistent ranking with sharp margins.
                 2 => matrix(k, |i, j| {
                     if (i + j + case) % 3 == 0 {
                         1e-9
                     } else {
-                        1.0 - 1e-6 * rng(&mut seed)
+                        1.0 - 1e-6 * rng.unit()
                     }
                 }),
                 // Near the binary plateau.
-                3 => matrix(k, |_, _| 0.5 + 0.02 * (rng(&mut seed) - 0.5)),
+                3 => matrix(k, |_, _| 0.5 + 0.02 * (rng.unit() - 0.5)),
                 // Contradictory cycles (i beats j beats l beats i).
                 _ => matrix(k, |i, j| if (j - i) % 2 == 1 { 1.0 - 1e-7 } else { 1e-7 }),
             };

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{relative_error, scratch_dir};
+use common::{files_in, fixture_dir, relative_error, scratch_dir};
 use ndarray::Array2;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -26,10 +26,7 @@ struct Fixture {
 }
 
 fn dir() -> PathBuf {
-    match std::env::var_os("SVM2ONNX_LIBSVM_FIXTURES") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/libsvm"),
-    }
+    fixture_dir("SVM2ONNX_LIBSVM_FIXTURES", "libsvm").0
 }
 
 fn matrix(v: &Value) -> Array2<f64> {
@@ -57,12 +54,7 @@ fn floats(v: &Value) -> Vec<f64> {
 
 fn fixtures() -> Vec<Fixture> {
     let dir = dir();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    paths.sort();
+    let paths = files_in(&dir, false, &|p| p.extension().is_some_and(|e| e == "json"));
     assert!(
         paths.len() >= 30,
         "expected the LIBSVM fixtures, found {}",

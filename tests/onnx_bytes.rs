@@ -7,6 +7,9 @@
 //! commit message. The fixtures are always the committed ones (never
 //! `$SVM2ONNX_FIXTURES`): the digests belong to those files.
 
+mod common;
+
+use common::{files_in, has_ext, pickle_family, PICKLE_FAMILIES};
 use std::path::{Path, PathBuf};
 use svm2onnx::onnxml::{self, ConvertOptions};
 use svm2onnx::{compile, load_path, CompileOptions, FloatType};
@@ -19,26 +22,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
-}
-
-fn files(dir: &Path, keep: &dyn Fn(&Path) -> bool, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("readable entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files(&p, keep, out);
-        } else if keep(&p) {
-            out.push(p);
-        }
-    }
-}
-
-fn has_ext(p: &Path, exts: &[&str]) -> bool {
-    let name = p.file_name().unwrap().to_string_lossy();
-    exts.iter().any(|e| name.ends_with(e))
 }
 
 const OPTION_SETS: [(&str, CompileOptions); 4] = [
@@ -76,42 +59,83 @@ const OPTION_SETS: [(&str, CompileOptions); 4] = [
     ),
 ];
 
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The files the digests are of, in the order of the digest file: every
+/// model in the IR formats (JSON, pickles and joblib, LIBSVM) and the
+/// shipped example, then the skl2onnx graphs (`true`).
+fn sources() -> Vec<(PathBuf, bool)> {
+    let fixtures = root().join("tests/fixtures");
+    let mut models = files_in(&fixtures, true, &|p| {
+        let json = has_ext(p, &[".json"])
+            && !p.ends_with("MANIFEST.json")
+            && p.parent().is_some_and(|d| d == fixtures);
+        let libsvm = has_ext(p, &[".model"]);
+        let pickle = p.components().any(|c| c.as_os_str() == "pickles")
+            && has_ext(
+                p,
+                &[
+                    ".pkl", ".joblib", ".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4",
+                ],
+            );
+        json || libsvm || pickle
+    });
+    models.push(root().join("examples/iris_rbf.json"));
+    let graphs = files_in(&fixtures.join("onnxml"), true, &|p| has_ext(p, &[".onnx"]));
+    let models = models.into_iter().map(|p| (p, false));
+    models
+        .chain(graphs.into_iter().map(|p| (p, true)))
+        .collect()
+}
+
+/// The test that checks the digests of a file (a path relative to the
+/// crate, as the digest file spells it): one per pickle family, one for
+/// the LIBSVM files, one for the skl2onnx graphs, and `json` for the rest
+/// (the JSON fixtures and the example).
+fn family(rel: &str) -> String {
+    if rel.starts_with("tests/fixtures/pickles/") {
+        format!("pickles/{}", pickle_family(Path::new(rel)))
+    } else if rel.starts_with("tests/fixtures/libsvm/") {
+        "libsvm".to_string()
+    } else if rel.starts_with("tests/fixtures/onnxml/") {
+        "onnxml".to_string()
+    } else {
+        "json".to_string()
+    }
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(root())
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// One line per (file, option set): `relative/path option bytes fnv`.
-fn digests() -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let fixtures = root.join("tests/fixtures");
+fn digests(sources: &[(PathBuf, bool)]) -> Vec<String> {
     let mut lines = Vec::new();
     let mut record = |path: &Path, option: &str, bytes: &[u8]| {
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy();
         lines.push(format!(
-            "{rel} {option} {} {:016x}",
+            "{} {option} {} {:016x}",
+            relative(path),
             bytes.len(),
             fnv1a(bytes)
         ));
     };
-
-    // Every model in the IR formats: JSON, pickles and joblib, LIBSVM.
-    let mut models = Vec::new();
-    files(
-        &fixtures,
-        &|p| {
-            let json = has_ext(p, &[".json"])
-                && !p.ends_with("MANIFEST.json")
-                && p.parent().is_some_and(|d| d == fixtures);
-            let libsvm = has_ext(p, &[".model"]);
-            let pickle = p.components().any(|c| c.as_os_str() == "pickles")
-                && has_ext(
-                    p,
-                    &[
-                        ".pkl", ".joblib", ".z", ".gz", ".bz2", ".xz", ".lzma", ".lz4",
-                    ],
-                );
-            json || libsvm || pickle
-        },
-        &mut models,
-    );
-    models.push(root.join("examples/iris_rbf.json"));
-    for path in &models {
+    for (path, graph) in sources {
+        if *graph {
+            // skl2onnx graphs, rewritten.
+            let bytes = std::fs::read(path).unwrap();
+            for (name, float) in [("f64", FloatType::F64), ("f32", FloatType::F32)] {
+                match onnxml::convert(&bytes, &ConvertOptions { float }) {
+                    Ok(c) => record(path, name, &c.onnx),
+                    Err(_) => record(path, "refused", b""),
+                }
+            }
+            continue;
+        }
         let loaded = match load_path(path) {
             Ok(l) => l,
             // Hostile and refused files are other tests' business; a file
@@ -134,52 +158,119 @@ fn digests() -> Vec<String> {
             record(path, name, &bytes);
         }
     }
-
-    // skl2onnx graphs, rewritten.
-    let mut graphs = Vec::new();
-    files(
-        &fixtures.join("onnxml"),
-        &|p| has_ext(p, &[".onnx"]),
-        &mut graphs,
-    );
-    for path in &graphs {
-        let bytes = std::fs::read(path).unwrap();
-        for (name, float) in [("f64", FloatType::F64), ("f32", FloatType::F32)] {
-            match onnxml::convert(&bytes, &ConvertOptions { float }) {
-                Ok(c) => record(path, name, &c.onnx),
-                Err(_) => record(path, "refused", b""),
-            }
-        }
-    }
     lines
 }
 
-#[test]
-fn emitted_bytes_match_the_recorded_digests() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnx_digests.txt");
-    let now = digests();
-    if std::env::var_os("SVM2ONNX_BLESS").is_some() {
-        std::fs::write(&file, now.join("\n") + "\n").unwrap();
+fn digest_file() -> PathBuf {
+    root().join("tests/fixtures/onnx_digests.txt")
+}
+
+fn blessing() -> bool {
+    std::env::var_os("SVM2ONNX_BLESS").is_some()
+}
+
+/// The digests of one family's files against that family's lines of the
+/// digest file, as multisets: a changed, missing or extra line fails.
+fn family_matches_the_recorded_digests(family_name: &str) {
+    if blessing() {
+        // `every_digest_is_checked_by_one_family` re-records the file.
         return;
     }
-    let recorded = std::fs::read_to_string(&file).expect("tests/fixtures/onnx_digests.txt");
-    let recorded: Vec<&str> = recorded.lines().collect();
-    let changed: Vec<String> = now
+    let mut sources = sources();
+    sources.retain(|(p, _)| family(&relative(p)) == family_name);
+    let mut now = digests(&sources);
+    let recorded = std::fs::read_to_string(digest_file()).expect("tests/fixtures/onnx_digests.txt");
+    let mut recorded: Vec<&str> = recorded
+        .lines()
+        .filter(|l| family(l.split(' ').next().unwrap()) == family_name)
+        .collect();
+    assert!(!now.is_empty(), "{family_name}: no fixtures");
+    now.sort();
+    recorded.sort();
+    let changed: Vec<&str> = now
         .iter()
-        .filter(|l| !recorded.contains(&l.as_str()))
-        .cloned()
+        .map(String::as_str)
+        .filter(|l| recorded.binary_search(l).is_err())
         .collect();
     let gone: Vec<&str> = recorded
         .iter()
-        .filter(|l| !now.contains(&l.to_string()))
         .copied()
+        .filter(|l| now.binary_search_by(|n| n.as_str().cmp(l)).is_err())
         .collect();
     assert!(
-        changed.is_empty() && gone.is_empty(),
-        "{} emitted graphs differ from the recorded digests (SVM2ONNX_BLESS=1 re-records them):\nnow:\n{}\nrecorded:\n{}",
+        changed.is_empty() && gone.is_empty() && now == recorded,
+        "{family_name}: {} emitted graphs differ from the recorded digests ({} now, {} recorded; SVM2ONNX_BLESS=1 re-records them):\nnow:\n{}\nrecorded:\n{}",
         changed.len().max(gone.len()),
-        changed.iter().take(20).cloned().collect::<Vec<_>>().join("\n"),
+        now.len(),
+        recorded.len(),
+        changed.iter().take(20).copied().collect::<Vec<_>>().join("\n"),
         gone.iter().take(20).copied().collect::<Vec<_>>().join("\n"),
     );
-    assert!(now.len() > 1000, "only {} digests", now.len());
+}
+
+/// One test per family (they run in parallel); `TESTED` lists them.
+macro_rules! per_family {
+    ($($test:ident => $family:expr,)*) => {
+        $(
+            #[test]
+            fn $test() {
+                family_matches_the_recorded_digests(&$family);
+            }
+        )*
+        fn tested() -> Vec<String> {
+            vec![$($family.to_string()),*]
+        }
+    };
+}
+
+per_family! {
+    json_fixtures_and_the_example => "json",
+    libsvm_files => "libsvm",
+    skl2onnx_graphs => "onnxml",
+    pickles_protocol2 => format!("pickles/{}", PICKLE_FAMILIES[0]),
+    pickles_protocol3 => format!("pickles/{}", PICKLE_FAMILIES[1]),
+    pickles_protocol4 => format!("pickles/{}", PICKLE_FAMILIES[2]),
+    pickles_protocol5 => format!("pickles/{}", PICKLE_FAMILIES[3]),
+    joblib => format!("pickles/{}", PICKLE_FAMILIES[4]),
+    joblib_zlib => format!("pickles/{}", PICKLE_FAMILIES[5]),
+    joblib_gzip => format!("pickles/{}", PICKLE_FAMILIES[6]),
+    joblib_bz2 => format!("pickles/{}", PICKLE_FAMILIES[7]),
+    joblib_xz => format!("pickles/{}", PICKLE_FAMILIES[8]),
+    joblib_lzma => format!("pickles/{}", PICKLE_FAMILIES[9]),
+    joblib_lz4 => format!("pickles/{}", PICKLE_FAMILIES[10]),
+    pickles_legacy => format!("pickles/{}", PICKLE_FAMILIES[11]),
+}
+
+/// Every file the digests are of, and every line of the digest file, falls
+/// to exactly one of the family tests above, so each line is checked once
+/// (a line of no tested family fails here). `SVM2ONNX_BLESS=1` re-records
+/// the whole file here, in one go.
+#[test]
+fn every_digest_is_checked_by_one_family() {
+    let tested = tested();
+    assert_eq!(tested.len(), 3 + PICKLE_FAMILIES.len());
+    let mut unique = tested.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), tested.len(), "a family tested twice");
+    let sources = sources();
+    for (path, _) in &sources {
+        let f = family(&relative(path));
+        assert!(
+            tested.contains(&f),
+            "{}: family {f} is not tested",
+            path.display()
+        );
+    }
+    if blessing() {
+        std::fs::write(digest_file(), digests(&sources).join("\n") + "\n").unwrap();
+        return;
+    }
+    let recorded = std::fs::read_to_string(digest_file()).expect("tests/fixtures/onnx_digests.txt");
+    for line in recorded.lines() {
+        let f = family(line.split(' ').next().unwrap());
+        assert!(tested.contains(&f), "{line:?}: family {f} is not tested");
+    }
+    let count = recorded.lines().count();
+    assert!(count > 1000, "only {count} digests");
 }

@@ -4,6 +4,9 @@
 //! the ORIGINAL graph (recorded in the fixture). `SVM2ONNX_ONNXML_FIXTURES`
 //! points at a regenerated directory (CI's interop tier).
 
+mod common;
+
+use common::{files_in, fixture_dir};
 use ndarray::Array2;
 use prost::Message;
 use serde_json::Value as Json;
@@ -40,24 +43,14 @@ struct Fixture {
     meta: Json,
 }
 
-fn fixture_dir() -> (PathBuf, bool) {
-    match std::env::var_os("SVM2ONNX_ONNXML_FIXTURES") {
-        Some(d) => (PathBuf::from(d), false),
-        None => (
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/onnxml"),
-            true,
-        ),
-    }
+/// `$SVM2ONNX_ONNXML_FIXTURES`, else the committed tests/fixtures/onnxml.
+fn onnxml_dir() -> (PathBuf, bool) {
+    fixture_dir("SVM2ONNX_ONNXML_FIXTURES", "onnxml")
 }
 
 fn fixtures() -> Vec<Fixture> {
-    let (dir, committed) = fixture_dir();
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "onnx"))
-        .collect();
-    paths.sort();
+    let (dir, committed) = onnxml_dir();
+    let paths = files_in(&dir, false, &|p| p.extension().is_some_and(|e| e == "onnx"));
     if committed {
         assert!(paths.len() >= 25, "found {} fixtures", paths.len());
     }
@@ -354,7 +347,7 @@ fn bad_attributes_are_named() {
 
 #[test]
 fn the_fixtures_cover_every_family() {
-    let (_, committed) = fixture_dir();
+    let (_, committed) = onnxml_dir();
     if !committed {
         return;
     }

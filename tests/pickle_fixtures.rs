@@ -4,19 +4,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::{pickle_family, sklearn_fixture_dir, PICKLE_FAMILIES};
+use std::path::PathBuf;
 use svm2onnx::{compile, load_path, CompileOptions, FloatType};
-
-fn fixtures_dir() -> PathBuf {
-    match std::env::var_os("SVM2ONNX_FIXTURES") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"),
-    }
-}
 
 /// (pickle path, JSON twin path) pairs from a map of MANIFEST.json.
 fn pairs_in(key: &str) -> Vec<(PathBuf, PathBuf)> {
-    let dir = fixtures_dir();
+    let dir = sklearn_fixture_dir();
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("MANIFEST.json")).unwrap()).unwrap();
     let map = manifest[key]
@@ -35,18 +29,56 @@ fn pairs_in(key: &str) -> Vec<(PathBuf, PathBuf)> {
         .collect()
 }
 
+/// The pairs of the manifest's `pickles` map in one of `PICKLE_FAMILIES`;
+/// `every_pickle_is_in_one_checked_family` makes sure those add up to all.
+fn pairs_of(family: &str) -> Vec<(PathBuf, PathBuf)> {
+    let pairs: Vec<_> = pairs_in("pickles")
+        .into_iter()
+        .filter(|(p, _)| pickle_family(p) == family)
+        .collect();
+    // Every model in every protocol and compressor; legacy spellings of a
+    // few of them.
+    let least = if family == "legacy" { 8 } else { 15 };
+    assert!(
+        pairs.len() >= least,
+        "{family}: expected every model, found {}",
+        pairs.len()
+    );
+    pairs
+}
+
+/// The manifest's pickles are split into the families below, one test of
+/// each kind per family (they run in parallel): every pickle falls in
+/// exactly one, and each family has its fixtures.
 #[test]
-fn every_pickle_compiles_to_the_bytes_of_its_json_twin() {
+fn every_pickle_is_in_one_checked_family() {
     let pairs = pairs_in("pickles");
     assert!(
         pairs.len() >= 200,
         "expected every model in every format, found {}",
         pairs.len()
     );
-    let mut suffixes = std::collections::BTreeSet::new();
-    for (pickle, twin) in &pairs {
-        let from_pickle = load_path(pickle).unwrap_or_else(|e| panic!("{}: {e}", pickle.display()));
-        let from_json = load_path(twin).unwrap_or_else(|e| panic!("{}: {e}", twin.display()));
+    assert_eq!(TESTED, PICKLE_FAMILIES, "a family without its tests");
+    let mut counted = 0;
+    for family in PICKLE_FAMILIES {
+        counted += pairs_of(family).len();
+    }
+    let stray: Vec<_> = pairs
+        .iter()
+        .filter(|(p, _)| !PICKLE_FAMILIES.contains(&pickle_family(p).as_str()))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    assert!(stray.is_empty(), "pickles in no checked family: {stray:?}");
+    assert_eq!(counted, pairs.len());
+}
+
+/// Every pickle of `family` compiles, in f32 and in f64, to exactly the
+/// bytes of its JSON twin.
+fn compiles_to_the_bytes_of_its_json_twin(family: &str) {
+    for (pickle, twin) in pairs_of(family) {
+        let from_pickle =
+            load_path(&pickle).unwrap_or_else(|e| panic!("{}: {e}", pickle.display()));
+        let from_json = load_path(&twin).unwrap_or_else(|e| panic!("{}: {e}", twin.display()));
         for float in [FloatType::F32, FloatType::F64] {
             let options = CompileOptions {
                 float,
@@ -61,36 +93,66 @@ fn every_pickle_compiles_to_the_bytes_of_its_json_twin() {
                 twin.display()
             );
         }
-        let name = pickle.file_name().unwrap().to_string_lossy().into_owned();
-        suffixes.insert(
-            name.split_once('.')
-                .map(|(_, s)| s.to_string())
-                .unwrap_or_default(),
-        );
     }
-    let legacy = pairs
-        .iter()
-        .filter(|(p, _)| p.to_string_lossy().contains("/legacy/"))
-        .count();
-    assert!(legacy >= 8, "legacy spellings: {legacy}");
-    for s in [
-        "p2.pkl",
-        "p3.pkl",
-        "p4.pkl",
-        "p5.pkl",
-        "joblib",
-        "joblib.z",
-        "joblib.gz",
-        "joblib.bz2",
-        "joblib.xz",
-        "joblib.lzma",
-        "joblib.lz4",
-    ] {
+}
+
+/// A mapped file (what `convert` does from 64 MiB on, releasing each array
+/// block's pages once decoded) loads the same model as a file read whole.
+fn mapped_files_load_the_models_of_read_files(family: &str) {
+    for (pickle, _) in pairs_of(family) {
+        let file = svm2onnx::ModelFile::map(&pickle).unwrap();
+        assert!(file.is_mapped());
+        let from_map = file
+            .load(&Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", pickle.display()));
+        let from_read = load_path(&pickle).unwrap();
+        let options = CompileOptions {
+            float: FloatType::F64,
+            ..Default::default()
+        };
         assert!(
-            suffixes.contains(s),
-            "no fixture saved as .{s}: {suffixes:?}"
+            compile(&from_map.model, &options).unwrap()
+                == compile(&from_read.model, &options).unwrap(),
+            "{}",
+            pickle.display()
         );
     }
+}
+
+/// One module per pickle family, each with both tests; `TESTED` lists the
+/// families in the order given, which must be that of `PICKLE_FAMILIES`.
+macro_rules! per_family {
+    ($($module:ident => $family:literal,)*) => {
+        $(
+            mod $module {
+                #[test]
+                fn every_pickle_compiles_to_the_bytes_of_its_json_twin() {
+                    super::compiles_to_the_bytes_of_its_json_twin($family);
+                }
+
+                #[test]
+                fn mapped_files_load_the_models_of_read_files() {
+                    super::mapped_files_load_the_models_of_read_files($family);
+                }
+            }
+        )*
+        const TESTED: &[&str] = &[$($family),*];
+    };
+}
+
+per_family! {
+    protocol2 => "p2.pkl",
+    protocol3 => "p3.pkl",
+    protocol4 => "p4.pkl",
+    protocol5 => "p5.pkl",
+    joblib => "joblib",
+    joblib_zlib => "joblib.z",
+    joblib_gzip => "joblib.gz",
+    joblib_bz2 => "joblib.bz2",
+    joblib_xz => "joblib.xz",
+    joblib_lzma => "joblib.lzma",
+    joblib_lz4 => "joblib.lz4",
+    legacy => "legacy",
 }
 
 #[test]
@@ -119,32 +181,4 @@ fn old_sklearn_pickles_differ_only_in_the_recorded_version() {
         };
         assert_eq!(strip(&a), strip(&b));
     }
-}
-
-/// A mapped file (what `convert` does from 64 MiB on, releasing each array
-/// block's pages once decoded) loads the same model as a file read whole.
-#[test]
-fn mapped_files_load_the_models_of_read_files() {
-    let pairs = pairs_in("pickles");
-    let mut mapped = 0;
-    for (pickle, _) in &pairs {
-        let file = svm2onnx::ModelFile::map(pickle).unwrap();
-        assert!(file.is_mapped());
-        let from_map = file
-            .load(&Default::default())
-            .unwrap_or_else(|e| panic!("{}: {e}", pickle.display()));
-        let from_read = load_path(pickle).unwrap();
-        let options = CompileOptions {
-            float: FloatType::F64,
-            ..Default::default()
-        };
-        assert!(
-            compile(&from_map.model, &options).unwrap()
-                == compile(&from_read.model, &options).unwrap(),
-            "{}",
-            pickle.display()
-        );
-        mapped += 1;
-    }
-    assert!(mapped >= 200, "{mapped}");
 }

@@ -11,6 +11,9 @@
 //! * every strict prefix of a valid pickle is refused (`truncation_is_an_error`);
 //! * flipped bytes never panic, in the VM or in `load_bytes` (`flipped_bytes_never_panic`).
 
+mod common;
+
+use common::SplitMix;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::Config as ProptestConfig;
@@ -167,29 +170,6 @@ fn dict_of(inner: impl Strategy<Value = V>) -> impl Strategy<Value = V> {
 // A randomised pickle encoder
 // ---------------------------------------------------------------------------
 
-/// SplitMix64: the encoder's choices come from a seed proptest generates.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// True with probability `num / den`.
-    fn chance(&mut self, num: u64, den: u64) -> bool {
-        self.next() % den < num
-    }
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
-        xs[self.below(xs.len())]
-    }
-}
-
 mod op {
     pub const MARK: u8 = b'(';
     pub const STOP: u8 = b'.';
@@ -259,7 +239,7 @@ struct Enc {
     body: Vec<u8>,
     /// Offsets in `body` where an opcode starts (frames split there).
     bounds: Vec<usize>,
-    rng: Rng,
+    rng: SplitMix,
     /// Mirror of the VM's memo: key → (generation, value once complete).
     memo: HashMap<u64, (u64, Option<V>)>,
     generation: u64,
@@ -270,7 +250,7 @@ struct Enc {
 
 impl Enc {
     fn new(seed: u64) -> Enc {
-        let mut rng = Rng(seed);
+        let mut rng = SplitMix(seed);
         let header = rng.pick(&[None, Some(2u8), Some(3), Some(4), Some(5)]);
         Enc {
             header,
@@ -310,7 +290,7 @@ impl Enc {
                 1 => match self.rng.below(3) {
                     0 => self.rng.below(256) as u64,
                     1 => self.rng.below(70_000) as u64,
-                    _ => u64::from(self.rng.next() as u32),
+                    _ => u64::from(self.rng.next_u64() as u32),
                 },
                 _ => self.memo.len() as u64,
             };
