@@ -38,7 +38,7 @@ pub(super) fn pipeline(est: &Est) -> Result<Model, LoadError> {
     }
     Err(err(
         est.field("steps"),
-        format!("the last step must be SVC or NuSVC (supported: {SUPPORTED})"),
+        format!("has no estimator: every step is 'passthrough' or None (supported: {SUPPORTED})"),
     ))
 }
 

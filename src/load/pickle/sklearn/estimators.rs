@@ -2,6 +2,7 @@
 //! dual models (SVR, NuSVR, OneClassSVM) and the linear ones (LinearSVC,
 //! LinearSVR).
 
+use super::advice::what_to_do;
 use super::est::Est;
 use super::{err, SUPPORTED};
 use crate::load::pickle::numpy::{kind_name, Values};
@@ -55,7 +56,11 @@ pub(super) fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Mod
             Some(kind) => dual(est, kind, preprocessing),
             None => Err(err(
                 &est.path,
-                format!("unsupported estimator (supported: {SUPPORTED})"),
+                format!(
+                    "unsupported estimator {} (supported: {SUPPORTED}); {}",
+                    est.class,
+                    what_to_do(&est.class, true)
+                ),
             )),
         },
     }

@@ -7,6 +7,7 @@
 //! [`estimators`] the SVM family, [`preprocess`] the scalers and
 //! [`compose`] Pipelines and CalibratedClassifierCV.
 
+mod advice;
 mod compose;
 mod est;
 mod estimators;
@@ -105,7 +106,8 @@ pub fn allow(g: &Global) -> Result<(), String> {
         Ok(())
     } else if g.module.starts_with("sklearn.") {
         Err(format!(
-            "unsupported estimator or component (supported: {SUPPORTED})"
+            "unsupported estimator or component (supported: {SUPPORTED}); {}",
+            advice::what_to_do(g, false)
         ))
     } else {
         Err("not on the allowlist of numpy, scipy and scikit-learn names svm2onnx reads".into())
@@ -116,6 +118,31 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
     LoadError::Field {
         field: field.into(),
         problem: problem.into(),
+    }
+}
+
+/// Whether `g` is a model this module converts (an SVM, or a Pipeline,
+/// search, calibration or FrozenEstimator around one).
+fn converts(g: &Global) -> bool {
+    is(g, SVM_MODULES, SVM_CLASSES)
+        || g.is("sklearn.pipeline", "Pipeline")
+        || g.is("sklearn.frozen._frozen", "FrozenEstimator")
+        || g.is("sklearn.calibration", "CalibratedClassifierCV")
+        || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
+}
+
+/// For a tree read with a refused `class` admitted (see
+/// [`crate::load::pickle`]): the error of the Pipeline step where that
+/// class sits, which names its position, or `None` when it is elsewhere.
+pub(crate) fn step_error(arena: &Arena, root: Id, class: &Global) -> Option<LoadError> {
+    let suffix = format!("].{}", class.name);
+    match to_model(arena, root) {
+        Err(LoadError::Field { field, problem })
+            if field.contains("steps[") && field.ends_with(&suffix) =>
+        {
+            Some(LoadError::Field { field, problem })
+        }
+        _ => None,
     }
 }
 
@@ -162,7 +189,10 @@ fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<Mo
     } else {
         Err(err(
             &est.path,
-            format!("{class} cannot be converted (supported: {SUPPORTED})"),
+            format!(
+                "{class} cannot be converted (supported: {SUPPORTED}); {}",
+                advice::what_to_do(&class, false)
+            ),
         ))
     }
 }

@@ -1,7 +1,8 @@
 //! Pipeline steps before the estimator: the scalers and the Normalizer.
 
+use super::advice::what_to_do;
 use super::est::Est;
-use super::{err, SUPPORTED};
+use super::{converts, err, SUPPORTED};
 use crate::load::pickle::numpy;
 use crate::load::pickle::object::Obj;
 use crate::load::LoadError;
@@ -56,11 +57,20 @@ pub(super) fn scaler(est: &Est) -> Result<Preprocess, LoadError> {
                 })?,
             }
         }
-        other => {
+        _ => {
+            let todo = if converts(&est.class) {
+                "only a Pipeline's last step may be an estimator: remove this step or make it last"
+                    .to_string()
+            } else {
+                what_to_do(&est.class, false)
+            };
             return Err(err(
                 &est.path,
-                format!("unsupported step {other} (supported: {SUPPORTED})"),
-            ))
+                format!(
+                    "unsupported step {} (supported: {SUPPORTED}); {todo}",
+                    est.class
+                ),
+            ));
         }
     })
 }
