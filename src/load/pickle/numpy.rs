@@ -13,14 +13,20 @@ use std::ops::Range;
 /// Element values of an array, in C order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
+    /// Floats of any width, widened.
     Float(Vec<f64>),
+    /// Signed and unsigned integers of any width.
     Int(Vec<i64>),
+    /// Booleans.
     Bool(Vec<bool>),
+    /// Fixed-width unicode or byte strings.
     Str(Vec<String>),
+    /// An object array's elements, as arena objects.
     Object(Vec<Id>),
 }
 
 impl Values {
+    /// The number of elements.
     pub fn len(&self) -> usize {
         match self {
             Values::Float(v) => v.len(),
@@ -30,6 +36,7 @@ impl Values {
             Values::Object(v) => v.len(),
         }
     }
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -38,7 +45,9 @@ impl Values {
 /// A decoded numpy array.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NdArray {
+    /// The size of each axis.
     pub shape: Vec<usize>,
+    /// The elements in C order.
     pub values: Values,
 }
 

@@ -22,7 +22,9 @@ use std::collections::HashMap;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("byte offset {offset}: {message}")]
 pub struct PickleError {
+    /// Byte offset of the opcode in the stream.
     pub offset: usize,
+    /// Why the stream was refused.
     pub message: String,
 }
 
