@@ -41,6 +41,86 @@ fn reduce_of_os_system_is_refused_with_name_and_offset() {
     );
 }
 
+/// A protocol-2 Pipeline whose steps are `(name, module.Class())` objects
+/// with empty state (a bare string when the module is empty), by hand.
+fn pipeline_pickle(steps: &[(&str, &str, &str)]) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        out.push(b'X');
+        out.extend((s.len() as u32).to_le_bytes());
+        out.extend(s.as_bytes());
+    }
+    let mut p = b"\x80\x02csklearn.pipeline\nPipeline\n)\x81}".to_vec();
+    text(&mut p, "steps");
+    p.extend(b"](");
+    for (name, module, class) in steps {
+        text(&mut p, name);
+        if module.is_empty() {
+            text(&mut p, class);
+        } else {
+            p.extend(format!("c{module}\n{class}\n").as_bytes());
+            p.extend(b")\x81}b");
+        }
+        p.push(0x86);
+    }
+    p.extend(b"esb.");
+    p
+}
+
+#[test]
+fn an_unsupported_step_is_named_by_position_and_class_with_what_to_do() {
+    let svc = ("svc", "sklearn.svm._classes", "SVC");
+    let ohe = ("enc", "sklearn.preprocessing._encoders", "OneHotEncoder");
+    let e = refused(&pipeline_pickle(&[ohe, svc]));
+    assert!(
+        e.starts_with("field `Pipeline.steps[0].OneHotEncoder`: unsupported step sklearn.preprocessing._encoders.OneHotEncoder (supported: SVC, NuSVC")
+            && e.ends_with("; apply it before svm2onnx's graph and feed the transformed features, or replace it with a supported step"),
+        "{e}"
+    );
+    // A custom class and a function transformer, after a 'passthrough'.
+    let scaler = ("sc", "", "passthrough");
+    let custom = ("mine", "__main__", "MyTransformer");
+    let e = refused(&pipeline_pickle(&[scaler, custom, svc]));
+    assert!(
+        e.starts_with(
+            "field `Pipeline.steps[1].MyTransformer`: unsupported step __main__.MyTransformer"
+        ),
+        "{e}"
+    );
+    assert!(e.contains("apply it before svm2onnx's graph"), "{e}");
+    let func = (
+        "f",
+        "sklearn.preprocessing._function_transformer",
+        "FunctionTransformer",
+    );
+    assert!(refused(&pipeline_pickle(&[func, svc])).contains("steps[0].FunctionTransformer`"));
+    // An estimator with a supported near-equivalent, last in a Pipeline or alone.
+    let sgd = (
+        "sgd",
+        "sklearn.linear_model._stochastic_gradient",
+        "SGDClassifier",
+    );
+    let e = refused(&pipeline_pickle(&[scaler, sgd]));
+    assert!(
+        e.starts_with("field `Pipeline.steps[1].SGDClassifier`: unsupported estimator")
+            && e.ends_with("with loss='hinge' it is a linear SVM: fit LinearSVC instead, or wait for SGDClassifier support"),
+        "{e}"
+    );
+    let e = refused(b"\x80\x02csklearn.linear_model._stochastic_gradient\nSGDClassifier\n)\x81}b.");
+    assert!(
+        e.contains("byte offset 2") && e.contains("fit LinearSVC instead"),
+        "{e}"
+    );
+    // A supported estimator before the last step.
+    let e = refused(&pipeline_pickle(&[svc, svc]));
+    assert!(
+        e.contains("steps[0].SVC`")
+            && e.contains("only a Pipeline's last step may be an estimator"),
+        "{e}"
+    );
+    // Every message is one line.
+    assert!(!e.contains('\n'));
+}
+
 #[test]
 fn refused_opcodes_name_themselves() {
     for (bytes, what) in [

@@ -15,8 +15,11 @@ use std::path::Path;
 /// (such as unknown fields).
 #[derive(Debug, Clone)]
 pub struct LoadedModel {
+    /// The model, checked.
     pub model: Model,
+    /// Sample inputs and outputs recorded in the file (JSON only).
     pub samples: Option<Samples>,
+    /// Problems that did not stop loading (such as unknown fields).
     pub warnings: Vec<String>,
 }
 
@@ -25,36 +28,63 @@ pub struct LoadedModel {
 pub enum LoadError {
     // The cause is the error's `source()`, not part of its text: the CLI
     // prints the chain, which printed the OS message twice.
+    /// The file could not be read.
     #[error("cannot read {path}")]
     Io {
+        /// The file's path as given.
         path: String,
+        /// The OS error.
         #[source]
         source: std::io::Error,
     },
+    /// The JSON text does not parse.
     #[error("invalid JSON at line {line}, column {column}: {message}")]
     Syntax {
+        /// 1-based line of the error.
         line: usize,
+        /// 1-based column of the error.
         column: usize,
+        /// serde_json's description.
         message: String,
     },
+    /// A field of the model (JSON, or a pickled estimator's attribute) is
+    /// missing or wrong.
     #[error("field `{field}`: {problem}")]
-    Field { field: String, problem: String },
-    #[error("unrecognised model format: {0}")]
-    Format(String),
-    #[error("{0}")]
-    OnnxGraph(String),
-    #[error("{stream} byte offset {offset}: {message}")]
-    Pickle {
-        stream: String,
-        offset: usize,
-        message: String,
-    },
-    #[error("LIBSVM model line {line}, `{field}`: {problem}")]
-    Libsvm {
-        line: usize,
+    Field {
+        /// The field's path, e.g. `Pipeline.steps[1].SVC.dual_coef_`.
         field: String,
+        /// What is wrong with it, and what to do when there is advice.
         problem: String,
     },
+    /// The bytes are no model format svm2onnx reads.
+    #[error("unrecognised model format: {0}")]
+    Format(String),
+    /// The file is an ONNX graph: it is rewritten op by op, not loaded
+    /// as a model.
+    #[error("{0}")]
+    OnnxGraph(String),
+    /// The pickle stream was refused by the VM.
+    #[error("{stream} byte offset {offset}: {message}")]
+    Pickle {
+        /// `pickle`, or which decompressed stream.
+        stream: String,
+        /// Byte offset of the refused opcode in that stream.
+        offset: usize,
+        /// Why it was refused.
+        message: String,
+    },
+    /// A LIBSVM model file line is wrong.
+    #[error("LIBSVM model line {line}, `{field}`: {problem}")]
+    Libsvm {
+        /// 1-based line number.
+        line: usize,
+        /// The header keyword or section.
+        field: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A load option does not apply to the file (e.g. `n_features` for a
+    /// format that stores its feature count).
     #[error("{0}")]
     Options(String),
 }

@@ -5,15 +5,22 @@ use std::io::Write;
 /// A compression format joblib writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
+    /// joblib's raw zlib stream (`.z`).
     Zlib,
+    /// gzip (`.gz`).
     Gzip,
+    /// bzip2 (`.bz2`).
     Bz2,
+    /// xz (`.xz`).
     Xz,
+    /// legacy lzma (`.lzma`).
     Lzma,
+    /// lz4 frames (`.lz4`).
     Lz4,
 }
 
 impl Codec {
+    /// The format's short name, as in error messages.
     pub fn name(self) -> &'static str {
         match self {
             Codec::Zlib => "zlib",

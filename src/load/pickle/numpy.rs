@@ -6,21 +6,27 @@
 pub(crate) use super::dtype::is_numpy;
 pub use super::dtype::{dtype, dtype_is_object, wrapper_nbytes, Dtype};
 use super::dtype::{element_count, shape, text};
-use super::object::{Arena, Id, Obj};
+use super::object::{Arena, Id, InlineArray, Obj};
 use ndarray::{ArrayD, IxDyn};
 use std::ops::Range;
 
 /// Element values of an array, in C order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
+    /// Floats of any width, widened.
     Float(Vec<f64>),
+    /// Signed and unsigned integers of any width.
     Int(Vec<i64>),
+    /// Booleans.
     Bool(Vec<bool>),
+    /// Fixed-width unicode or byte strings.
     Str(Vec<String>),
+    /// An object array's elements, as arena objects.
     Object(Vec<Id>),
 }
 
 impl Values {
+    /// The number of elements.
     pub fn len(&self) -> usize {
         match self {
             Values::Float(v) => v.len(),
@@ -30,6 +36,7 @@ impl Values {
             Values::Object(v) => v.len(),
         }
     }
+    /// Whether there are no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -38,7 +45,9 @@ impl Values {
 /// A decoded numpy array.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NdArray {
+    /// The size of each axis.
     pub shape: Vec<usize>,
+    /// The elements in C order.
     pub values: Values,
 }
 
@@ -61,6 +70,45 @@ fn decode(
             raw.len()
         ));
     }
+    let values = match fast_values(raw, dt, decoded) {
+        Some(values) => values,
+        None => {
+            let values = other_values(raw, dt, count)?;
+            decoded(0..raw.len());
+            values
+        }
+    };
+    reorder(
+        NdArray {
+            shape: shape.to_vec(),
+            values,
+        },
+        order,
+        axis_order,
+    )
+}
+
+/// The little-endian types models are made of, decoded block by block and
+/// telling `decoded` after each block, so a mapped file's pages can go as
+/// soon as they are converted. `None` for every other type.
+fn fast_values(raw: &[u8], dt: Dtype, decoded: &dyn Fn(Range<usize>)) -> Option<Values> {
+    match (dt.kind, dt.itemsize, dt.big_endian) {
+        (b'f', 8, false) => Some(Values::Float(in_blocks(raw, 8, decoded, |c| {
+            f64::from_le_bytes(c.try_into().expect("8 bytes"))
+        }))),
+        (b'i', 4, false) => Some(Values::Int(in_blocks(raw, 4, decoded, |c| {
+            i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64
+        }))),
+        (b'i', 8, false) => Some(Values::Int(in_blocks(raw, 8, decoded, |c| {
+            i64::from_le_bytes(c.try_into().expect("8 bytes"))
+        }))),
+        _ => None,
+    }
+}
+
+/// Any other dtype, in one pass: floats of 2, 4 or 8 bytes, integers of
+/// any size and byte order, booleans and fixed-width text.
+fn other_values(raw: &[u8], dt: Dtype, count: usize) -> Result<Values, String> {
     let size = dt.itemsize;
     let word = |chunk: &[u8]| -> [u8; 8] {
         let mut b = [0u8; 8];
@@ -74,32 +122,7 @@ fn decode(
         b
     };
     let chunks = raw.chunks_exact(size.max(1));
-    // Fast paths for the little-endian types models are made of.
-    // These decode block by block, telling `decoded` after each block, so a
-    // mapped file's pages can go as soon as they are converted.
-    let fast = match (dt.kind, size, dt.big_endian) {
-        (b'f', 8, false) => Some(Values::Float(in_blocks(raw, 8, decoded, |c| {
-            f64::from_le_bytes(c.try_into().expect("8 bytes"))
-        }))),
-        (b'i', 4, false) => Some(Values::Int(in_blocks(raw, 4, decoded, |c| {
-            i32::from_le_bytes(c.try_into().expect("4 bytes")) as i64
-        }))),
-        (b'i', 8, false) => Some(Values::Int(in_blocks(raw, 8, decoded, |c| {
-            i64::from_le_bytes(c.try_into().expect("8 bytes"))
-        }))),
-        _ => None,
-    };
-    if let Some(values) = fast {
-        return reorder(
-            NdArray {
-                shape: shape.to_vec(),
-                values,
-            },
-            order,
-            axis_order,
-        );
-    }
-    let values = match dt.kind {
+    Ok(match dt.kind {
         b'f' => Values::Float(
             chunks
                 .map(|c| {
@@ -161,16 +184,7 @@ fn decode(
                 .collect(),
         ),
         _ => return Err("object arrays have no raw data".into()),
-    };
-    decoded(0..raw.len());
-    reorder(
-        NdArray {
-            shape: shape.to_vec(),
-            values,
-        },
-        order,
-        axis_order,
-    )
+    })
 }
 
 /// Bytes per block of [`in_blocks`]: 4 MiB, a multiple of every item size.
@@ -343,94 +357,107 @@ fn object_values(arena: &Arena, id: Id, shape: &[usize]) -> Result<NdArray, Stri
 /// Decodes any of the array encodings.
 pub fn array(arena: &Arena, id: Id) -> Result<NdArray, String> {
     match arena.get(id) {
-        Obj::Instance {
-            class, args, state, ..
-        } if class.name == "_reconstruct" && is_numpy(&class.module, "multiarray") => {
-            let _ = args;
-            let st = state.ok_or("numpy array without state")?;
-            let Obj::Tuple(items) = arena.get(st) else {
-                return Err("numpy array state is not a tuple".into());
-            };
-            let [_, shape_id, dtype_id, fortran_id, raw_id] = items.as_slice() else {
-                return Err(format!(
-                    "numpy array state has {} items, expected 5",
-                    items.len()
-                ));
-            };
-            let shape = shape(arena, *shape_id)?;
-            let dt = dtype(arena, *dtype_id)?;
-            let fortran = matches!(arena.get(*fortran_id), Obj::Bool(true) | Obj::Int(1));
-            let order = if fortran { 'F' } else { 'C' };
-            if dt.kind == b'O' {
-                let a = object_values(arena, *raw_id, &shape)?;
-                return reorder(a, order, None);
-            }
-            let release = release_of(arena, *raw_id);
-            decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None, &release)
+        Obj::Instance { class, state, .. }
+            if class.name == "_reconstruct" && is_numpy(&class.module, "multiarray") =>
+        {
+            reconstructed(arena, state.ok_or("numpy array without state")?)
         }
         Obj::Instance { class, args, .. }
             if class.name == "_frombuffer" && is_numpy(&class.module, "numeric") =>
         {
-            let (buf, dt, sh, order) = match args.as_slice() {
-                [b, d, s, o] | [b, d, s, o, _] => (*b, *d, *s, *o),
-                _ => return Err("_frombuffer needs (buffer, dtype, shape, order)".into()),
-            };
-            let order = text(arena, order)
-                .and_then(|o| o.chars().next())
-                .ok_or("array order is not a string")?;
-            let axis_order = match args.get(4) {
-                Some(a) if !matches!(arena.get(*a), Obj::None) => Some(shape(arena, *a)?),
-                _ => None,
-            };
-            decode(
-                bytes_of(arena, buf)?,
-                dtype(arena, dt)?,
-                &shape(arena, sh)?,
-                order,
-                axis_order,
-                &release_of(arena, buf),
-            )
+            frombuffer(arena, args)
         }
-        Obj::Inline(inline) => {
-            let st = inline.wrapper_state;
-            let shape = shape(
-                arena,
-                arena
-                    .dict_get(st, "shape")
-                    .ok_or("joblib wrapper without shape")?,
-            )?;
-            let order = arena
-                .dict_get(st, "order")
-                .and_then(|o| text(arena, o))
-                .and_then(|o| o.chars().next())
-                .unwrap_or('C');
-            match (&inline.raw, inline.object_array) {
-                (Some(raw), _) => {
-                    let dt = dtype(
-                        arena,
-                        arena
-                            .dict_get(st, "dtype")
-                            .ok_or("joblib wrapper without dtype")?,
-                    )?;
-                    let bytes = arena
-                        .stream()
-                        .get(raw.clone())
-                        .ok_or("joblib array outside the stream")?;
-                    // A mapped file drops each block's pages once decoded.
-                    let start = raw.start;
-                    decode(bytes, dt, &shape, order, None, &|r: Range<usize>| {
-                        arena.release(start + r.start..start + r.end)
-                    })
-                }
-                (None, Some(inner)) => array(arena, inner),
-                (None, None) => Err("joblib array without data".into()),
-            }
-        }
+        Obj::Inline(inline) => joblib_inline(arena, inline),
         Obj::Instance { class, .. } => Err(format!("expected a numpy array, found {class}")),
         other => Err(format!(
             "expected a numpy array, found {}",
             kind_name(other)
         )),
+    }
+}
+
+/// `_reconstruct` + BUILD: the state is (version, shape, dtype, is_fortran,
+/// raw data or, for object arrays, a list).
+fn reconstructed(arena: &Arena, st: Id) -> Result<NdArray, String> {
+    let Obj::Tuple(items) = arena.get(st) else {
+        return Err("numpy array state is not a tuple".into());
+    };
+    let [_, shape_id, dtype_id, fortran_id, raw_id] = items.as_slice() else {
+        return Err(format!(
+            "numpy array state has {} items, expected 5",
+            items.len()
+        ));
+    };
+    let shape = shape(arena, *shape_id)?;
+    let dt = dtype(arena, *dtype_id)?;
+    let fortran = matches!(arena.get(*fortran_id), Obj::Bool(true) | Obj::Int(1));
+    let order = if fortran { 'F' } else { 'C' };
+    if dt.kind == b'O' {
+        let a = object_values(arena, *raw_id, &shape)?;
+        return reorder(a, order, None);
+    }
+    let release = release_of(arena, *raw_id);
+    decode(bytes_of(arena, *raw_id)?, dt, &shape, order, None, &release)
+}
+
+/// Protocol 5's `_frombuffer(buffer, dtype, shape, order[, axis order])`.
+fn frombuffer(arena: &Arena, args: &[Id]) -> Result<NdArray, String> {
+    let (buf, dt, sh, order) = match args {
+        [b, d, s, o] | [b, d, s, o, _] => (*b, *d, *s, *o),
+        _ => return Err("_frombuffer needs (buffer, dtype, shape, order)".into()),
+    };
+    let order = text(arena, order)
+        .and_then(|o| o.chars().next())
+        .ok_or("array order is not a string")?;
+    let axis_order = match args.get(4) {
+        Some(a) if !matches!(arena.get(*a), Obj::None) => Some(shape(arena, *a)?),
+        _ => None,
+    };
+    decode(
+        bytes_of(arena, buf)?,
+        dtype(arena, dt)?,
+        &shape(arena, sh)?,
+        order,
+        axis_order,
+        &release_of(arena, buf),
+    )
+}
+
+/// joblib's NumpyArrayWrapper: raw data in the stream after its BUILD, or
+/// a nested pickle for object arrays.
+fn joblib_inline(arena: &Arena, inline: &InlineArray) -> Result<NdArray, String> {
+    let st = inline.wrapper_state;
+    let shape = shape(
+        arena,
+        arena
+            .dict_get(st, "shape")
+            .ok_or("joblib wrapper without shape")?,
+    )?;
+    let order = arena
+        .dict_get(st, "order")
+        .and_then(|o| text(arena, o))
+        .and_then(|o| o.chars().next())
+        .unwrap_or('C');
+    match (&inline.raw, inline.object_array) {
+        (Some(raw), _) => {
+            let dt = dtype(
+                arena,
+                arena
+                    .dict_get(st, "dtype")
+                    .ok_or("joblib wrapper without dtype")?,
+            )?;
+            let bytes = arena
+                .stream()
+                .get(raw.clone())
+                .ok_or("joblib array outside the stream")?;
+            // A mapped file drops each block's pages once decoded.
+            let start = raw.start;
+            decode(bytes, dt, &shape, order, None, &|r: Range<usize>| {
+                arena.release(start + r.start..start + r.end)
+            })
+        }
+        (None, Some(inner)) => array(arena, inner),
+        (None, None) => Err("joblib array without data".into()),
     }
 }
 

@@ -48,28 +48,43 @@ pub struct InlineArray {
 /// One unpickled object.
 #[derive(Debug, Clone)]
 pub enum Obj {
+    /// Python's None.
     None,
+    /// A boolean.
     Bool(bool),
+    /// An integer that fits 64 bits (wider ones are refused).
     Int(i64),
+    /// A float.
     Float(f64),
+    /// A text string.
     Str(String),
+    /// A bytes value built by the VM (protocol 2's encoded bytes).
     Bytes(Vec<u8>),
     /// A bytes payload left where it lies in the stream (BINBYTES and
     /// friends): a plain pickle's array data is decoded from there, not
     /// copied first ([`Arena::bytes`] reads either kind).
     StreamBytes(std::ops::Range<usize>),
+    /// A tuple.
     Tuple(Vec<Id>),
     /// Lists, sets and frozensets.
     List(Vec<Id>),
+    /// A dict's (key, value) pairs in insertion order; a repeated key's
+    /// last value wins.
     Dict(Vec<(Id, Id)>),
+    /// A module-level name, recorded, never imported.
     Global(Global),
     /// `cls(*args)` by REDUCE or NEWOBJ, never executed; BUILD sets `state`.
     Instance {
+        /// The class (or function) named by the GLOBAL.
         class: Global,
+        /// The arguments it would have been called with.
         args: Vec<Id>,
+        /// The state BUILD would have set.
         state: Option<Id>,
+        /// Byte offset of the REDUCE/NEWOBJ opcode.
         offset: usize,
     },
+    /// A joblib array: the wrapper's state and where its data is.
     Inline(InlineArray),
 }
 

@@ -1,0 +1,100 @@
+//! What a user can do about a class svm2onnx does not convert: the nearest
+//! supported estimator when there is one, else how to keep the step out of
+//! the converted graph. Errors append it after the list of what is supported.
+
+use crate::load::pickle::object::Global;
+
+/// Estimators with a supported near-equivalent: (name, what it is, the
+/// supported estimator to fit instead).
+const NEAREST: &[(&str, &str, &str)] = &[
+    (
+        "SGDClassifier",
+        "with loss='hinge' it is a linear SVM",
+        "LinearSVC",
+    ),
+    (
+        "SGDRegressor",
+        "with loss='epsilon_insensitive' it is a linear SVR",
+        "LinearSVR",
+    ),
+    (
+        "SGDOneClassSVM",
+        "it is a linear one-class SVM",
+        "OneClassSVM(kernel='linear')",
+    ),
+];
+
+/// scikit-learn packages whose classes transform features rather than
+/// predict.
+const TRANSFORMER_PACKAGES: &[&str] = &[
+    "sklearn.preprocessing",
+    "sklearn.compose",
+    "sklearn.decomposition",
+    "sklearn.feature_selection",
+    "sklearn.feature_extraction",
+    "sklearn.impute",
+    "sklearn.kernel_approximation",
+    "sklearn.random_projection",
+    "sklearn.cross_decomposition",
+    "sklearn.manifold",
+];
+
+/// What to do about `class`, as one clause for the end of an error line;
+/// `last_step` when it ends a Pipeline, where an estimator is expected.
+pub(crate) fn what_to_do(class: &Global, last_step: bool) -> String {
+    if let Some((name, what, instead)) = NEAREST.iter().find(|(n, ..)| *n == class.name) {
+        return format!("{what}: fit {instead} instead, or wait for {name} support");
+    }
+    let transformer = !class.module.starts_with("sklearn.")
+        || TRANSFORMER_PACKAGES
+            .iter()
+            .any(|p| class.module == *p || class.module.starts_with(&format!("{p}.")));
+    if transformer && last_step {
+        "a Pipeline must end in a supported estimator: add one after this step".to_string()
+    } else if transformer {
+        "apply it before svm2onnx's graph and feed the transformed features, \
+         or replace it with a supported step"
+            .to_string()
+    } else {
+        format!(
+            "svm2onnx converts SVMs only: fit a supported estimator instead of {}, \
+             or convert it with another converter",
+            class.name
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(module: &str, name: &str) -> Global {
+        Global {
+            module: module.into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn advice_names_the_nearest_estimator_or_the_workaround() {
+        let sgd = what_to_do(
+            &g("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
+            false,
+        );
+        assert!(sgd.contains("fit LinearSVC instead"), "{sgd}");
+        let ohe = what_to_do(
+            &g("sklearn.preprocessing._encoders", "OneHotEncoder"),
+            false,
+        );
+        assert!(ohe.starts_with("apply it before"), "{ohe}");
+        let custom = what_to_do(&g("__main__", "MyScaler"), false);
+        assert!(custom.starts_with("apply it before"), "{custom}");
+        let forest = what_to_do(
+            &g("sklearn.ensemble._forest", "RandomForestClassifier"),
+            false,
+        );
+        assert!(forest.contains("SVMs only"), "{forest}");
+        let last = what_to_do(&g("sklearn.preprocessing._data", "StandardScaler"), true);
+        assert!(last.contains("must end in a supported estimator"), "{last}");
+    }
+}

@@ -1,0 +1,271 @@
+//! Opcodes that make objects and share them: GLOBAL, REDUCE, NEWOBJ(_EX),
+//! BUILD (with joblib's inline array blocks) and the memo.
+
+use super::{Global, Id, InlineArray, Obj, PickleError, Vm};
+use crate::load::pickle::dtype::{dtype_is_object, wrapper_nbytes};
+
+/// Whether a GLOBAL is joblib's array wrapper (raw data follows its BUILD).
+fn is_joblib_wrapper(g: &Global) -> bool {
+    g.is("joblib.numpy_pickle", "NumpyArrayWrapper")
+}
+
+impl<'a, 'p> Vm<'a, 'p> {
+    /// The memo: GET and PUT in their forms, MEMOIZE.
+    pub(super) fn memo_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'g' => {
+                let key = self
+                    .line(at)?
+                    .trim()
+                    .parse()
+                    .or_else(|_| self.err(at, "bad GET key"))?;
+                self.memo_get(key, at)?;
+            }
+            b'h' => {
+                let key = self.u8(at)? as u64;
+                self.memo_get(key, at)?;
+            }
+            b'j' => {
+                let key = self.u32(at)? as u64;
+                self.memo_get(key, at)?;
+            }
+            b'p' => {
+                let key = self
+                    .line(at)?
+                    .trim()
+                    .parse()
+                    .or_else(|_| self.err(at, "bad PUT key"))?;
+                self.memo_put(key, at)?;
+            }
+            b'q' => {
+                let key = self.u8(at)? as u64;
+                self.memo_put(key, at)?;
+            }
+            b'r' => {
+                let key = self.u32(at)? as u64;
+                self.memo_put(key, at)?;
+            }
+            0x94 => {
+                let key = self.memo.len() as u64;
+                self.memo_put(key, at)?;
+            }
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    /// Globals, REDUCE, NEWOBJ(_EX) and BUILD: objects recorded, never called.
+    pub(super) fn object_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
+        match op {
+            b'c' => {
+                let module = self.line(at)?.to_string();
+                let name = self.line(at)?.to_string();
+                self.global(module, name, at)?;
+            }
+            0x93 => {
+                let name = self.pop(at)?;
+                let module = self.pop(at)?;
+                let (Obj::Str(module), Obj::Str(name)) =
+                    (self.arena.get(module).clone(), self.arena.get(name).clone())
+                else {
+                    return self.err(at, "STACK_GLOBAL needs two strings");
+                };
+                self.global(module, name, at)?;
+            }
+            b'R' => self.reduce(at)?,
+            0x81 => {
+                let args = self.pop(at)?;
+                let cls = self.pop(at)?;
+                let class = self.callable(cls, at)?;
+                let args = self.tuple_items(args, at)?;
+                self.push(
+                    Obj::Instance {
+                        class,
+                        args,
+                        state: None,
+                        offset: at,
+                    },
+                    at,
+                )?;
+            }
+            0x92 => {
+                let _kwargs = self.pop(at)?;
+                let args = self.pop(at)?;
+                let cls = self.pop(at)?;
+                let class = self.callable(cls, at)?;
+                let args = self.tuple_items(args, at)?;
+                self.push(
+                    Obj::Instance {
+                        class,
+                        args,
+                        state: None,
+                        offset: at,
+                    },
+                    at,
+                )?;
+            }
+            b'b' => self.build(at)?,
+            other => return self.unsupported(other, at),
+        }
+        Ok(())
+    }
+
+    fn memo_put(&mut self, key: u64, at: usize) -> Result<(), PickleError> {
+        let id = self.top(at)?;
+        if self.memo.len() >= self.limits.max_memo && !self.memo.contains_key(&key) {
+            return self.err(
+                at,
+                format!("more than {} memo entries", self.limits.max_memo),
+            );
+        }
+        self.memo.insert(key, id);
+        Ok(())
+    }
+
+    fn memo_get(&mut self, key: u64, at: usize) -> Result<(), PickleError> {
+        match self.memo.get(&key) {
+            Some(&id) => {
+                self.stack.push(id);
+                Ok(())
+            }
+            None => self.err(at, format!("memo key {key} was never stored")),
+        }
+    }
+
+    fn global(&mut self, module: String, name: String, at: usize) -> Result<(), PickleError> {
+        let g = Global { module, name };
+        if let Err(why) = (self.allow)(&g) {
+            return self.err(at, format!("refusing global {g}: {why}"));
+        }
+        self.push(Obj::Global(g), at)?;
+        Ok(())
+    }
+
+    fn callable(&self, id: Id, at: usize) -> Result<Global, PickleError> {
+        match self.arena.get(id) {
+            Obj::Global(g) => Ok(g.clone()),
+            _ => self.err(at, "the callable of REDUCE/NEWOBJ is not a global"),
+        }
+    }
+
+    fn tuple_items(&self, id: Id, at: usize) -> Result<Vec<Id>, PickleError> {
+        match self.arena.get(id) {
+            Obj::Tuple(items) => Ok(items.clone()),
+            _ => self.err(at, "arguments are not a tuple"),
+        }
+    }
+
+    /// REDUCE: nothing is called. `_codecs.encode(text, 'latin1')` and
+    /// `bytes()`, which protocol 2 uses for bytes, are evaluated because
+    /// they are pure data.
+    fn reduce(&mut self, at: usize) -> Result<(), PickleError> {
+        let args = self.pop(at)?;
+        let func = self.pop(at)?;
+        let class = self.callable(func, at)?;
+        let args = self.tuple_items(args, at)?;
+        if (class.is("__builtin__", "bytes") || class.is("builtins", "bytes")) && args.is_empty() {
+            return self.push(Obj::Bytes(Vec::new()), at).map(|_| ());
+        }
+        if class.is("_codecs", "encode") {
+            let bytes = match args.as_slice() {
+                [text, enc] => match (self.arena.get(*text), self.arena.get(*enc)) {
+                    (Obj::Str(t), Obj::Str(e)) if e == "latin1" || e == "latin-1" => t
+                        .chars()
+                        .map(|c| u8::try_from(c as u32).ok())
+                        .collect::<Option<Vec<u8>>>(),
+                    _ => None,
+                },
+                _ => None,
+            };
+            return match bytes {
+                Some(b) => self.push(Obj::Bytes(b), at).map(|_| ()),
+                None => self.err(
+                    at,
+                    "_codecs.encode is only accepted as (latin-1 text, 'latin1')",
+                ),
+            };
+        }
+        self.push(
+            Obj::Instance {
+                class,
+                args,
+                state: None,
+                offset: at,
+            },
+            at,
+        )?;
+        Ok(())
+    }
+
+    fn build(&mut self, at: usize) -> Result<(), PickleError> {
+        let state = self.pop(at)?;
+        let target = self.top(at)?;
+        let joblib_wrapper = match self.arena.get_mut(target) {
+            Obj::Instance {
+                class, state: s, ..
+            } => {
+                *s = Some(state);
+                is_joblib_wrapper(class)
+            }
+            _ => return self.err(at, "BUILD on something that is not an object"),
+        };
+        if joblib_wrapper {
+            let inline = self.joblib_block(state, at)?;
+            // The wrapper on the stack becomes the array it describes.
+            self.stack.pop();
+            self.push(Obj::Inline(inline), at)?;
+        }
+        Ok(())
+    }
+
+    /// joblib's raw block right after a NumpyArrayWrapper's BUILD (§5b):
+    /// `[L][L × 0xFF]` alignment padding when `numpy_array_alignment_bytes`
+    /// is set, then the raw data; object arrays are a nested pickle instead.
+    fn joblib_block(&mut self, state: Id, at: usize) -> Result<InlineArray, PickleError> {
+        let dtype = self.arena.dict_get(state, "dtype");
+        let is_object = dtype.is_some_and(|d| dtype_is_object(&self.arena, d));
+        if is_object {
+            if self.nested >= self.limits.max_nested {
+                return self.err(at, "object arrays nested too deeply");
+            }
+            let saved = (
+                std::mem::take(&mut self.stack),
+                std::mem::take(&mut self.marks),
+                std::mem::take(&mut self.memo),
+            );
+            self.nested += 1;
+            let inner = self.run();
+            self.nested -= 1;
+            (self.stack, self.marks, self.memo) = saved;
+            return Ok(InlineArray {
+                wrapper_state: state,
+                raw: None,
+                object_array: Some(inner?),
+            });
+        }
+        let aligned = self
+            .arena
+            .dict_get(state, "numpy_array_alignment_bytes")
+            .is_some_and(|a| matches!(self.arena.get(a), Obj::Int(_)));
+        if aligned {
+            let at_pad = self.pos;
+            let pad = self.u8(at_pad)? as usize;
+            let padding = self.take(pad, at_pad)?;
+            if pad == 0 || pad > 16 || padding.iter().any(|&b| b != 0xFF) {
+                return self.err(at_pad, "joblib alignment padding is malformed");
+            }
+        }
+        let nbytes = wrapper_nbytes(&self.arena, state).map_err(|m| PickleError {
+            offset: at,
+            message: m,
+        })?;
+        let start = self.pos;
+        self.take(nbytes, start)?;
+        let raw = start..self.pos;
+        Ok(InlineArray {
+            wrapper_state: state,
+            raw: Some(raw),
+            object_array: None,
+        })
+    }
+}
