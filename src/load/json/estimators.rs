@@ -264,7 +264,7 @@ pub(super) fn svc(
     })?)
 }
 
-/// One entry of `preprocessing` (README, "JSON interchange format").
+/// One entry of `preprocessing` (docs/JSON_FORMAT.md).
 pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, LoadError> {
     let at = |name: &str| format!("preprocessing[{index}].{name}");
     let object = v.as_object().ok_or_else(|| {

@@ -1,6 +1,6 @@
 //! The svm2onnx JSON interchange format (`"format": "svm2onnx.model/1"`):
 //! scikit-learn's public fitted attributes without the trailing underscore.
-//! See the README's "JSON format" section.
+//! docs/JSON_FORMAT.md describes the format.
 //!
 //! [`schema`] reads values and names the field at fault, [`estimators`]
 //! builds each estimator family, [`samples`] reads the recorded samples;

@@ -3,7 +3,8 @@
 
 use super::schema::{field_error, kind, labels, matrix, matrix_or_column};
 use crate::load::LoadError;
-use crate::model::{Model, OutputKind, OutputOptions, Samples};
+use crate::model::{Label, Model, OutputKind, OutputOptions, Samples};
+use ndarray::Array2;
 use serde_json::Value;
 
 /// The `samples` object: `X` and any of `predict`, `decision_function` and
@@ -44,7 +45,24 @@ pub(super) fn samples(
             ),
         ));
     }
-    let predict = match object.get("predict").filter(|v| !v.is_null()) {
+    let predict = recorded_predict(object, model, n)?;
+    let decision_function = recorded_decision(object, model, n)?;
+    let predict_proba = recorded_proba(object, model, n)?;
+    Ok(Samples {
+        x,
+        predict,
+        decision_function,
+        predict_proba,
+    })
+}
+
+/// `samples.predict`: one known label per row.
+fn recorded_predict(
+    object: &serde_json::Map<String, Value>,
+    model: &Model,
+    n: usize,
+) -> Result<Option<Vec<Label>>, LoadError> {
+    Ok(match object.get("predict").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => {
             let labels = labels("samples.predict", v)?;
@@ -67,30 +85,48 @@ pub(super) fn samples(
             }
             Some(labels)
         }
-    };
+    })
+}
+
+/// `samples.decision_function`: N × the width of the `scores` output.
+fn recorded_decision(
+    object: &serde_json::Map<String, Value>,
+    model: &Model,
+    n: usize,
+) -> Result<Option<Array2<f64>>, LoadError> {
     let width = model
         .outputs(&OutputOptions::default())
         .iter()
         .find(|s| s.kind == OutputKind::Scores)
         .map_or(1, |s| s.shape.width());
-    let decision_function = match object.get("decision_function").filter(|v| !v.is_null()) {
-        None => None,
-        Some(v) => {
-            let d = matrix_or_column("samples.decision_function", v)?;
-            if d.dim() != (n, width) {
-                return Err(field_error(
-                    "samples.decision_function",
-                    format!(
-                        "has shape {}x{}, expected {n}x{width}",
-                        d.nrows(),
-                        d.ncols()
-                    ),
-                ));
+    Ok(
+        match object.get("decision_function").filter(|v| !v.is_null()) {
+            None => None,
+            Some(v) => {
+                let d = matrix_or_column("samples.decision_function", v)?;
+                if d.dim() != (n, width) {
+                    return Err(field_error(
+                        "samples.decision_function",
+                        format!(
+                            "has shape {}x{}, expected {n}x{width}",
+                            d.nrows(),
+                            d.ncols()
+                        ),
+                    ));
+                }
+                Some(d)
             }
-            Some(d)
-        }
-    };
-    let predict_proba = match object.get("predict_proba").filter(|v| !v.is_null()) {
+        },
+    )
+}
+
+/// `samples.predict_proba`: N × k.
+fn recorded_proba(
+    object: &serde_json::Map<String, Value>,
+    model: &Model,
+    n: usize,
+) -> Result<Option<Array2<f64>>, LoadError> {
+    Ok(match object.get("predict_proba").filter(|v| !v.is_null()) {
         None => None,
         Some(v) => {
             let p = matrix("samples.predict_proba", v)?;
@@ -103,11 +139,5 @@ pub(super) fn samples(
             }
             Some(p)
         }
-    };
-    Ok(Samples {
-        x,
-        predict,
-        decision_function,
-        predict_proba,
     })
 }

@@ -87,70 +87,9 @@ pub(super) fn classifier_model(
     sv: &SupportVectors,
     rho: Array1<f64>,
 ) -> Result<SvmModel, LoadError> {
-    // Labels in the file's order, the order of first appearance in the
-    // training data (§7): never sorted.
-    let label = h.required("label")?;
-    if label.values.len() != k {
-        return Err(error(
-            label.line,
-            "label",
-            format!("has {} values, nr_class is {k}", label.values.len()),
-        ));
-    }
-    let mut labels = Vec::with_capacity(k);
-    for v in &label.values {
-        let l = v
-            .parse::<i64>()
-            .map_err(|_| error(label.line, "label", format!("'{v}' is not an integer")))?;
-        if labels.contains(&l) {
-            return Err(error(label.line, "label", format!("{l} appears twice")));
-        }
-        labels.push(l);
-    }
-    let nr_sv = h.required("nr_sv")?;
-    if nr_sv.values.len() != k {
-        return Err(error(
-            nr_sv.line,
-            "nr_sv",
-            format!("has {} values, nr_class is {k}", nr_sv.values.len()),
-        ));
-    }
-    let mut n_support = Vec::with_capacity(k);
-    for v in &nr_sv.values {
-        n_support.push(v.parse::<usize>().map_err(|_| {
-            error(
-                nr_sv.line,
-                "nr_sv",
-                format!("'{v}' is not a non-negative integer"),
-            )
-        })?);
-    }
-    let sum = n_support.iter().try_fold(0usize, |a, &n| a.checked_add(n));
-    if sum != Some(total) {
-        return Err(error(
-            nr_sv.line,
-            "nr_sv",
-            format!("does not sum to total_sv = {total} (line {total_line})"),
-        ));
-    }
-    let platt = match (h.numbers("probA", pairs)?, h.numbers("probB", pairs)?) {
-        (Some(prob_a), Some(prob_b)) => Some(PlattParameters { prob_a, prob_b }),
-        (None, None) => None,
-        (Some(_), None) => {
-            return Err(error(
-                h.sv_line,
-                "probB",
-                "is missing while probA is present",
-            ))
-        }
-        (None, Some(_)) => {
-            return Err(error(
-                h.sv_line,
-                "probA",
-                "is missing while probB is present",
-            ))
-        }
-    };
+    let labels = class_labels(h, k)?;
+    let n_support = support_counts(h, k, (total_line, total))?;
+    let platt = platt(h, pairs)?;
     if let Some(e) = h.get("prob_density_marks") {
         return Err(error(
             e.line,
@@ -186,4 +125,87 @@ pub(super) fn classifier_model(
         convention: Convention::Libsvm,
     })
     .map_err(|e| model_error(h.sv_line, e))
+}
+
+/// `label`: k distinct integers in the file's order, the order of first
+/// appearance in the training data (§7): never sorted.
+fn class_labels(h: &Header, k: usize) -> Result<Vec<i64>, LoadError> {
+    let label = h.required("label")?;
+    if label.values.len() != k {
+        return Err(error(
+            label.line,
+            "label",
+            format!("has {} values, nr_class is {k}", label.values.len()),
+        ));
+    }
+    let mut labels = Vec::with_capacity(k);
+    for v in &label.values {
+        let l = v
+            .parse::<i64>()
+            .map_err(|_| error(label.line, "label", format!("'{v}' is not an integer")))?;
+        if labels.contains(&l) {
+            return Err(error(label.line, "label", format!("{l} appears twice")));
+        }
+        labels.push(l);
+    }
+    Ok(labels)
+}
+
+/// `nr_sv`: support vectors per class, summing to `total_sv`.
+fn support_counts(
+    h: &Header,
+    k: usize,
+    (total_line, total): (usize, usize),
+) -> Result<Vec<usize>, LoadError> {
+    let nr_sv = h.required("nr_sv")?;
+    if nr_sv.values.len() != k {
+        return Err(error(
+            nr_sv.line,
+            "nr_sv",
+            format!("has {} values, nr_class is {k}", nr_sv.values.len()),
+        ));
+    }
+    let mut n_support = Vec::with_capacity(k);
+    for v in &nr_sv.values {
+        n_support.push(v.parse::<usize>().map_err(|_| {
+            error(
+                nr_sv.line,
+                "nr_sv",
+                format!("'{v}' is not a non-negative integer"),
+            )
+        })?);
+    }
+    let sum = n_support.iter().try_fold(0usize, |a, &n| a.checked_add(n));
+    if sum != Some(total) {
+        return Err(error(
+            nr_sv.line,
+            "nr_sv",
+            format!("does not sum to total_sv = {total} (line {total_line})"),
+        ));
+    }
+    Ok(n_support)
+}
+
+/// `probA`/`probB`: both or neither, one per pair.
+fn platt(h: &Header, pairs: usize) -> Result<Option<PlattParameters>, LoadError> {
+    Ok(
+        match (h.numbers("probA", pairs)?, h.numbers("probB", pairs)?) {
+            (Some(prob_a), Some(prob_b)) => Some(PlattParameters { prob_a, prob_b }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(error(
+                    h.sv_line,
+                    "probB",
+                    "is missing while probA is present",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(error(
+                    h.sv_line,
+                    "probA",
+                    "is missing while probB is present",
+                ))
+            }
+        },
+    )
 }
