@@ -194,4 +194,3 @@ fn check_batch(
     }
     Ok(comparisons)
 }
-
