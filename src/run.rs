@@ -11,12 +11,16 @@ use tract_onnx::prelude::*;
 /// Why a graph could not be executed.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
+    /// The bytes (or file) are not a readable ONNX model.
     #[error("not an ONNX model: {0}")]
     Decode(String),
+    /// A part of the graph the runner needs is absent.
     #[error("the graph has no {0}")]
     Missing(String),
+    /// The input's type, or the rows' or an output's shape, does not fit.
     #[error("{0}")]
     Shape(String),
+    /// tract failed to load, optimise or run the graph.
     #[error("tract: {0}")]
     Tract(String),
 }
@@ -37,16 +41,19 @@ fn tract_error(e: impl std::fmt::Display) -> RunError {
 /// What the runner and the validator need to know about an emitted graph.
 #[derive(Debug, Clone)]
 pub struct GraphInfo {
+    /// The input's element type: f32 or f64.
     pub input_elem: ElemType,
+    /// The input's second dimension, when fixed.
     pub n_features: Option<usize>,
     /// Output names in graph order, with their element types.
     pub outputs: Vec<(String, ElemType)>,
+    /// The model's metadata_props, as (key, value) in file order.
     pub metadata: Vec<(String, String)>,
 }
 
 impl GraphInfo {
     /// Reads the interface and metadata of an ONNX model file.
-    pub fn from_path(path: &std::path::Path) -> Result<GraphInfo, RunError> {
+    pub(crate) fn from_path(path: &std::path::Path) -> Result<GraphInfo, RunError> {
         let bytes = std::fs::read(path)
             .map_err(|e| RunError::Decode(format!("cannot read {}: {e}", path.display())))?;
         GraphInfo::from_bytes(&bytes)
@@ -130,7 +137,7 @@ impl GraphInfo {
     }
 
     /// A metadata value by key.
-    pub fn meta(&self, key: &str) -> Option<&str> {
+    pub(crate) fn meta(&self, key: &str) -> Option<&str> {
         self.metadata
             .iter()
             .find(|(k, _)| k == key)
@@ -142,22 +149,29 @@ impl GraphInfo {
 /// hold them as TDim), strings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum NamedOutput {
+    /// A float output, widened to f64.
     Float(ndarray::ArrayD<f64>),
+    /// An integer output (int64, or TDim in tract).
     Int(ndarray::ArrayD<i64>),
+    /// A string output.
     Str(ndarray::ArrayD<String>),
 }
 
 /// The `label` output, whatever its element type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LabelColumn {
+    /// int64 labels, or class indices (`--label-index`).
     Int(Vec<i64>),
+    /// Float labels, widened to f64.
     Float(Vec<f64>),
+    /// String labels.
     Str(Vec<String>),
 }
 
 /// The outputs of one run, widened to f64 where they are floats.
 #[derive(Debug, Clone)]
 pub struct GraphOutputs {
+    /// `label`, the classes `predict` returns.
     pub label: Option<LabelColumn>,
     /// `scores`, as N×1 when the graph output is 1-D.
     pub scores: Option<Array2<f64>>,
@@ -216,7 +230,7 @@ impl Runner {
 
     /// Loads a model file, resolving ONNX external data relative to it (the
     /// way to run models past protobuf's 2 GB limit).
-    pub fn from_path(path: &std::path::Path) -> Result<Runner, RunError> {
+    pub(crate) fn from_path(path: &std::path::Path) -> Result<Runner, RunError> {
         let info = GraphInfo::from_path(path)?;
         let plan = guarded(|| {
             optimise(
@@ -228,7 +242,8 @@ impl Runner {
         Ok(Runner { info, plan })
     }
 
-    pub fn info(&self) -> &GraphInfo {
+    /// The graph's interface and metadata.
+    pub(crate) fn info(&self) -> &GraphInfo {
         &self.info
     }
 

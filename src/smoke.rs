@@ -22,10 +22,10 @@ pub enum SmokeError {
     NotFinite(String),
 }
 
-/// Number of rows [`smoke_run`] executes.
-pub const SMOKE_ROWS: usize = 8;
+/// Number of rows [`smoke_run`] executes (and returns).
+pub(crate) const SMOKE_ROWS: usize = 8;
 
-/// Executes the graph on [`SMOKE_ROWS`] fixed rows (zeros, ones, a spread
+/// Executes the graph on `SMOKE_ROWS` (8) fixed rows (zeros, ones, a spread
 /// of values in [−3, 3]) and checks that every float output is finite.
 pub fn smoke_run(onnx: &[u8]) -> Result<usize, SmokeError> {
     let runner = Runner::new(onnx).map_err(SmokeError::Load)?;

@@ -140,22 +140,10 @@ impl SplitMix {
     }
 }
 
-/// `max|a − b| / (1 + max|b|)`, the relative error the issue defines.
+/// `max|a − b| / (1 + max|b|)`, the relative error the issue defines:
+/// [`svm2onnx::validate::relative_error`] (which panics if shapes differ).
 pub fn relative_error(a: &ndarray::Array2<f64>, b: &ndarray::Array2<f64>) -> f64 {
-    assert_eq!(a.dim(), b.dim());
-    let scale = 1.0 + b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let max = a
-        .iter()
-        .zip(b.iter())
-        .map(|(x, y)| {
-            if (x - y).is_nan() {
-                f64::INFINITY
-            } else {
-                (x - y).abs()
-            }
-        })
-        .fold(0.0f64, f64::max);
-    max / scale
+    svm2onnx::validate::relative_error(a.view(), b.view())
 }
 
 /// A fresh empty directory under the system temp dir.

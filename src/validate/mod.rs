@@ -1,0 +1,196 @@
+//! Runs an emitted graph with tract and compares every output with the
+//! reference evaluator and, where recorded, with scikit-learn's own outputs.
+//!
+//! Errors are relative, `|a − b| / (1 + max|b|)` over a batch
+//! ([`relative_error`]). Labels must agree on at least 99.9 % of rows, and
+//! every disagreement must be a near tie: a row whose decision values are
+//! within the tolerance of a vote flip (see `Evaluation::tie_margins`).
+//!
+//! [`validate`] reads the model's output contract (`Model::outputs`) and
+//! hands each output the graph has to its check (`checks`); the measures
+//! are in `compare`, the report types in `report`.
+
+mod checks;
+mod compare;
+mod parallel;
+mod report;
+
+pub use compare::relative_error;
+pub use report::{Comparison, LabelMismatch, Report};
+
+use crate::facts::meta;
+use crate::graph::ElemType;
+use crate::ir::OutputOptions;
+use crate::model::{Model, Samples};
+use crate::run::{RunError, Runner};
+use checks::Case;
+use ndarray::Array2;
+
+/// Default tolerance of a graph of the given float type.
+pub(crate) fn default_tolerance(float: ElemType) -> f64 {
+    match float {
+        ElemType::F64 => 1e-9,
+        _ => 1e-4,
+    }
+}
+
+/// Minimum share of rows whose labels must agree.
+pub(crate) const MIN_LABEL_AGREEMENT: f64 = 0.999;
+
+/// The batch name of the generated probe rows.
+const PROBES: &str = "probes";
+
+/// A set of input rows, with scikit-learn's outputs on them when recorded.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Where the rows came from: "samples", "probes" or a file name.
+    pub name: String,
+    /// The rows, one per sample, in the model's feature order.
+    pub x: Array2<f64>,
+    /// scikit-learn's (or LIBSVM's) outputs on these rows, if recorded.
+    pub recorded: Option<Samples>,
+}
+
+/// Why validation could not be carried out (bad input, not a mismatch).
+#[derive(Debug, thiserror::Error)]
+pub enum ValidateError {
+    /// The graph could not be loaded or run.
+    #[error(transparent)]
+    Run(#[from] RunError),
+    /// The graph's interface or outputs do not fit the model.
+    #[error("the graph does not fit the reference model: {0}")]
+    Mismatch(String),
+    /// The reference is not finite on a row (batch name, row).
+    #[error("the reference model's decision values are not finite on {0} row {1} (the kernel overflows)")]
+    NonFinite(String, usize),
+}
+
+/// The rows `convert` and `validate` use when no data file is given: the
+/// samples recorded in the model file, then generated probes.
+pub fn default_batches(model: &Model, samples: Option<&Samples>) -> Vec<Batch> {
+    let mut batches = Vec::new();
+    if let Some(s) = samples.filter(|s| s.x.nrows() > 0) {
+        batches.push(Batch {
+            name: "samples".into(),
+            x: s.x.clone(),
+            recorded: Some(s.clone()),
+        });
+    }
+    batches.push(Batch {
+        name: PROBES.into(),
+        x: crate::probes::probes(model, 256),
+        recorded: None,
+    });
+    batches
+}
+
+/// Checks that the graph's interface matches the model.
+fn check_interface(runner: &Runner, model: &Model) -> Result<(), ValidateError> {
+    let info = runner.info();
+    if let Some(d) = info.n_features {
+        if d != model.n_features() {
+            return Err(ValidateError::Mismatch(format!(
+                "the graph takes {d} features, the model {}",
+                model.n_features()
+            )));
+        }
+    }
+    if let Some(classes) = info.meta(meta::CLASSES) {
+        let expected = model
+            .label_classes()
+            .map(|c| c.to_json())
+            .unwrap_or_default();
+        if classes != expected {
+            return Err(ValidateError::Mismatch(format!(
+                "the graph's classes {classes} differ from the model's {expected}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Runs the graph on every batch and compares its outputs.
+pub fn validate(
+    runner: &Runner,
+    model: &Model,
+    batches: &[Batch],
+    tolerance: f64,
+) -> Result<Report, ValidateError> {
+    check_interface(runner, model)?;
+    let mut comparisons = Vec::new();
+    for batch in batches {
+        comparisons.extend(check_batch(runner, model, batch, tolerance)?);
+    }
+    if comparisons.is_empty() {
+        return Err(ValidateError::Mismatch(
+            "the graph has none of the outputs `label`, `scores`, `prediction`".into(),
+        ));
+    }
+    let dtype = match runner.info().input_elem {
+        ElemType::F64 => "f64",
+        _ => "f32",
+    };
+    let passed = comparisons.iter().all(|c| c.passed);
+    Ok(Report {
+        dtype,
+        tolerance,
+        comparisons,
+        passed,
+    })
+}
+
+/// Runs the graph and the reference on one batch, then checks each output
+/// of the graph: those the contract lists against their spec, any other
+/// against the shape validate has always accepted for it
+/// (`checks::unlisted_spec`). Contract outputs the graph lacks are not
+/// reported: a graph written with `--outputs` keeps a subset.
+fn check_batch(
+    runner: &Runner,
+    model: &Model,
+    batch: &Batch,
+    tolerance: f64,
+) -> Result<Vec<Comparison>, ValidateError> {
+    if batch.x.ncols() != model.n_features() {
+        return Err(ValidateError::Mismatch(format!(
+            "{} rows have {} columns, the model expects {}",
+            batch.name,
+            batch.x.ncols(),
+            model.n_features()
+        )));
+    }
+    let out = runner.run(batch.x.view())?;
+    let eval = parallel::evaluate_in_parallel(model, batch.x.view());
+    if let Some(i) = eval.scores.iter().position(|v| !v.is_finite()) {
+        return Err(ValidateError::NonFinite(
+            batch.name.clone(),
+            i / eval.scores.ncols().max(1),
+        ));
+    }
+    let info = runner.info();
+    let as_index = info.meta(meta::LABEL_OUTPUT) == Some("index");
+    let contract = model.outputs(&OutputOptions {
+        label_index: as_index,
+    });
+    let classes = model.label_classes();
+    let case = Case {
+        inputs: &batch.name,
+        rows: batch.x.nrows(),
+        eval: &eval,
+        recorded: batch.recorded.as_ref(),
+        classes: classes.as_ref(),
+        as_index,
+        float: info.input_elem,
+        tolerance,
+    };
+    let mut comparisons = Vec::new();
+    for kind in checks::REPORT_ORDER {
+        let spec = match contract.iter().find(|s| s.kind == kind) {
+            Some(spec) => spec.clone(),
+            None => checks::unlisted_spec(kind, &eval),
+        };
+        if let Some(found) = checks::check(&case, &spec, &out) {
+            comparisons.extend(found?);
+        }
+    }
+    Ok(comparisons)
+}
