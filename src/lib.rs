@@ -36,6 +36,8 @@
 //! Build scripts that only need the compiler can depend on the crate with
 //! `default-features = false`, which leaves tract and the CLI out.
 
+#![warn(missing_docs)]
+
 pub mod onnx {
     //! Rust types for the project's subset of the ONNX schema (`proto/onnx.proto`).
     #![allow(clippy::all, missing_docs)]

@@ -3,9 +3,9 @@
 //! Attribute names of older versions are accepted (§5e).
 //!
 //! This file holds the allowlist of GLOBALs and the walk from the root
-//! object to the estimator; [`est`] reads an estimator's state,
-//! [`estimators`] the SVM family, [`preprocess`] the scalers and
-//! [`compose`] Pipelines and CalibratedClassifierCV.
+//! object to the estimator; `est` reads an estimator's state,
+//! `estimators` the SVM family, `preprocess` the scalers and
+//! `compose` Pipelines and CalibratedClassifierCV.
 
 mod advice;
 mod compose;

@@ -7,9 +7,9 @@
 //! recurses however deep a hostile file nests it.
 //!
 //! This file holds the VM's state, its byte and stack primitives and the
-//! dispatch loop; each opcode family is in its own file: [`scalars`]
-//! (protocol, stack, numbers, text), [`containers`] (tuples, lists, dicts)
-//! and [`objects`] (globals, REDUCE, NEWOBJ, BUILD, the memo).
+//! dispatch loop; each opcode family is in its own file: `scalars`
+//! (protocol, stack, numbers, text), `containers` (tuples, lists, dicts)
+//! and `objects` (globals, REDUCE, NEWOBJ, BUILD, the memo).
 
 mod containers;
 mod objects;
