@@ -631,7 +631,7 @@ fn missing_probabilities_say_how_to_get_them() {
     for (model, hint) in [
         (
             "svc_rbf_iris_k3_ovr_str.json",
-            "fit SVC(probability=True) or CalibratedClassifierCV(SVC(), ensemble=False)",
+            "fit CalibratedClassifierCV(SVC(), ensemble=False) (or SVC(probability=True), which scikit-learn 1.9 deprecates)",
         ),
         (
             "linearsvc_ovr_k2.json",

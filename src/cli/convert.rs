@@ -162,7 +162,7 @@ fn missing_output(e: CompileError, model: &Model) -> anyhow::Error {
 fn probability_hint(model: &Model) -> String {
     match model.name() {
         name @ ("SVC" | "NuSVC") => format!(
-            "to get them, fit {name}(probability=True) or CalibratedClassifierCV({name}(), ensemble=False)"
+            "to get them, fit CalibratedClassifierCV({name}(), ensemble=False) (or {name}(probability=True), which scikit-learn 1.9 deprecates)"
         ),
         "LinearSVC" => "to get them, fit CalibratedClassifierCV(LinearSVC(), ensemble=False)".into(),
         "LIBSVM c_svc" | "LIBSVM nu_svc" => "to get them, train with `svm-train -b 1`".into(),

@@ -208,7 +208,7 @@ impl Family for CalibratedModel {
             "CalibratedClassifierCV ({}, {n} calibrated {} around {})",
             self.parts.method,
             if n == 1 { "classifier" } else { "classifiers" },
-            self.base().describe()
+            self.base().describe_pipeline()
         )
     }
     fn n_features(&self) -> usize {
@@ -238,7 +238,7 @@ impl Family for CalibratedModel {
                 "calibration",
                 format!("{} ({n} calibrated classifiers)", self.parts.method),
             ),
-            ("base estimator", self.base().describe()),
+            ("base estimator", self.base().describe_pipeline()),
         ]
     }
 
