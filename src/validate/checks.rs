@@ -5,8 +5,8 @@
 //! batch recorded the matching method.
 
 use super::compare::{
-    compare_absolute, compare_labels, compare_relative, graph_label_indices, probability_gaps,
-    LabelPair, Margins,
+    compare_labels, compare_numbers, graph_label_indices, probability_gaps, LabelPair, Margins,
+    Measure,
 };
 use super::report::Comparison;
 use super::ValidateError;
@@ -15,7 +15,7 @@ use crate::ir::{OutputKind, OutputShape, OutputSpec, OutputType};
 use crate::model::{Classes, Label, Samples};
 use crate::reference::Evaluation;
 use crate::run::{GraphOutputs, LabelColumn};
-use ndarray::Array2;
+use ndarray::{Array2, ArrayView2};
 
 /// What every check compares against on one batch.
 pub(crate) struct Case<'a> {
@@ -112,26 +112,15 @@ fn scores(
             case.rows
         )
     })?;
-    let (name, inputs, tolerance) = (spec.name(), case.inputs, case.tolerance);
-    let mut c = vec![compare_relative(
-        name,
-        inputs,
-        "reference",
-        got.view(),
+    let recorded = case.recorded.and_then(|r| r.decision_function.as_ref());
+    Ok(against_both(
+        case,
+        Measure::Relative,
+        spec,
+        got,
         case.eval.scores.view(),
-        tolerance,
-    )];
-    if let Some(want) = case.recorded.and_then(|r| r.decision_function.as_ref()) {
-        c.push(compare_relative(
-            name,
-            inputs,
-            "scikit-learn",
-            got.view(),
-            want.view(),
-            tolerance,
-        ));
-    }
-    Ok(c)
+        recorded.map(|r| r.view()),
+    ))
 }
 
 /// `probabilities` (`predict_proba`): absolute error.
@@ -151,26 +140,15 @@ fn probabilities(
             case.rows
         )
     })?;
-    let (name, inputs, tolerance) = (spec.name(), case.inputs, case.tolerance);
-    let mut c = vec![compare_absolute(
-        name,
-        inputs,
-        "reference",
-        got.view(),
+    let recorded = case.recorded.and_then(|r| r.predict_proba.as_ref());
+    Ok(against_both(
+        case,
+        Measure::Absolute,
+        spec,
+        got,
         want.view(),
-        tolerance,
-    )];
-    if let Some(recorded) = case.recorded.and_then(|r| r.predict_proba.as_ref()) {
-        c.push(compare_absolute(
-            name,
-            inputs,
-            "scikit-learn",
-            got.view(),
-            recorded.view(),
-            tolerance,
-        ));
-    }
-    Ok(c)
+        recorded.map(|r| r.view()),
+    ))
 }
 
 /// A regressor's `prediction` (`predict`): relative error; scikit-learn's
@@ -187,35 +165,57 @@ fn prediction(
             case.rows
         )
     })?;
-    let (name, inputs, tolerance) = (spec.name(), case.inputs, case.tolerance);
-    let mut c = vec![compare_relative(
-        name,
-        inputs,
-        "reference",
-        got.view(),
+    // scikit-learn's recorded `predict` of a regressor is a column of numbers.
+    let recorded = case
+        .recorded
+        .and_then(|r| r.predict.as_ref())
+        .map(|labels| {
+            let want: Vec<f64> = labels
+                .iter()
+                .map(|l| match l {
+                    Label::Int(i) => *i as f64,
+                    Label::Float(f) => *f,
+                    Label::Str(_) => f64::NAN,
+                })
+                .collect();
+            Array2::from_shape_vec((want.len(), 1), want).expect("one column")
+        });
+    Ok(against_both(
+        case,
+        Measure::Relative,
+        spec,
+        got,
         case.eval.scores.view(),
-        tolerance,
-    )];
-    if let Some(recorded) = case.recorded.and_then(|r| r.predict.as_ref()) {
-        let want: Vec<f64> = recorded
-            .iter()
-            .map(|l| match l {
-                Label::Int(i) => *i as f64,
-                Label::Float(f) => *f,
-                Label::Str(_) => f64::NAN,
-            })
-            .collect();
-        let want = Array2::from_shape_vec((want.len(), 1), want).expect("one column");
-        c.push(compare_relative(
-            name,
-            inputs,
-            "scikit-learn",
+        recorded.as_ref().map(|r| r.view()),
+    ))
+}
+
+/// A numeric output against the reference, then against scikit-learn's
+/// recorded values when the batch has them.
+fn against_both(
+    case: &Case,
+    measure: Measure,
+    spec: &OutputSpec,
+    got: &Array2<f64>,
+    reference: ArrayView2<f64>,
+    recorded: Option<ArrayView2<f64>>,
+) -> Vec<Comparison> {
+    let compare = |against, want| {
+        compare_numbers(
+            measure,
+            spec.name(),
+            case.inputs,
+            against,
             got.view(),
-            want.view(),
-            tolerance,
-        ));
+            want,
+            case.tolerance,
+        )
+    };
+    let mut c = vec![compare("reference", reference)];
+    if let Some(want) = recorded {
+        c.push(compare("scikit-learn", want));
     }
-    Ok(c)
+    c
 }
 
 /// Reads a label column as class indices, one per row.

@@ -63,32 +63,18 @@ impl Errors {
     }
 }
 
-/// A numeric output compared by relative error (`scores`, `prediction`).
-pub(crate) fn compare_relative(
-    output: &'static str,
-    inputs: &str,
-    against: &'static str,
-    got: ArrayView2<f64>,
-    want: ArrayView2<f64>,
-    tolerance: f64,
-) -> Comparison {
-    let e = Errors::between(got, want);
-    Comparison {
-        inputs: inputs.to_string(),
-        output,
-        against,
-        rows: want.nrows(),
-        max_abs_error: Some(e.max_abs),
-        max_rel_error: Some(e.max_rel),
-        worst_row: Some(e.worst_row),
-        label_agreement: None,
-        label_mismatches: Vec::new(),
-        passed: e.max_rel <= tolerance,
-    }
+/// How a numeric output's error is measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Measure {
+    /// `max|a − b| / (1 + max|b|)` (`scores`, `prediction`).
+    Relative,
+    /// `max|a − b|`: probabilities lie in [0, 1].
+    Absolute,
 }
 
-/// Probabilities are compared by absolute error (they lie in [0, 1]).
-pub(crate) fn compare_absolute(
+/// A numeric output compared with `want` by `measure`.
+pub(crate) fn compare_numbers(
+    measure: Measure,
     output: &'static str,
     inputs: &str,
     against: &'static str,
@@ -97,17 +83,21 @@ pub(crate) fn compare_absolute(
     tolerance: f64,
 ) -> Comparison {
     let e = Errors::between(got, want);
+    let (max_rel_error, error) = match measure {
+        Measure::Relative => (Some(e.max_rel), e.max_rel),
+        Measure::Absolute => (None, e.max_abs),
+    };
     Comparison {
         inputs: inputs.to_string(),
         output,
         against,
         rows: want.nrows(),
         max_abs_error: Some(e.max_abs),
-        max_rel_error: None,
+        max_rel_error,
         worst_row: Some(e.worst_row),
         label_agreement: None,
         label_mismatches: Vec::new(),
-        passed: e.max_abs <= tolerance,
+        passed: error <= tolerance,
     }
 }
 
