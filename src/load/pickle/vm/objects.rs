@@ -12,46 +12,25 @@ fn is_joblib_wrapper(g: &Global) -> bool {
 impl<'a, 'p> Vm<'a, 'p> {
     /// The memo: GET and PUT in their forms, MEMOIZE.
     pub(super) fn memo_op(&mut self, op: u8, at: usize) -> Result<(), PickleError> {
-        match op {
-            b'g' => {
-                let key = self
-                    .line(at)?
-                    .trim()
-                    .parse()
-                    .or_else(|_| self.err(at, "bad GET key"))?;
-                self.memo_get(key, at)?;
-            }
-            b'h' => {
-                let key = self.u8(at)? as u64;
-                self.memo_get(key, at)?;
-            }
-            b'j' => {
-                let key = self.u32(at)? as u64;
-                self.memo_get(key, at)?;
-            }
-            b'p' => {
-                let key = self
-                    .line(at)?
-                    .trim()
-                    .parse()
-                    .or_else(|_| self.err(at, "bad PUT key"))?;
-                self.memo_put(key, at)?;
-            }
-            b'q' => {
-                let key = self.u8(at)? as u64;
-                self.memo_put(key, at)?;
-            }
-            b'r' => {
-                let key = self.u32(at)? as u64;
-                self.memo_put(key, at)?;
-            }
-            0x94 => {
-                let key = self.memo.len() as u64;
-                self.memo_put(key, at)?;
-            }
+        let get = matches!(op, b'g' | b'h' | b'j');
+        let key = match op {
+            // GET and PUT: a decimal key on the rest of the line.
+            b'g' | b'p' => self
+                .line(at)?
+                .trim()
+                .parse()
+                .or_else(|_| self.err(at, if get { "bad GET key" } else { "bad PUT key" }))?,
+            b'h' | b'q' => self.u8(at)? as u64,
+            b'j' | b'r' => self.u32(at)? as u64,
+            // MEMOIZE: the next free key.
+            0x94 => self.memo.len() as u64,
             other => return self.unsupported(other, at),
+        };
+        if get {
+            self.memo_get(key, at)
+        } else {
+            self.memo_put(key, at)
         }
-        Ok(())
     }
 
     /// Globals, REDUCE, NEWOBJ(_EX) and BUILD: objects recorded, never called.
