@@ -4,7 +4,7 @@
 mod cli_common;
 mod common;
 
-use cli_common::{run, stderr};
+use cli_common::{convert, run, stderr};
 use common::scratch_dir;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -21,12 +21,7 @@ fn example_json() -> Value {
 fn convert_then_validate_the_shipped_example() {
     let dir = scratch_dir("convert");
     let out = dir.join("model.onnx");
-    let o = run(&[
-        "convert",
-        example().to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = convert(&example(), &out, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(out.exists());
     assert!(stderr(&o).contains("PASSED"));
@@ -58,16 +53,7 @@ fn validate_reads_csv_and_npy_data() {
     let dir = scratch_dir("data");
     let out = dir.join("m.onnx");
     let ex = example();
-    assert!(run(&[
-        "convert",
-        ex.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--dtype",
-        "f64"
-    ])
-    .status
-    .success());
+    assert!(convert(&ex, &out, &["--dtype", "f64"]).status.success());
     let rows = example_json()["samples"]["X"].clone();
     let rows: Vec<Vec<f64>> = serde_json::from_value(rows).unwrap();
     let csv: String = std::iter::once("a,b,c,d".to_string())
@@ -133,13 +119,7 @@ fn a_graph_that_disagrees_exits_1() {
     let tampered_path = dir.join("tampered.json");
     std::fs::write(&tampered_path, tampered.to_string()).unwrap();
     let out = dir.join("t.onnx");
-    let o = run(&[
-        "convert",
-        tampered_path.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--no-validate",
-    ]);
+    let o = convert(&tampered_path, &out, &["--no-validate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&[
         "validate",
@@ -156,14 +136,7 @@ fn failed_validation_writes_nothing() {
     let dir = scratch_dir("nowrite");
     let out = dir.join("m.onnx");
     // f32 arithmetic cannot reach a zero tolerance.
-    let o = run(&[
-        "convert",
-        example().to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--tolerance",
-        "0",
-    ]);
+    let o = convert(&example(), &out, &["--tolerance", "0"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(!out.exists());
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
@@ -426,14 +399,7 @@ fn bad_options_and_paths_are_refused() {
     // A graph compiled from another model is a bad reference, not a mismatch.
     let other =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/svc_rbf_wine_k3_ovr_proba.json");
-    assert!(run(&[
-        "convert",
-        other.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap()
-    ])
-    .status
-    .success());
+    assert!(convert(&other, &out, &[]).status.success());
     let o = run(&[
         "validate",
         out.to_str().unwrap(),
@@ -484,14 +450,7 @@ fn float_labels_validate_at_either_precision() {
     .unwrap();
     for dtype in ["f32", "f64"] {
         let out = dir.join(format!("{dtype}.onnx"));
-        let o = run(&[
-            "convert",
-            model.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--dtype",
-            dtype,
-        ]);
+        let o = convert(&model, &out, &["--dtype", dtype]);
         assert!(o.status.success(), "{dtype}: {}", stderr(&o));
     }
 }
@@ -507,16 +466,11 @@ fn inspect_describes_an_svm2onnx_graph_from_its_metadata() {
     let dir = scratch_dir("inspect-onnx");
     let out = dir.join("m.onnx");
     let model = fixture("pipe_standard_svc_rbf_unscaled_k3.json");
-    let o = run(&[
-        "convert",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--dtype",
-        "f64",
-        "--label-index",
-        "--no-validate",
-    ]);
+    let o = convert(
+        &model,
+        &out,
+        &["--dtype", "f64", "--label-index", "--no-validate"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["inspect", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -538,13 +492,7 @@ fn inspect_describes_an_svm2onnx_graph_from_its_metadata() {
     // A graph rewritten from skl2onnx keeps its interface and says so.
     let rewritten = dir.join("rewritten.onnx");
     let skl2onnx = fixture("onnxml/svr_rbf.onnx");
-    let o = run(&[
-        "convert",
-        skl2onnx.to_str().unwrap(),
-        "-o",
-        rewritten.to_str().unwrap(),
-        "--no-validate",
-    ]);
+    let o = convert(&skl2onnx, &rewritten, &["--no-validate"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["inspect", rewritten.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -559,12 +507,7 @@ fn a_missing_output_folder_is_named_without_temporary_files() {
     let dir = scratch_dir("no-folder");
     let missing = dir.join("absent");
     let out = missing.join("x.onnx");
-    let o = run(&[
-        "convert",
-        example().to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
+    let o = convert(&example(), &out, &[]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(
@@ -578,13 +521,7 @@ fn a_missing_output_folder_is_named_without_temporary_files() {
     // A file where the folder should be.
     std::fs::write(dir.join("file"), b"").unwrap();
     let out = dir.join("file").join("x.onnx");
-    let o = run(&[
-        "convert",
-        example().to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--no-validate",
-    ]);
+    let o = convert(&example(), &out, &["--no-validate"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
@@ -638,14 +575,7 @@ fn missing_probabilities_say_how_to_get_them() {
             "fit CalibratedClassifierCV(LinearSVC(), ensemble=False)",
         ),
     ] {
-        let o = run(&[
-            "convert",
-            fixture(model).to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "--outputs",
-            "label,probabilities",
-        ]);
+        let o = convert(&fixture(model), &out, &["--outputs", "label,probabilities"]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{model}: {err}");
         assert_eq!(err.lines().count(), 1, "{model}: {err}");

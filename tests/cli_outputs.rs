@@ -5,7 +5,7 @@
 mod cli_common;
 mod common;
 
-use cli_common::{run, stderr};
+use cli_common::{convert, run, stderr};
 use common::scratch_dir;
 use prost::Message;
 use std::path::{Path, PathBuf};
@@ -25,17 +25,11 @@ fn output_names(m: &ModelProto) -> Vec<String> {
     g.output.iter().map(|o| o.name.clone().unwrap()).collect()
 }
 
-fn convert(model: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "convert",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--dtype",
-        "f64",
-    ];
+/// `convert` to an f64 graph.
+fn convert_f64(model: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["--dtype", "f64"];
     args.extend_from_slice(extra);
-    run(&args)
+    convert(model, out, &args)
 }
 
 #[test]
@@ -43,7 +37,7 @@ fn outputs_keeps_only_what_is_asked_and_still_validates() {
     let dir = scratch_dir("outputs");
     let model = fixture("svc_rbf_wine_k3_ovr_proba");
     let full = dir.join("full.onnx");
-    let o = convert(&model, &full, &[]);
+    let o = convert_f64(&model, &full, &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let full = decode(&full);
     assert_eq!(output_names(&full), ["label", "scores", "probabilities"]);
@@ -55,7 +49,7 @@ fn outputs_keeps_only_what_is_asked_and_still_validates() {
         ("probabilities,label", vec!["label", "probabilities"]),
     ] {
         let out = dir.join(format!("{}.onnx", asked.replace(',', "_")));
-        let o = convert(&model, &out, &["--outputs", asked]);
+        let o = convert_f64(&model, &out, &["--outputs", asked]);
         assert!(o.status.success(), "{asked}: {}", stderr(&o));
         // Validation ran on the outputs that are left, against scikit-learn.
         assert!(stderr(&o).contains("PASSED"), "{}", stderr(&o));
@@ -114,7 +108,7 @@ fn external_data_goes_next_to_the_model_and_validates() {
     let dir = scratch_dir("external");
     let model = fixture("svc_rbf_unscaled_k3");
     let out = dir.join("m.onnx");
-    let o = convert(&model, &out, &["--external-data"]);
+    let o = convert_f64(&model, &out, &["--external-data"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("PASSED"), "{}", stderr(&o));
     let data = dir.join("m.onnx.data");
@@ -170,15 +164,7 @@ fn external_data_goes_next_to_the_model_and_validates() {
     // A failed validation leaves neither file behind.
     let dir = scratch_dir("external-fail");
     let out = dir.join("m.onnx");
-    let o = run(&[
-        "convert",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--external-data",
-        "--tolerance",
-        "0",
-    ]);
+    let o = convert(&model, &out, &["--external-data", "--tolerance", "0"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
 }

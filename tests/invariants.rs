@@ -7,7 +7,7 @@
 
 mod cli_common;
 
-use cli_common::{run, stderr};
+use cli_common::{convert, stderr};
 use std::path::{Path, PathBuf};
 
 fn fixture(rel: &str) -> Vec<u8> {
@@ -30,21 +30,15 @@ fn write(tag: &str, name: &str, bytes: &[u8]) -> (PathBuf, PathBuf) {
 
 /// `svm2onnx convert` on `bytes` saved as `name`, without validation;
 /// returns its outcome and the output path.
-fn convert(tag: &str, name: &str, bytes: &[u8]) -> (std::process::Output, PathBuf) {
+fn convert_bytes(tag: &str, name: &str, bytes: &[u8]) -> (std::process::Output, PathBuf) {
     let (model, out) = write(tag, name, bytes);
-    let o = run(&[
-        "convert",
-        model.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--no-validate",
-    ]);
+    let o = convert(&model, &out, &["--no-validate"]);
     (o, out)
 }
 
 /// Exit 2, one `error:` line containing every needle, no panic, no output.
 fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
-    let (o, out) = convert(tag, name, bytes);
+    let (o, out) = convert_bytes(tag, name, bytes);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{tag}: {err}");
     assert!(!err.contains("panicked"), "{tag}: {err}");
@@ -58,7 +52,7 @@ fn assert_refused(tag: &str, name: &str, bytes: &[u8], needles: &[&str]) {
 
 /// The same file converts before the edit: the edit is the only problem.
 fn assert_converts(tag: &str, name: &str, bytes: &[u8]) {
-    let (o, _) = convert(tag, name, bytes);
+    let (o, _) = convert_bytes(tag, name, bytes);
     assert_eq!(o.status.code(), Some(0), "{tag}: {}", stderr(&o));
 }
 
