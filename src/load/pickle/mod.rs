@@ -5,6 +5,7 @@
 
 pub mod compress;
 pub mod dtype;
+mod elements;
 pub mod numpy;
 pub mod object;
 pub mod sklearn;
