@@ -72,11 +72,9 @@ fn recorded_predict(
                     format!("has {} labels for {n} rows", labels.len()),
                 ));
             }
+            let classes = model.label_classes();
             for (i, l) in labels.iter().enumerate() {
-                if model
-                    .label_classes()
-                    .is_some_and(|c| c.index_of(l).is_none())
-                {
+                if classes.as_ref().is_some_and(|c| c.index_of(l).is_none()) {
                     return Err(field_error(
                         format!("samples.predict[{i}]"),
                         format!("{l} is not one of the classes"),

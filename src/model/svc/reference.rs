@@ -107,9 +107,10 @@ fn evaluate_libsvm(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
     let mut probabilities = None;
     let mut probability_label = None;
     if model.platt().is_some() {
+        let pairs = model.pairs();
         let mut p = Array2::<f64>::zeros((pairwise.nrows(), k));
         for (n, row) in pairwise.outer_iter().enumerate() {
-            let Some(r) = pairwise_probabilities(k, &model.pairs(), model.platt(), row) else {
+            let Some(r) = pairwise_probabilities(k, &pairs, model.platt(), row) else {
                 break;
             };
             let estimates = if k == 2 {
