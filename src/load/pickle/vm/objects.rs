@@ -52,23 +52,12 @@ impl<'a, 'p> Vm<'a, 'p> {
                 self.global(module, name, at)?;
             }
             b'R' => self.reduce(at)?,
-            0x81 => {
-                let args = self.pop(at)?;
-                let cls = self.pop(at)?;
-                let class = self.callable(cls, at)?;
-                let args = self.tuple_items(args, at)?;
-                self.push(
-                    Obj::Instance {
-                        class,
-                        args,
-                        state: None,
-                        offset: at,
-                    },
-                    at,
-                )?;
-            }
-            0x92 => {
-                let _kwargs = self.pop(at)?;
+            // NEWOBJ (cls, args) and NEWOBJ_EX (cls, args, kwargs): the
+            // instance is recorded with its arguments, never constructed.
+            0x81 | 0x92 => {
+                if op == 0x92 {
+                    let _kwargs = self.pop(at)?;
+                }
                 let args = self.pop(at)?;
                 let cls = self.pop(at)?;
                 let class = self.callable(cls, at)?;
