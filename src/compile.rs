@@ -2,7 +2,8 @@
 
 use crate::emit;
 use crate::graph::{FloatType, Graph};
-use crate::ir::{describe_outputs, OutputOptions};
+use crate::ir::{describe_outputs, LabelType, OutputOptions, OutputType};
+use crate::keras;
 use crate::lower::LowerOptions;
 use crate::model::Model;
 
@@ -41,9 +42,13 @@ pub enum CompileError {
     /// The opset is outside [`emit::OPSETS`].
     #[error("opset {0} is not supported (choose {lo} to {hi})", lo = emit::OPSETS.start(), hi = emit::OPSETS.end())]
     Opset(i64),
+    /// The graph has no Keras equivalent.
+    #[error(transparent)]
+    Keras(#[from] KerasError),
 }
 
 pub use crate::emit::{ExternalSink, Written, OPSETS};
+pub use crate::keras::KerasError;
 pub use crate::facts::meta;
 
 /// The metadata_props of a compiled model.
@@ -119,6 +124,37 @@ impl Compiled {
     pub fn to_bytes(&self) -> Vec<u8> {
         emit::encode(&self.graph, self.opset, &self.metadata, &self.doc)
     }
+
+    /// The same graph as the bytes of a Keras 3 `.keras` file
+    /// (docs/KERAS.md); its metadata goes to the file's metadata.json.
+    pub fn to_keras(&self) -> Result<Vec<u8>, KerasError> {
+        keras::keras_bytes(&self.graph, &self.metadata)
+    }
+}
+
+/// The options a Keras model is compiled with: a Keras model cannot hold
+/// strings, so string class labels leave it as class indices (the names
+/// are in its metadata under `classes`). The flag says whether that
+/// changed anything.
+pub fn keras_options(model: &Model, options: &CompileOptions) -> (CompileOptions, bool) {
+    let has_strings = model
+        .outputs(&OutputOptions {
+            label_index: options.label_index,
+        })
+        .iter()
+        .any(|o| o.ty == OutputType::Label(LabelType::Str));
+    let options = CompileOptions {
+        label_index: options.label_index || has_strings,
+        ..*options
+    };
+    (options, has_strings)
+}
+
+/// Compiles a model into the bytes of a Keras 3 `.keras` file, string
+/// labels as class indices ([`keras_options`]).
+pub fn compile_keras(model: &Model, options: &CompileOptions) -> Result<Vec<u8>, CompileError> {
+    let (options, _) = keras_options(model, options);
+    Ok(lower_model(model, &options)?.to_keras()?)
 }
 
 /// Compiles a model into ONNX bytes.

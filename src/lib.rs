@@ -51,6 +51,7 @@ pub mod format;
 pub mod graph;
 pub mod inspect;
 pub mod ir;
+pub(crate) mod keras;
 pub mod load;
 pub(crate) mod lower;
 pub mod model;
@@ -66,7 +67,10 @@ pub mod smoke;
 #[cfg(feature = "tract")]
 pub mod validate;
 
-pub use compile::{compile, lower_model, CompileError, CompileOptions, Compiled};
+pub use compile::{
+    compile, compile_keras, keras_options, lower_model, CompileError, CompileOptions, Compiled,
+    KerasError,
+};
 pub use graph::FloatType;
 pub use load::{
     load_bytes, load_bytes_with, load_path, load_path_with, LoadError, LoadOptions, LoadedModel,
@@ -100,6 +104,17 @@ pub enum Error {
 pub fn convert_file(path: &std::path::Path, options: &CompileOptions) -> Result<Vec<u8>, Error> {
     let loaded = load_path(path)?;
     Ok(compile(&loaded.model, options)?)
+}
+
+/// Loads a model file and compiles it into a Keras 3 `.keras` file's
+/// bytes (string labels as class indices), without validation: for build
+/// scripts.
+pub fn convert_file_to_keras(
+    path: &std::path::Path,
+    options: &CompileOptions,
+) -> Result<Vec<u8>, Error> {
+    let loaded = load_path(path)?;
+    Ok(compile_keras(&loaded.model, options)?)
 }
 
 /// Runs ONNX bytes with tract and compares them with the model: on `data`

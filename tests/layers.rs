@@ -18,10 +18,11 @@ const RANKS: &[(&str, u32)] = &[
     ("ir", 1),
     ("graph", 1),
     ("format", 1),
-    // Building blocks: graph fragments, their f64 mirror, protobuf encoding.
+    // Building blocks: graph fragments, their f64 mirror, ONNX and Keras encoding.
     ("lower", 2),
     ("reference", 2),
     ("emit", 2),
+    ("keras", 2),
     // The estimator families (each: invariants, outputs, lowering, reference).
     ("model", 3),
     // Model files → families; families → ONNX bytes; validation probes.

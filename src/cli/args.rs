@@ -24,7 +24,7 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Compile a model into ONNX, validate it with tract, then write it.
+    /// Compile a model into ONNX (or Keras 3), validate it with tract, then write it.
     ///
     /// The graph has input `X` [N, n_features]. SVC, NuSVC, LinearSVC and OneClassSVM
     /// output `label` [N] (= predict) and `scores` (= decision_function: [N] for binary
@@ -58,9 +58,15 @@ pub struct ConvertArgs {
     pub model: PathBuf,
     #[command(flatten)]
     pub load: LoadArgs,
-    /// Where to write the ONNX model.
+    /// Where to write the model: an ONNX file, or a Keras 3 model when the
+    /// name ends in `.keras` (see --format).
     #[arg(short, long)]
     pub output: PathBuf,
+    /// Output format: onnx, or keras (a `.keras` file that
+    /// `keras.saving.load_model` loads on every backend; string labels leave
+    /// it as class indices). Default: keras when OUTPUT ends in `.keras`.
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
     /// Graph precision: f32 (TensorFlow, TFLite) or f64 (bit-level agreement).
     /// Default f32; for an ONNX graph with ai.onnx.ml ops, the precision of the
     /// rewritten ops, default f64 (onnxruntime's values to ~1e-6).
@@ -89,6 +95,15 @@ pub struct ConvertArgs {
     /// Print the validation report as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// What `convert` writes.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// An ONNX model.
+    Onnx,
+    /// A Keras 3 `.keras` model.
+    Keras,
 }
 
 #[derive(Args)]

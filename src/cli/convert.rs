@@ -1,7 +1,7 @@
 //! `svm2onnx convert`: compile a model (or rewrite an skl2onnx graph),
 //! validate it with tract in a staging folder, then publish it.
 
-use super::args::ConvertArgs;
+use super::args::{ConvertArgs, OutputFormat};
 use super::{check_tolerance, print_report, warn, Mismatch, Outcome};
 use anyhow::{anyhow, bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -9,7 +9,9 @@ use svm2onnx::graph::FloatType;
 use svm2onnx::model::Model;
 use svm2onnx::publish::{stage_bytes, stage_compiled, Published};
 use svm2onnx::smoke::{smoke_run, SmokeError};
-use svm2onnx::{lower_model, validate_onnx_path, CompileError, CompileOptions, LoadOptions};
+use svm2onnx::{
+    keras_options, lower_model, validate_onnx_path, CompileError, CompileOptions, LoadOptions,
+};
 use svm2onnx::{onnxml, ModelFile};
 
 /// The checked flags, for a model file.
@@ -23,10 +25,36 @@ struct Plan {
     validate: bool,
     tolerance: Option<f64>,
     json: bool,
+    keras: bool,
+}
+
+/// The format to write: `--format`, else by the output's extension. Keras
+/// loads only files named `.keras`, so the two must agree.
+fn output_format(args: &ConvertArgs) -> Result<OutputFormat> {
+    let keras_name = args
+        .output
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("keras"));
+    match (args.format, keras_name) {
+        (None, true) | (Some(OutputFormat::Keras), true) => Ok(OutputFormat::Keras),
+        (None, false) | (Some(OutputFormat::Onnx), false) => Ok(OutputFormat::Onnx),
+        (Some(OutputFormat::Keras), false) => bail!(
+            "{}: a Keras model's file name must end in .keras (keras.saving.load_model refuses any other)",
+            args.output.display()
+        ),
+        (Some(OutputFormat::Onnx), true) => bail!(
+            "{}: --format onnx with a .keras name; name the ONNX file .onnx, or drop --format onnx to write a Keras model",
+            args.output.display()
+        ),
+    }
 }
 
 impl Plan {
     fn new(args: &ConvertArgs) -> Result<Plan> {
+        let keras = output_format(args)? == OutputFormat::Keras;
+        if keras && args.external_data {
+            bail!("--external-data applies to ONNX output only: a .keras file keeps its weights in model.weights.h5");
+        }
         Ok(Plan {
             model: args.model.clone(),
             output: args.output.clone(),
@@ -44,6 +72,7 @@ impl Plan {
             validate: !args.no_validate,
             tolerance: check_tolerance(args.tolerance)?,
             json: args.json,
+            keras,
         })
     }
 }
@@ -83,6 +112,12 @@ pub fn run(args: &ConvertArgs) -> Outcome {
     // decoded (svm2onnx::ModelFile): loading peaks near the model's size.
     let file = ModelFile::open(&args.model)?;
     if onnxml::recognise(file.bytes()) {
+        if output_format(args)? == OutputFormat::Keras {
+            bail!(
+                "{}: Keras output from an skl2onnx graph is not supported; convert the scikit-learn model itself (its pickle or joblib file) to .keras",
+                args.model.display()
+            );
+        }
         return convert_onnx(&OnnxPlan::new(args)?, file.bytes()).map(Ok);
     }
     convert_model(&Plan::new(args)?, file)
@@ -94,34 +129,59 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
         .with_context(|| plan.model.display().to_string())?;
     drop(file);
     warn(&plan.model, &loaded.warnings);
-    let mut compiled = lower_model(&loaded.model, &plan.compile)?;
+    // A Keras model cannot hold strings: its labels are class indices.
+    let (options, indices_forced) = if plan.keras {
+        keras_options(&loaded.model, &plan.compile)
+    } else {
+        (plan.compile, false)
+    };
+    let mut compiled = lower_model(&loaded.model, &options)?;
     if let Some(outputs) = &plan.outputs {
         let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
         compiled
             .keep_outputs(&names)
             .map_err(|e| missing_output(e, &loaded.model))?;
     }
+    // The Keras file is translated from the graph that is validated next;
+    // a graph op without a Keras equivalent is refused before any work.
+    let keras = if plan.keras {
+        Some(compiled.to_keras()?)
+    } else {
+        None
+    };
+    if let Some(keras) = keras {
+        if plan.validate {
+            let staged = stage_compiled(&compiled, &plan.output, false)?;
+            drop(compiled);
+            if !validated(plan, &staged.model_path(), &loaded)? {
+                return Ok(Err(Mismatch));
+            }
+        }
+        let published = stage_bytes(&keras, &plan.output)?.publish()?;
+        eprintln!(
+            "wrote {}: {}; {} bytes, Keras 3, {}",
+            plan.output.display(),
+            loaded.model.describe_pipeline(),
+            published.written.model,
+            options.float.name()
+        );
+        if indices_forced {
+            if let Some(classes) = loaded.model.label_classes() {
+                eprintln!(
+                    "note: `label` is the class index (a Keras model cannot hold strings); the classes, in index order: {} (also in the file's metadata.json, svm2onnx.classes)",
+                    classes.to_json()
+                );
+            }
+        }
+        return Ok(Ok(()));
+    }
     let external = plan.external_data || compiled.needs_external_data();
     let staged = stage_compiled(&compiled, &plan.output, external)?;
     // The graph's constants are on disk now; free them before tract loads
     // its own copy.
     drop(compiled);
-    if plan.validate {
-        let report = validate_onnx_path(&staged.model_path(), &loaded, None, plan.tolerance)?;
-        print_report(&report, plan.json)?;
-        if !report.passed {
-            let hint = if plan.compile.float == FloatType::F32 {
-                " (float32 may be unable to represent this model's inputs or cancel its coefficients \
-                 precisely enough; --dtype f64 keeps scikit-learn's precision)"
-            } else {
-                ""
-            };
-            eprintln!(
-                "error: validation failed; {} was not written{hint}",
-                plan.output.display()
-            );
-            return Ok(Err(Mismatch));
-        }
+    if plan.validate && !validated(plan, &staged.model_path(), &loaded)? {
+        return Ok(Err(Mismatch));
     }
     let published = staged.publish()?;
     eprintln!(
@@ -133,6 +193,26 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
         plan.compile.float.name()
     );
     Ok(Ok(()))
+}
+
+/// Runs the staged ONNX graph with tract against the reference and the
+/// recorded outputs, prints the report, and says whether it passed.
+fn validated(plan: &Plan, onnx: &Path, loaded: &svm2onnx::LoadedModel) -> Result<bool> {
+    let report = validate_onnx_path(onnx, loaded, None, plan.tolerance)?;
+    print_report(&report, plan.json)?;
+    if !report.passed {
+        let hint = if plan.compile.float == FloatType::F32 {
+            " (float32 may be unable to represent this model's inputs or cancel its coefficients \
+             precisely enough; --dtype f64 keeps scikit-learn's precision)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "error: validation failed; {} was not written{hint}",
+            plan.output.display()
+        );
+    }
+    Ok(report.passed)
 }
 
 /// `123 bytes`, or `123 bytes + m.onnx.data (456 bytes)`.

@@ -118,6 +118,16 @@ def near_tie_rows(dec, tol):
     return np.min(np.abs(d), axis=1) <= thr
 
 
+def proba_tie_rows(proba, tol):
+    """Rows whose two largest probabilities are within tol of each other (a class tie, as
+    isotonic calibration's plateaus make): the label there is a tie-break."""
+    p = np.asarray(proba, np.float64)
+    if p.ndim != 2 or p.shape[1] < 2:
+        return np.zeros(p.shape[0] if p.ndim else 0, bool)
+    top = np.sort(p, axis=1)[:, -2:]
+    return (top[:, 1] - top[:, 0]) <= tol
+
+
 def vote_flip_rows(got, want, tol):
     """2-D rows whose score difference is exactly one vote moved between two classes."""
     g = np.asarray(got, np.float64)
@@ -168,6 +178,10 @@ def compare_outputs(outputs, samples, score_tol, label_min_agree=1.0, tie_tol=No
                 bad = np.flatnonzero(~m)
                 part.update(kind="label", agree=int(m.sum()), total=int(n), dtype=str(np.asarray(got).dtype))
                 excused = np.zeros(n, bool)
+                if dec is None and allow_near_ties and samples.get("predict_proba") is not None:
+                    excused = proba_tie_rows(samples["predict_proba"], tie_tol)
+                    if excused.size != n:
+                        excused = np.zeros(n, bool)
                 if dec is not None and allow_near_ties:
                     try:
                         excused = near_tie_rows(dec, tie_tol)
