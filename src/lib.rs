@@ -51,6 +51,8 @@ pub mod format;
 pub mod graph;
 pub mod inspect;
 pub mod ir;
+#[allow(dead_code)]
+mod keras;
 pub mod load;
 pub(crate) mod lower;
 pub mod model;

@@ -1,0 +1,3 @@
+//! Keras 3 `.keras` files.
+
+pub(crate) mod zip;
