@@ -2,8 +2,9 @@
 //!
 //! Keras 3 reads a layer's weights with h5py from `/layers/<name>/vars/<i>`:
 //! a tree of groups whose leaves are plain float arrays. So this writes only
-//! that much of the format (HDF5 File Format Specification, version 2 and
-//! later of the library, "1.8 format"):
+//! that much of the format, in the structures libhdf5 1.8 introduced (HDF5
+//! File Format Specification, version 2.0 and later), which h5py has read
+//! since libhdf5 1.8:
 //!
 //! * superblock version 2 (fixed 48 bytes, with its checksum), offsets and
 //!   lengths 8 bytes, base address 0, no superblock extension;
