@@ -7,6 +7,9 @@
 #  c) models of every estimator family through onnx2tf to Keras (.keras with
 #     tf_keras; Keras 3 via the SavedModel) and float32 TFLite, compared with
 #     scikit-learn (tests/interop/keras_check.py);
+#  c2) every fixture written as a Keras 3 .keras file by svm2onnx itself, loaded by
+#     keras.saving.load_model in fresh TensorFlow and JAX processes (default safe mode), f32
+#     and f64, compared with scikit-learn (tests/interop/keras_native_check.py);
 #  d) the scikit-learn -> Keras commands of docs/KERAS.md, run as written
 #     (tests/interop/keras_path.sh);
 #  LIBSVM: .ci/interop_libsvm.sh (svm-train/svm-predict from apt, the
@@ -90,6 +93,16 @@ for probe in f64:svr_rbf_diabetes str:svc_rbf_iris_k3_ovr_str; do
     echo "   (a probe: what does not run is in the table's Limits section)"
 done
 echo "   c) took $((SECONDS - t_c)) s"
+
+echo "-- c2) svm2onnx's own .keras files in Keras 3: TensorFlow and JAX backends, f32 and f64"
+t_c2=$SECONDS
+jaxenv="$root/target/venv-jax"
+[ -x "$jaxenv/bin/python" ] || "$python" -m venv "$jaxenv"
+"$jaxenv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements-jax.txt
+"$light/bin/python" tests/interop/keras_native_check.py --bin "$bin" --fixtures "$work/fixtures" \
+  --workdir "$work/keras_native" --python tensorflow="$tf/bin/python" --python jax="$jaxenv/bin/python" \
+  --results "$results/sklearn-keras3.json" || status=1
+echo "   c2) took $((SECONDS - t_c2)) s"
 
 echo "-- d) docs/KERAS.md: the scikit-learn → Keras path"
 t_d=$SECONDS

@@ -48,8 +48,8 @@ pub enum CompileError {
 }
 
 pub use crate::emit::{ExternalSink, Written, OPSETS};
-pub use crate::keras::KerasError;
 pub use crate::facts::meta;
+pub use crate::keras::KerasError;
 
 /// The metadata_props of a compiled model.
 pub fn metadata(model: &Model, options: &CompileOptions) -> Vec<(String, String)> {

@@ -277,7 +277,14 @@ mod tests {
     #[test]
     fn numbers_round_trip_and_name_non_finite_values() {
         let mut s = String::new();
-        for x in [0.1, 1.0, -2.5e-300, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+        for x in [
+            0.1,
+            1.0,
+            -2.5e-300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ] {
             number(x, &mut s);
             s.push(' ');
         }

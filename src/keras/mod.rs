@@ -65,10 +65,10 @@ pub(crate) fn keras_bytes(
     graph: &Graph,
     metadata: &[(String, String)],
 ) -> Result<Vec<u8>, KerasError> {
-    let model = translate::translate(graph)?;
+    let mut model = translate::translate(graph)?;
     let order = order::keras_order(&model);
     let config = config::config_json(&model, &order, "svm2onnx");
-    let weights = weights_h5(&model, &order);
+    let weights = weights_h5(&mut model, &order);
     let meta: Map<String, Json> = metadata
         .iter()
         .map(|(k, v)| (k.clone(), json!(v)))
@@ -88,11 +88,12 @@ pub(crate) fn keras_bytes(
 /// model.weights.h5: each layer's weights at `/layers/<name>/vars/<i>`,
 /// where `<name>` is the snake-cased class with a counter per class in
 /// Keras's layer order (keras/src/saving/saving_lib.py, `_get_unique_name`).
-fn weights_h5(model: &translate::KerasGraph, order: &[usize]) -> Vec<u8> {
+/// The kernels move into the file (a big model's weights are not copied).
+fn weights_h5(model: &mut translate::KerasGraph, order: &[usize]) -> Vec<u8> {
     let mut root = hdf5::Group::new();
     let mut used: std::collections::HashMap<String, usize> = Default::default();
     for &i in order {
-        let op = &model.operations[i];
+        let op = &mut model.operations[i];
         let class = match &op.kind {
             translate::Kind::Input => "InputLayer",
             translate::Kind::Layer { class, .. } => class,
@@ -109,7 +110,7 @@ fn weights_h5(model: &translate::KerasGraph, order: &[usize]) -> Vec<u8> {
                 base
             }
         };
-        if let Some(kernel) = &op.kernel {
+        if let Some(kernel) = op.kernel.take() {
             let float = match kernel.dtype {
                 shapes::KerasDtype::F32 => hdf5::Float::F32,
                 _ => hdf5::Float::F64,
@@ -119,7 +120,7 @@ fn weights_h5(model: &translate::KerasGraph, order: &[usize]) -> Vec<u8> {
                 hdf5::Dataset {
                     float,
                     shape: kernel.dims.to_vec(),
-                    values: kernel.values.clone(),
+                    values: kernel.values,
                 },
             );
         }

@@ -287,7 +287,10 @@ fn node_spec(graph: &Graph, node: &Node, inputs: &[Spec]) -> Result<Spec, String
             same(reshaped(&first.dims, &shape)?)
         }
         "Concat" => {
-            let a = axis(int_attr(node, "axis").ok_or("it has no axis")?, first.rank())?;
+            let a = axis(
+                int_attr(node, "axis").ok_or("it has no axis")?,
+                first.rank(),
+            )?;
             let mut dims = first.dims.clone();
             for s in &inputs[1..] {
                 if s.rank() != first.rank() {
@@ -304,7 +307,10 @@ fn node_spec(graph: &Graph, node: &Node, inputs: &[Spec]) -> Result<Spec, String
             [a, b] if a.rank() >= 2 && b.rank() >= 2 => {
                 let (ra, rb) = (a.rank(), b.rank());
                 if a.dims[ra - 1] != b.dims[rb - 2] || a.dims[ra - 1].is_none() {
-                    return Err(format!("shapes {:?} and {:?} do not multiply", a.dims, b.dims));
+                    return Err(format!(
+                        "shapes {:?} and {:?} do not multiply",
+                        a.dims, b.dims
+                    ));
                 }
                 let mut dims = broadcast(&a.dims[..ra - 2], &b.dims[..rb - 2])?;
                 dims.push(a.dims[ra - 2]);
@@ -321,10 +327,16 @@ fn node_spec(graph: &Graph, node: &Node, inputs: &[Spec]) -> Result<Spec, String
 /// the input has one); `0` (copy a dimension) is not used by the lowering.
 fn reshaped(input: &[Option<usize>], shape: &[i64]) -> Result<Vec<Option<usize>>, String> {
     if shape.iter().any(|&d| d == 0 || d < -1) || shape.iter().filter(|&&d| d == -1).count() > 1 {
-        return Err(format!("shape {shape:?} is not supported (only sizes and one -1)"));
+        return Err(format!(
+            "shape {shape:?} is not supported (only sizes and one -1)"
+        ));
     }
     let has_batch = input.iter().any(Option::is_none);
-    let known: usize = shape.iter().filter(|&&d| d > 0).map(|&d| d as usize).product();
+    let known: usize = shape
+        .iter()
+        .filter(|&&d| d > 0)
+        .map(|&d| d as usize)
+        .product();
     shape
         .iter()
         .map(|&d| {
@@ -334,7 +346,7 @@ fn reshaped(input: &[Option<usize>], shape: &[i64]) -> Result<Vec<Option<usize>>
                 Ok(None)
             } else {
                 let total: usize = input.iter().map(|d| d.unwrap_or(1)).product();
-                if known == 0 || total % known != 0 {
+                if known == 0 || !total.is_multiple_of(known) {
                     Err(format!("cannot reshape {input:?} to {shape:?}"))
                 } else {
                     Ok(Some(total / known))

@@ -172,14 +172,15 @@ pub(crate) fn translate(graph: &Graph) -> Result<KerasGraph, KerasError> {
     let mut outputs = Vec::new();
     for port in &graph.outputs {
         let name = graph.name(port.value).to_string();
-        let want = KerasDtype::of(port.elem).ok_or_else(|| KerasError::StringOutput {
-            name: name.clone(),
-        })?;
+        let want = KerasDtype::of(port.elem)
+            .ok_or_else(|| KerasError::StringOutput { name: name.clone() })?;
         let mut index = b.producer[port.value.0].expect("outputs are node outputs");
         if b.operations[index].spec.dtype != want {
             // keras.ops.argmax gives int32 where ONNX gives int64: cast so
             // the output has the dtype of the ONNX graph's.
-            let inner = b.names.unique(&format!("{name}_{}", b.operations[index].spec.dtype.name()));
+            let inner = b
+                .names
+                .unique(&format!("{name}_{}", b.operations[index].spec.dtype.name()));
             b.operations[index].name = inner;
             let spec = Spec {
                 dims: b.operations[index].spec.dims.clone(),
@@ -344,10 +345,7 @@ impl Builder<'_> {
                 )
             }
             "Gather" => {
-                let axis = shapes::axis(
-                    shapes::int_attr(node, "axis").unwrap_or(0),
-                    first.rank(),
-                )?;
+                let axis = shapes::axis(shapes::int_attr(node, "axis").unwrap_or(0), first.rank())?;
                 (
                     op("keras.src.ops.numpy", "Take", json!({"axis": axis})),
                     vec![self.arg(node.inputs[0])?, self.arg(node.inputs[1])?],
@@ -393,9 +391,8 @@ impl Builder<'_> {
                 None,
             ),
             other => {
-                let class = elementwise(other).ok_or_else(|| {
-                    format!("{other} has no Keras equivalent in svm2onnx")
-                })?;
+                let class = elementwise(other)
+                    .ok_or_else(|| format!("{other} has no Keras equivalent in svm2onnx"))?;
                 let args = node
                     .inputs
                     .iter()
@@ -506,17 +503,47 @@ impl Builder<'_> {
             dims: s.dims.clone(),
             dtype: KerasDtype::Bool,
         };
-        let abs = self.step(node, "abs", numpy_op("Absolute"), vec![x.clone()], s.clone());
+        let abs = self.step(
+            node,
+            "abs",
+            numpy_op("Absolute"),
+            vec![x.clone()],
+            s.clone(),
+        );
         let minus_two = self.float_scalar(-2.0);
-        let scaled = self.step(node, "minus_2abs", numpy_op("Multiply"), vec![abs, minus_two], s.clone());
+        let scaled = self.step(
+            node,
+            "minus_2abs",
+            numpy_op("Multiply"),
+            vec![abs, minus_two],
+            s.clone(),
+        );
         let t = self.step(node, "expm1", numpy_op("Expm1"), vec![scaled], s.clone());
         let two = self.float_scalar(2.0);
-        let denominator = self.step(node, "t_plus_2", numpy_op("Add"), vec![t.clone(), two], s.clone());
+        let denominator = self.step(
+            node,
+            "t_plus_2",
+            numpy_op("Add"),
+            vec![t.clone(), two],
+            s.clone(),
+        );
         let minus_t = self.step(node, "minus_t", numpy_op("Negative"), vec![t], s.clone());
-        let magnitude = self.step(node, "magnitude", numpy_op("Divide"), vec![minus_t, denominator], s.clone());
+        let magnitude = self.step(
+            node,
+            "magnitude",
+            numpy_op("Divide"),
+            vec![minus_t, denominator],
+            s.clone(),
+        );
         let zero = self.float_scalar(0.0);
         let negative = self.step(node, "negative", numpy_op("Less"), vec![x, zero], bool_spec);
-        let flipped = self.step(node, "flipped", numpy_op("Negative"), vec![magnitude.clone()], s);
+        let flipped = self.step(
+            node,
+            "flipped",
+            numpy_op("Negative"),
+            vec![magnitude.clone()],
+            s,
+        );
         let args = vec![negative, flipped, magnitude];
         self.push(node.output, name, numpy_op("Where"), args, out, None);
         Ok(())
@@ -535,8 +562,21 @@ impl Builder<'_> {
             dtype: KerasDtype::Bool,
         };
         let compare = if node.op == "Max" { "Greater" } else { "Less" };
-        let b_wins = self.step(node, "b_wins", numpy_op(compare), vec![b.clone(), a.clone()], pick);
-        self.push(node.output, name, numpy_op("Where"), vec![b_wins, b, a], out, None);
+        let b_wins = self.step(
+            node,
+            "b_wins",
+            numpy_op(compare),
+            vec![b.clone(), a.clone()],
+            pick,
+        );
+        self.push(
+            node.output,
+            name,
+            numpy_op("Where"),
+            vec![b_wins, b, a],
+            out,
+            None,
+        );
         Ok(())
     }
 
