@@ -319,7 +319,7 @@ fn node_spec(graph: &Graph, node: &Node, inputs: &[Spec]) -> Result<Spec, String
             }
             _ => return Err("it multiplies tensors of rank below 2".into()),
         },
-        other => return Err(format!("{other} has no Keras equivalent in svm2onnx")),
+        other => return Err(format!("the Keras writer has no translation for {other}")),
     })
 }
 
