@@ -101,6 +101,7 @@ jaxenv="$root/target/venv-jax"
 "$jaxenv/bin/pip" install --quiet --disable-pip-version-check -r tests/interop/requirements-jax.txt
 "$light/bin/python" tests/interop/keras_native_check.py --bin "$bin" --fixtures "$work/fixtures" \
   --workdir "$work/keras_native" --python tensorflow="$tf/bin/python" --python jax="$jaxenv/bin/python" \
+  --libsvm tests/fixtures/libsvm \
   --results "$results/sklearn-keras3.json" || status=1
 echo "   c2) took $((SECONDS - t_c2)) s"
 

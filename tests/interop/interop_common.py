@@ -172,7 +172,7 @@ def compare_outputs(outputs, samples, score_tol, label_min_agree=1.0, tie_tol=No
         part = {"output": name, "sample": key}
         compared += 1
         try:
-            if key == "predict" and not labels_are_continuous(want):
+            if key in ("predict", "probability_label") and not labels_are_continuous(want):
                 m = label_match(got, want)
                 n = m.size
                 bad = np.flatnonzero(~m)

@@ -3,7 +3,7 @@
 
     python tests/interop/keras_native_check.py --bin PATH_TO_svm2onnx --fixtures DIR --workdir DIR
         --python BACKEND=PYTHON [--python BACKEND=PYTHON ...] [--dtypes f32,f64]
-        [--only SUBSTRING ...] [--results RESULTS.json]
+        [--libsvm DIR] [--only SUBSTRING ...] [--results RESULTS.json]
 
 1. Converts every DIR/*.json fixture (MANIFEST.json aside) with
    `svm2onnx convert FIXTURE -o W/NAME.DTYPE.keras --dtype DTYPE --no-validate`
@@ -20,6 +20,9 @@ Bars, as tests/interop/check_onnx.py (score error = max|a-b| / (1 + max|b|)):
   f32: <= 1e-4; every label disagreement a near-tie (a decision value within 1e-4 of 0,
        a moved vote, or two recorded probabilities within 1e-4), and labels >= 99.9 %
        over all the f32 files of a backend (one tie in a 92-row fixture is 98.9 %).
+With --libsvm DIR, also every DIR/NAME.model with its recorded DIR/NAME.json (LIBSVM's own
+outputs: labels, decision values, -b 1 probabilities and labels, from the libsvm wheel; see
+tests/fixtures/make_libsvm_fixtures.py), converted with --n-features when the record has one.
 String labels leave a Keras model as class indices: scikit-learn's labels are mapped to
 positions in the file's metadata.json `svm2onnx.classes`. Outputs must have the graph's
 dtype (float64 in f64 files). Prints a table; exits 1 if any row fails (2 on usage errors).
@@ -54,6 +57,25 @@ def as_indices(want, classes):
     return [pos[str(w)] for w in want]
 
 
+def libsvm_samples(record):
+    """A LIBSVM record as compare_outputs' samples: LIBSVM's labels are `predict`, its decision
+    values `decision_function` (a regressor's are its `predict`), its -b 1 outputs
+    `predict_proba` and `probability_label`."""
+    wheel = record["libsvm"]
+    dec = wheel["decision_values"]
+    samples = {"X": record["x"]}
+    if record["options"].split("-s ")[-1].split()[0] in ("3", "4"):
+        samples["predict"] = [row[0] for row in dec]
+        return samples
+    samples["predict"] = wheel["labels"]
+    samples["decision_function"] = [row[0] for row in dec] if len(dec[0]) == 1 else dec
+    if wheel.get("probabilities") is not None:
+        samples["predict_proba"] = wheel["probabilities"]
+    if wheel.get("probability_labels") is not None:
+        samples["probability_label"] = wheel["probability_labels"]
+    return samples
+
+
 def child(args):
     """Runs in the backend's venv: load, call, compare; one JSON line per file."""
     import numpy as np
@@ -64,8 +86,11 @@ def child(args):
     backend = keras.backend.backend()
     for spec in args.files:
         fixture, path, dtype = spec.split("::")
-        fx = ic.load_fixture(fixture)
-        samples = dict(fx["samples"])
+        if fixture.endswith(".model"):
+            with open(fixture[: -len(".model")] + ".json") as fh:
+                samples = libsvm_samples(json.load(fh))
+        else:
+            samples = dict(ic.load_fixture(fixture)["samples"])
         row = {"fixture": ic.fixture_name(fixture), "dtype": dtype, "backend": backend,
                "keras": keras.__version__}
         t0 = time.time()
@@ -99,6 +124,11 @@ def child(args):
 
 def convert(binp, fixture, out, dtype):
     cmd = [binp, "convert", fixture, "-o", out, "--dtype", dtype, "--no-validate"]
+    if fixture.endswith(".model"):
+        with open(fixture[: -len(".model")] + ".json") as fh:
+            n = json.load(fh).get("n_features")
+        if n is not None:
+            cmd += ["--n-features", str(n)]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     return p.returncode, (p.stderr or p.stdout).strip()
 
@@ -125,6 +155,7 @@ def main(argv=None):
     ap.add_argument("--workdir")
     ap.add_argument("--python", action="append", default=[], metavar="BACKEND=PYTHON")
     ap.add_argument("--dtypes", default="f32,f64")
+    ap.add_argument("--libsvm", help="a folder of LIBSVM .model files with their .json records")
     ap.add_argument("--only", action="append", default=[])
     ap.add_argument("--results")
     args = ap.parse_args(argv)
@@ -143,6 +174,10 @@ def main(argv=None):
     fixtures = sorted(f for f in glob.glob(os.path.join(args.fixtures, "*.json"))
                       if os.path.basename(f) != "MANIFEST.json"
                       and (not args.only or any(s in f for s in args.only)))
+    if args.libsvm:
+        fixtures += sorted(f for f in glob.glob(os.path.join(args.libsvm, "*.model"))
+                           if os.path.exists(f[: -len(".model")] + ".json")
+                           and (not args.only or any(s in f for s in args.only)))
     rows, status = [], 0
     files = {d: [] for d in dtypes}
     t0 = time.time()
@@ -195,7 +230,8 @@ def main(argv=None):
         import interop_common as ic
         fams = {}
         for f in fixtures:
-            fams[os.path.splitext(os.path.basename(f))[0]] = results.family(ic.load_fixture(f))
+            fams[os.path.splitext(os.path.basename(f))[0]] = (
+                "LIBSVM" if f.endswith(".model") else results.family(ic.load_fixture(f)))
         out = [results.make_row("sklearn", fams.get(r["fixture"], "?"), r["fixture"],
                                 f"keras3-{r['backend']}", r["dtype"], r["status"], r.get("parts", ()),
                                 tolerance=TOL[r["dtype"]]["score_tol"], loader=f"keras {r.get('keras', '?')}",
