@@ -76,6 +76,15 @@ def libsvm_samples(record):
     return samples
 
 
+SVM_TYPES = {"0": "c_svc", "1": "nu_svc", "2": "one_class", "3": "epsilon_svr", "4": "nu_svr"}
+
+
+def libsvm_family(model_path):
+    with open(model_path[: -len(".model")] + ".json") as fh:
+        options = json.load(fh)["options"]
+    return "LIBSVM " + SVM_TYPES.get(options.split("-s ")[-1].split()[0], "?")
+
+
 def child(args):
     """Runs in the backend's venv: load, call, compare; one JSON line per file."""
     import numpy as np
@@ -228,11 +237,14 @@ def main(argv=None):
     if args.results:
         import results
         import interop_common as ic
-        fams = {}
+        fams, suites = {}, {}
         for f in fixtures:
-            fams[os.path.splitext(os.path.basename(f))[0]] = (
-                "LIBSVM" if f.endswith(".model") else results.family(ic.load_fixture(f)))
-        out = [results.make_row("sklearn", fams.get(r["fixture"], "?"), r["fixture"],
+            name = os.path.splitext(os.path.basename(f))[0]
+            if f.endswith(".model"):
+                fams[name], suites[name] = libsvm_family(f), "libsvm"
+            else:
+                fams[name], suites[name] = results.family(ic.load_fixture(f)), "sklearn"
+        out = [results.make_row(suites.get(r["fixture"], "sklearn"), fams.get(r["fixture"], "?"), r["fixture"],
                                 f"keras3-{r['backend']}", r["dtype"], r["status"], r.get("parts", ()),
                                 tolerance=TOL[r["dtype"]]["score_tol"], loader=f"keras {r.get('keras', '?')}",
                                 note=r.get("note"), seconds=r.get("seconds"))
