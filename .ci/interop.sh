@@ -17,7 +17,8 @@
 #  skl2onnx: .ci/interop_onnxml.sh re-makes the skl2onnx fixtures, checks the
 #     rewrites in tract and onnxruntime against the originals; then 7 rewrites
 #     go through onnx2tf (tests/interop/onnxml_tf.py);
-#  e) every check above writes rows to target/interop/results/*.json;
+#  e) every check above writes rows to target/interop/results/*.json (plus the opt-in PyTorch
+#     run recorded in tests/interop/recorded/, tests/interop/keras_torch.sh);
 #     tests/interop/compat_table.py renders them to target/interop/COMPATIBILITY.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -121,5 +122,5 @@ echo "   rewritten skl2onnx graphs through onnx2tf (TFLite, tf_keras) vs onnxrun
   oneclass_rbf linearsvc_bin pipe_standard_svc || status=1
 
 echo "-- e) compatibility table (target/interop/COMPATIBILITY.md)"
-"$light/bin/python" tests/interop/compat_table.py "$results" --out "$work/COMPATIBILITY.md"
+"$light/bin/python" tests/interop/compat_table.py "$results" tests/interop/recorded --out "$work/COMPATIBILITY.md"
 exit $status

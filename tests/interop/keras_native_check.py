@@ -93,6 +93,7 @@ def child(args):
     import keras
 
     backend = keras.backend.backend()
+    backend_version = __import__(backend).__version__
     for spec in args.files:
         fixture, path, dtype = spec.split("::")
         if fixture.endswith(".model"):
@@ -101,7 +102,7 @@ def child(args):
         else:
             samples = dict(ic.load_fixture(fixture)["samples"])
         row = {"fixture": ic.fixture_name(fixture), "dtype": dtype, "backend": backend,
-               "keras": keras.__version__}
+               "keras": keras.__version__, "backend_version": backend_version}
         t0 = time.time()
         try:
             model = keras.saving.load_model(path)
@@ -193,7 +194,9 @@ def main(argv=None):
     for fixture in fixtures:
         name = os.path.splitext(os.path.basename(fixture))[0]
         for dtype in dtypes:
-            out = os.path.join(args.workdir, f"{name}.{dtype}.keras")
+            # LIBSVM models share names with scikit-learn fixtures (oneclass_rbf).
+            tag = "libsvm_" if fixture.endswith(".model") else ""
+            out = os.path.join(args.workdir, f"{tag}{name}.{dtype}.keras")
             rc, msg = convert(args.bin, fixture, out, dtype)
             if rc != 0:
                 for backend, _ in pythons:
@@ -249,8 +252,12 @@ def main(argv=None):
                                 tolerance=TOL[r["dtype"]]["score_tol"], loader=f"keras {r.get('keras', '?')}",
                                 note=r.get("note"), seconds=r.get("seconds"))
                for r in rows]
-        versions = {f"keras3-{b}": next((r.get("keras") for r in rows if r["backend"] == b), None)
-                    for b, _ in pythons}
+        versions = {}
+        for b, _ in pythons:
+            seen = next((r for r in rows if r["backend"] == b and r.get("keras")), None)
+            if seen:
+                versions[f"keras3-{b}"] = (f"(keras {seen['keras']}, {b} {seen['backend_version']}, "
+                                           f"run {time.strftime('%Y-%m-%d', time.gmtime())})")
         results.append(args.results, "sklearn-keras3", out, versions)
     return status
 
