@@ -281,13 +281,16 @@ impl Builder<'_> {
                 dims: a.shape().to_vec(),
                 values: NumpyValues::Float(a.iter().map(|&x| round(x)).collect(), self.float),
             })),
-            Some(Constant::Transposed(t)) => Ok(Arg::Numpy(Numpy {
-                dims: t.shape().to_vec(),
-                values: NumpyValues::Float(
-                    t.to_array().iter().map(|&x| round(x)).collect(),
-                    self.float,
-                ),
-            })),
+            Some(Constant::Transposed(t)) => {
+                // The support-vector matrix is generated once and rounded
+                // in place (a big model's weights are not copied twice).
+                let (mut values, _) = t.to_array().into_raw_vec_and_offset();
+                values.iter_mut().for_each(|x| *x = round(*x));
+                Ok(Arg::Numpy(Numpy {
+                    dims: t.shape().to_vec(),
+                    values: NumpyValues::Float(values, self.float),
+                }))
+            }
             Some(Constant::Int64(a)) => Ok(Arg::Numpy(Numpy {
                 dims: a.shape().to_vec(),
                 values: NumpyValues::Int64(a.iter().copied().collect()),
