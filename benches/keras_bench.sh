@@ -36,6 +36,7 @@ if [ ! -x "$BIN" ]; then
 fi
 export KERAS_BACKEND=tensorflow TF_CPP_MIN_LOG_LEVEL=2
 
+echo "== $(nproc) CPUs, $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p'), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "== model (benches/peers/bench.py build_models, cached)"
 MODEL_INFO=$("$PY" -c '
 import sys, warnings
@@ -51,15 +52,18 @@ echo "== conversion, whole processes in turns, $RUNS pairs after 1 warm-up pair"
 "$PY" - "$BIN" "$MODEL" "$OUT" "$RUNS" <<'EOF' | tee "$OUT/conversion.txt"
 import os, statistics, sys, time
 binp, model, out, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+log = os.path.join(out, "convert.log")  # what the runs print
+open(log, "w").close()
 
 def run(cmd):
     t = time.perf_counter()
     pid = os.posix_spawn(cmd[0], cmd, os.environ,
-                         file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+                         file_actions=[(os.POSIX_SPAWN_OPEN, 1, log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644),
+                                       (os.POSIX_SPAWN_DUP2, 1, 2)])
     _, status, ru = os.wait4(pid, 0)
     wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(cmd)} failed")
+        sys.exit(f"{' '.join(cmd)} failed; see {log}")
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss * 1024
 
 print(f"svm2onnx convert {model} -o {out}/m.DTYPE.{{keras,onnx}} --dtype DTYPE --no-validate")
@@ -87,4 +91,5 @@ EOF
 echo "== inference (benches/keras_infer.py)"
 "$PY" benches/keras_infer.py --model "$MODEL" --x "$XNPY" --graphs "$OUT" --json "$OUT/infer.json" \
     ${INFER_ARGS[@]+"${INFER_ARGS[@]}"} | tee "$OUT/infer.txt"
+echo "== load average at end: $(cut -d' ' -f1-3 /proc/loadavg); $SECONDS s in all"
 echo "== wrote $OUT/conversion.txt, $OUT/infer.txt, $OUT/infer.json"

@@ -26,7 +26,8 @@ For each dtype, on the first BATCH rows of ROWS.npy cast to the graph's dtype:
   timing     WARMUP rounds, then ROUNDS rounds of every runtime in turn (A B C D, A B C D, ...);
              per runtime min / median / max; per Keras runtime the ratio to each onnxruntime
              configuration taken round by round (same round = same machine state), median and
-             range.
+             range; and per runtime the process's CPU seconds per wall second over its calls
+             (about the number of threads it kept busy).
   agreement  max |a-b| / (1 + max|b|) of `scores` (the project's score error) between Keras and
              onnxruntime, and of each against scikit-learn's decision_function (float64) on
              the same rows; labels: count of rows that differ.
@@ -199,12 +200,16 @@ def main():
             for f in runners.values():
                 f()
         times = {k: [] for k in runners}
+        cpu = {k: [] for k in runners}
         for _ in range(a.rounds):
             for k, f in runners.items():
-                t = time.perf_counter()
+                c, t = time.process_time(), time.perf_counter()
                 f()
                 times[k].append(time.perf_counter() - t)
+                cpu[k].append(time.process_time() - c)
         r["times"] = {k: stats(v) for k, v in times.items()}
+        # CPU seconds of the whole process (all threads) per second of wall: the threads really used
+        r["cpu_per_wall"] = {k: sum(cpu[k]) / sum(times[k]) for k in runners}
         r["ratios"] = {}
         for k in ("keras-eager", "keras-tf.function"):
             for th in ort_threads:
@@ -224,9 +229,9 @@ def main():
         print(f"  onnxruntime session: median {ms(r['ort_session_s']['median'])} ms")
         print(f"  first call: eager {ms(r['keras_eager_first_call_s'])} ms, tf.function (with tracing) "
               f"{ms(r['keras_fn_first_call_s'])} ms")
-        print(f"  {'runtime':20s} {'min ms':>8s} {'median':>8s} {'max':>8s}")
+        print(f"  {'runtime':20s} {'min ms':>8s} {'median':>8s} {'max':>8s}  cpu/wall")
         for k, s in r["times"].items():
-            print(f"  {k:20s} {ms(s['min'])} {ms(s['median'])} {ms(s['max'])}")
+            print(f"  {k:20s} {ms(s['min'])} {ms(s['median'])} {ms(s['max'])}  {r['cpu_per_wall'][k]:8.2f}")
         for k, s in r["ratios"].items():
             print(f"  ratio {k:28s} median {s['median']:.2f} (range {s['min']:.2f}-{s['max']:.2f})")
         for k, v in agree.items():
