@@ -5,13 +5,15 @@
 #    trained once, ~35 s; its 2,000 bench rows are saved beside it as .X.npy);
 # 2. conversion: `svm2onnx convert MODEL -o m.DTYPE.keras --no-validate` against the same to
 #    m.DTYPE.onnx, whole processes in turns (A B A B ...) after one warm-up pair, f32 and f64;
-#    wall time from /usr/bin/time-style accounting (Python's os.wait4), ratio pair by pair;
+#    wall clock around each process, its CPU time and peak RSS from os.wait4, ratio pair by pair;
 # 3. inference: benches/keras_infer.py (load_model, model(x) eager and tf.function against
 #    onnxruntime 1 and 2 threads, interleaved, batch 2,000, agreement with scikit-learn).
 # PYTHON: an interpreter with tensorflow (Keras 3), onnxruntime, scikit-learn and joblib
 # (default target/venv-tf/bin/python, the interop tier's TensorFlow venv). BIN: the CLI
-# (default target/release/svm2onnx, built here if missing). OUT: default target/bench/keras.
-# Takes about 4 minutes on 2 cores once the model and the release CLI exist.
+# (default target/release/svm2onnx, built here if missing, not rebuilt if stale). OUT: default
+# target/bench/keras.
+# Takes about 40-60 s on 2 shared cores once the model and the release CLI exist (+ ~35 s to
+# train the model the first time, + ~9 minutes for a cold `cargo build --release`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
