@@ -42,6 +42,36 @@ fn convert_validates_then_writes_a_keras_file() {
 }
 
 #[test]
+fn a_joblib_file_converts_to_keras_as_its_json_twin_does() {
+    let dir = scratch_dir("keras-joblib");
+    let name = "pipe_standard_svc_rbf_unscaled_k3";
+    let from_pickle = dir.join("p.keras");
+    let from_json = dir.join("j.keras");
+    let o = convert(
+        &fixture(&format!("pickles/{name}.joblib.gz")),
+        &from_pickle,
+        &[],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = convert(
+        &fixture(&format!("{name}.json")),
+        &from_json,
+        &["--no-validate"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The same model: the same config and weights (metadata may differ).
+    let (p, j) = (
+        std::fs::read(&from_pickle).unwrap(),
+        std::fs::read(&from_json).unwrap(),
+    );
+    let tail = |b: &[u8]| b[b.windows(11).position(|w| w == b"config.json").unwrap()..].to_vec();
+    assert!(
+        tail(&p) == tail(&j),
+        "the pickle and JSON files differ past metadata.json"
+    );
+}
+
+#[test]
 fn string_classes_are_printed_in_index_order() {
     let dir = scratch_dir("keras-str");
     let out = dir.join("m.keras");

@@ -91,6 +91,7 @@ def child(args):
 
     import interop_common as ic
     import keras
+    import results
 
     backend = keras.backend.backend()
     backend_version = __import__(backend).__version__
@@ -99,9 +100,13 @@ def child(args):
         if fixture.endswith(".model"):
             with open(fixture[: -len(".model")] + ".json") as fh:
                 samples = libsvm_samples(json.load(fh))
+            suite, family = "libsvm", libsvm_family(fixture)
         else:
-            samples = dict(ic.load_fixture(fixture)["samples"])
-        row = {"fixture": ic.fixture_name(fixture), "dtype": dtype, "backend": backend,
+            fx = ic.load_fixture(fixture)
+            samples = dict(fx["samples"])
+            suite, family = "sklearn", results.family(fx)
+        row = {"fixture": ic.fixture_name(fixture), "suite": suite, "family": family,
+               "dtype": dtype, "backend": backend,
                "keras": keras.__version__, "backend_version": backend_version}
         t0 = time.time()
         try:
@@ -200,7 +205,8 @@ def main(argv=None):
             rc, msg = convert(args.bin, fixture, out, dtype)
             if rc != 0:
                 for backend, _ in pythons:
-                    rows.append({"fixture": name, "dtype": dtype, "backend": backend, "status": "error",
+                    rows.append({"fixture": name, "libsvm": fixture.endswith(".model"),
+                                 "dtype": dtype, "backend": backend, "status": "error",
                                  "parts": [], "note": f"svm2onnx convert exited {rc}: {msg[-300:]}"})
                 continue
             files[dtype].append(f"{fixture}::{out}::{dtype}")
@@ -240,14 +246,17 @@ def main(argv=None):
     if args.results:
         import results
         import interop_common as ic
-        fams, suites = {}, {}
+        # A row made here (a failed conversion) has no suite: its file's.
+        kinds = {}
         for f in fixtures:
             name = os.path.splitext(os.path.basename(f))[0]
-            if f.endswith(".model"):
-                fams[name], suites[name] = libsvm_family(f), "libsvm"
-            else:
-                fams[name], suites[name] = results.family(ic.load_fixture(f)), "sklearn"
-        out = [results.make_row(suites.get(r["fixture"], "sklearn"), fams.get(r["fixture"], "?"), r["fixture"],
+            kinds[(name, f.endswith(".model"))] = (
+                ("libsvm", libsvm_family(f)) if f.endswith(".model")
+                else ("sklearn", results.family(ic.load_fixture(f))))
+        for r in rows:
+            if "suite" not in r:
+                r["suite"], r["family"] = kinds[(r["fixture"], r.pop("libsvm"))]
+        out = [results.make_row(r["suite"], r["family"], r["fixture"],
                                 f"keras3-{r['backend']}", r["dtype"], r["status"], r.get("parts", ()),
                                 tolerance=TOL[r["dtype"]]["score_tol"], loader=f"keras {r.get('keras', '?')}",
                                 note=r.get("note"), seconds=r.get("seconds"))
