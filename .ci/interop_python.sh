@@ -2,8 +2,9 @@
 # Python package tier (docs/PYTHON.md): `pip install .` into target/venv-python,
 # building the extension ONCE in the dev (debug) profile so that it reuses the
 # debug dependencies `cargo test --workspace` built (a release build of tract
-# would take minutes), then the pytest tier tests/python/ against the installed
-# package. python/build_wheel.sh does the same with the release manylinux2014 wheel.
+# would take minutes; the dev-dependencies' features make tract's upper crates
+# compile once more: ~50 s), then the pytest tier tests/python/ against the
+# installed package. python/build_wheel.sh does the same with the release manylinux2014 wheel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
