@@ -238,7 +238,7 @@ def to_keras(
     ``svm2onnx.classes``). Options as for ``to_onnx``; skl2onnx graphs are
     refused.
     """
-    _convert(model, os.fspath(path), dtype, opset, label_index, outputs, validate, tolerance, n_features)
+    _convert(model, os.fsdecode(os.fspath(path)), dtype, opset, label_index, outputs, validate, tolerance, n_features)
 
 
 def validate(
