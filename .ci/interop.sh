@@ -17,6 +17,8 @@
 #  skl2onnx: .ci/interop_onnxml.sh re-makes the skl2onnx fixtures, checks the
 #     rewrites in tract and onnxruntime against the originals; then 7 rewrites
 #     go through onnx2tf (tests/interop/onnxml_tf.py);
+#  Python: .ci/interop_python.sh installs the Python package (`pip install .`, dev
+#     profile) into target/venv-python and runs the pytest tier tests/python/;
 #  e) every check above writes rows to target/interop/results/*.json (plus the opt-in PyTorch
 #     run recorded in tests/interop/recorded/, tests/interop/keras_torch.sh);
 #     tests/interop/compat_table.py renders them to target/interop/COMPATIBILITY.md.
@@ -120,6 +122,11 @@ echo "   rewritten skl2onnx graphs through onnx2tf (TFLite, tf_keras) vs onnxrun
 "$tf/bin/python" tests/interop/onnxml_tf.py --bin "$bin" --fixtures "$work/onnxml/fixtures" \
   --workdir "$work/onnxml/tf" svc_rbf_bin_proba nusvc_rbf_k3_proba svc_sigmoid_bin svr_rbf \
   oneclass_rbf linearsvc_bin pipe_standard_svc || status=1
+
+echo "-- Python package: pip install . and the pytest tier (.ci/interop_python.sh)"
+t_py=$SECONDS
+bash .ci/interop_python.sh || status=1
+echo "   Python tier took $((SECONDS - t_py)) s"
 
 echo "-- e) compatibility table (target/interop/COMPATIBILITY.md)"
 "$light/bin/python" tests/interop/compat_table.py "$results" tests/interop/recorded --out "$work/COMPATIBILITY.md"

@@ -3,19 +3,8 @@
 
 mod cli;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let args = cli::args::Cli::parse();
-    match cli::run(&args) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(cli::Mismatch)) => ExitCode::from(1),
-        Err(e) => {
-            // One line: the context chain joined with ': '.
-            let line = format!("{e:#}").replace('\n', " ");
-            eprintln!("error: {line}");
-            ExitCode::from(2)
-        }
-    }
+    ExitCode::from(cli::main_from(std::env::args_os()))
 }

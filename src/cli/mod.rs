@@ -7,6 +7,8 @@ mod inspect;
 mod validate;
 
 use anyhow::{bail, Result};
+use clap::Parser;
+use std::ffi::OsString;
 use std::path::Path;
 use svm2onnx::validate::Report;
 
@@ -16,6 +18,36 @@ pub struct Mismatch;
 
 /// What a command ends with.
 pub type Outcome = Result<Result<(), Mismatch>>;
+
+/// The whole command line: parses `args` (the program name first), runs
+/// the command, prints any error as one `error: ...` line, and returns the
+/// exit code: 0 success, 1 validation mismatch, 2 bad input or usage (0 for
+/// `--help` and `--version`). Shared by the `svm2onnx` binary and the
+/// Python package's console script (python/src/lib.rs compiles this folder).
+pub fn main_from<I, T>(args: I) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match args::Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // What clap's `parse` prints before exiting.
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    match run(&cli) {
+        Ok(Ok(())) => 0,
+        Ok(Err(Mismatch)) => 1,
+        Err(e) => {
+            // One line: the context chain joined with ': '.
+            let line = format!("{e:#}").replace('\n', " ");
+            eprintln!("error: {line}");
+            2
+        }
+    }
+}
 
 /// Runs the parsed command.
 pub fn run(cli: &args::Cli) -> Outcome {

@@ -1,0 +1,217 @@
+//! `svm2onnx._native`: the Python binding of the svm2onnx library. Thin:
+//! the Python layer (python/svm2onnx/__init__.py) turns estimators, paths,
+//! buffers and arrays into paths or bytes, this module converts them in
+//! Rust with the GIL released ([`core`]), and the command line is the
+//! binary's own code (src/cli/, compiled here).
+
+mod core;
+
+// The CLI's modules, compiled into the extension so that the wheel's
+// `svm2onnx` console script and `python -m svm2onnx` are the same code as
+// the `svm2onnx` binary (same flags, messages and exit codes). anyhow
+// stays confined to them, as in the binary.
+#[path = "../../src/cli/mod.rs"]
+mod cli;
+
+use crate::core::{Failure, Request, Source};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use std::io::Write;
+use std::path::PathBuf;
+
+create_exception!(
+    svm2onnx,
+    Error,
+    PyException,
+    "Any error raised by svm2onnx."
+);
+create_exception!(
+    svm2onnx,
+    BadInputError,
+    Error,
+    "Bad input: an unreadable or unsupported model, a bad option, an unwritable destination (the CLI's exit code 2)."
+);
+create_exception!(
+    svm2onnx,
+    ValidationError,
+    Error,
+    "The compiled graph disagrees with the model (the CLI's exit code 1); `.report` holds what validation found."
+);
+
+/// A model as the Python layer passes it: a path, or bytes.
+fn source<'a>(path: Option<PathBuf>, data: Option<&'a [u8]>) -> PyResult<Source<'a>> {
+    match (path, data) {
+        (Some(p), None) => Ok(Source::Path(p)),
+        (None, Some(b)) => Ok(Source::Bytes(b)),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err(
+            "exactly one of path and data",
+        )),
+    }
+}
+
+/// A failure as a Python value: `BadInputError` is raised here; a
+/// mismatch is returned to the Python layer, which raises
+/// `ValidationError` with its report.
+fn raise(f: Failure) -> PyErr {
+    match f {
+        Failure::BadInput(m) => BadInputError::new_err(m),
+        Failure::Mismatch { message, report } => {
+            let json = serde_json::to_string(&report).unwrap_or_default();
+            ValidationError::new_err((message, json, report.render()))
+        }
+    }
+}
+
+/// A validation report as (json, text).
+type ReportParts = Option<(String, String)>;
+
+fn report_parts(report: Option<&svm2onnx::validate::Report>) -> ReportParts {
+    report.map(|r| (serde_json::to_string(r).unwrap_or_default(), r.render()))
+}
+
+/// Converts a model: `(onnx_bytes, report, warnings)`; with `keras_path`,
+/// writes a `.keras` file there instead and returns empty bytes.
+#[pyfunction]
+#[pyo3(signature = (path, data, *, dtype, opset, label_index, outputs, validate, tolerance, n_features, keras_path))]
+#[allow(clippy::too_many_arguments)]
+fn convert<'py>(
+    py: Python<'py>,
+    path: Option<PathBuf>,
+    data: Option<Bound<'py, PyBytes>>,
+    dtype: Option<String>,
+    opset: i64,
+    label_index: bool,
+    outputs: Option<Vec<String>>,
+    validate: bool,
+    tolerance: Option<f64>,
+    n_features: Option<usize>,
+    keras_path: Option<PathBuf>,
+) -> PyResult<(Bound<'py, PyBytes>, ReportParts, Vec<String>)> {
+    let src = source(path, data.as_ref().map(|b| b.as_bytes()))?;
+    let request = Request {
+        dtype,
+        opset,
+        label_index,
+        outputs,
+        validate,
+        tolerance,
+        n_features,
+    };
+    let out = py
+        .detach(|| core::convert(&src, &request, keras_path.as_deref()))
+        .map_err(raise)?;
+    Ok((
+        PyBytes::new(py, &out.bytes),
+        report_parts(out.report.as_ref()),
+        out.warnings,
+    ))
+}
+
+/// Validates a graph against a reference model: `(report, warnings)`.
+/// `x` is `(little-endian f64 bytes, rows, columns)`.
+#[pyfunction]
+#[pyo3(signature = (onnx_path, onnx_data, ref_path, ref_data, *, x, tolerance, n_features))]
+#[allow(clippy::too_many_arguments)]
+fn validate<'py>(
+    py: Python<'py>,
+    onnx_path: Option<PathBuf>,
+    onnx_data: Option<Bound<'py, PyBytes>>,
+    ref_path: Option<PathBuf>,
+    ref_data: Option<Bound<'py, PyBytes>>,
+    x: Option<(Bound<'py, PyBytes>, usize, usize)>,
+    tolerance: Option<f64>,
+    n_features: Option<usize>,
+) -> PyResult<((String, String), Vec<String>)> {
+    let onnx = source(onnx_path, onnx_data.as_ref().map(|b| b.as_bytes()))?;
+    let reference = source(ref_path, ref_data.as_ref().map(|b| b.as_bytes()))?;
+    let x = x.as_ref().map(|(b, r, c)| (b.as_bytes(), *r, *c));
+    let (report, warnings) = py
+        .detach(|| {
+            let data = x
+                .map(|(bytes, rows, cols)| rows_of(bytes, rows, cols))
+                .transpose()?;
+            core::validate(&onnx, &reference, data, tolerance, n_features)
+        })
+        .map_err(raise)?;
+    let (json, text) = report_parts(Some(&report)).unwrap_or_default();
+    Ok(((json, text), warnings))
+}
+
+/// The rows of a C-ordered float64 array's bytes.
+fn rows_of(bytes: &[u8], rows: usize, cols: usize) -> Result<ndarray::Array2<f64>, Failure> {
+    if rows.checked_mul(cols).and_then(|n| n.checked_mul(8)) != Some(bytes.len()) {
+        return Err(Failure::BadInput(format!(
+            "X: {} bytes do not hold {rows} x {cols} float64 values",
+            bytes.len()
+        )));
+    }
+    let values = bytes
+        .chunks_exact(8)
+        .map(|c| f64::from_ne_bytes(c.try_into().expect("8 bytes")))
+        .collect();
+    ndarray::Array2::from_shape_vec((rows, cols), values)
+        .map_err(|e| Failure::BadInput(format!("X: {e}")))
+}
+
+/// Describes a model or an svm2onnx graph: `(fields, ports, warnings)`,
+/// fields as (key, value) pairs, ports as (direction, name, shape, elem,
+/// meaning).
+#[pyfunction]
+#[pyo3(signature = (path, data, *, n_features))]
+fn inspect<'py>(
+    py: Python<'py>,
+    path: Option<PathBuf>,
+    data: Option<Bound<'py, PyBytes>>,
+    n_features: Option<usize>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let src = source(path, data.as_ref().map(|b| b.as_bytes()))?;
+    let inspection = py
+        .detach(|| core::inspect(&src, n_features))
+        .map_err(raise)?;
+    let fields = PyDict::new(py);
+    for (k, v) in &inspection.fields {
+        fields.set_item(k, v)?;
+    }
+    let ports = PyList::empty(py);
+    for p in &inspection.ports {
+        let port = PyDict::new(py);
+        port.set_item("direction", p.direction.name())?;
+        port.set_item("name", &p.name)?;
+        port.set_item("shape", &p.shape)?;
+        port.set_item("elem", &p.elem)?;
+        port.set_item("meaning", &p.meaning)?;
+        ports.append(port)?;
+    }
+    let out = PyDict::new(py);
+    out.set_item("fields", fields)?;
+    out.set_item("ports", ports)?;
+    out.set_item("warnings", &inspection.warnings)?;
+    out.set_item("text", inspection.render())?;
+    Ok(out)
+}
+
+/// Runs the command line on `argv` (program name first) and returns its
+/// exit code: the `svm2onnx` binary's `main`, with the GIL released.
+#[pyfunction]
+fn main(py: Python<'_>, argv: Vec<String>) -> u8 {
+    let code = py.detach(|| cli::main_from(argv));
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    code
+}
+
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("Error", py.get_type::<Error>())?;
+    m.add("BadInputError", py.get_type::<BadInputError>())?;
+    m.add("ValidationError", py.get_type::<ValidationError>())?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(convert, m)?)?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(inspect, m)?)?;
+    m.add_function(wrap_pyfunction!(main, m)?)?;
+    Ok(())
+}
