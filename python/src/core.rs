@@ -213,7 +213,12 @@ pub fn convert(
         Some(_) => Some(compiled.to_keras().map_err(|e| bad(None)(&e))?),
         None => None,
     };
-    let onnx = compiled.to_bytes();
+    // Streamed into one buffer: `to_bytes` would build the whole
+    // ModelProto first and copy it (a big model's constants twice).
+    let mut onnx = Vec::with_capacity(compiled.initializer_bytes() as usize + (1 << 16));
+    compiled
+        .write(&mut onnx, None)
+        .expect("writing into memory cannot fail");
     drop(compiled);
     let report = if request.validate {
         let report = validate_onnx(&onnx, &loaded, None, tolerance).map_err(|e| bad(None)(&e))?;
