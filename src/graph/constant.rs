@@ -68,34 +68,56 @@ impl TransposedAffine {
         self.len() == 0
     }
 
-    fn map(&self, j: usize, v: f64) -> f64 {
-        let v = match &self.shift {
-            Some(shift) => v - shift[j],
-            None => v,
-        };
-        match self.scale {
-            Some(scale) => scale * v,
-            None => v,
-        }
-    }
-
     /// Appends rows `rows` (row-major) to `out`. Reads `source` row by row,
     /// so a block of rows costs one pass over the shared matrix.
     pub fn extend_rows(&self, rows: Range<usize>, out: &mut Vec<f64>) {
-        let (s, d) = self.source.dim();
-        let start = out.len();
+        let (_, d) = self.source.dim();
         let stored = rows.start.min(d)..rows.end.min(d);
-        out.resize(start + stored.len() * s, 0.0);
-        let block = &mut out[start..];
-        for (col, sv) in self.source.outer_iter().enumerate() {
-            for j in stored.clone() {
-                block[(j - stored.start) * s + col] = self.map(j, sv[j]);
-            }
+        // One loop per case, so the element loop carries no branch (this
+        // transpose is a large part of converting a big model); each case
+        // is the expression an eager copy computes, so the bits do not change.
+        match (&self.shift, self.scale) {
+            (None, None) => self.fill(stored, out, |_, v| v),
+            (Some(shift), None) => self.fill(stored, out, |j, v| v - shift[j]),
+            (None, Some(scale)) => self.fill(stored, out, |_, v| scale * v),
+            (Some(shift), Some(scale)) => self.fill(stored, out, |j, v| scale * (v - shift[j])),
         }
         for e in rows.start.max(d)..rows.end {
             let extra = &self.extra_rows[e - d];
-            assert_eq!(extra.len(), s, "an extra row has one value per column");
+            assert_eq!(
+                extra.len(),
+                self.source.nrows(),
+                "an extra row has one value per column"
+            );
             out.extend(extra.iter().copied());
+        }
+    }
+
+    /// Appends the transposed rows `stored` of `source`, each element
+    /// through `f(row, value)`.
+    fn fill(&self, stored: Range<usize>, out: &mut Vec<f64>, f: impl Fn(usize, f64) -> f64) {
+        let (s, d) = self.source.dim();
+        let start = out.len();
+        out.resize(start + stored.len() * s, 0.0);
+        let block = &mut out[start..];
+        if stored.is_empty() {
+            return;
+        }
+        match self.source.as_slice() {
+            Some(all) => {
+                for (col, sv) in all.chunks_exact(d).enumerate() {
+                    for (k, &v) in sv[stored.clone()].iter().enumerate() {
+                        block[k * s + col] = f(stored.start + k, v);
+                    }
+                }
+            }
+            None => {
+                for (col, sv) in self.source.outer_iter().enumerate() {
+                    for (k, j) in stored.clone().enumerate() {
+                        block[k * s + col] = f(j, sv[j]);
+                    }
+                }
+            }
         }
     }
 
