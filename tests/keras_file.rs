@@ -149,17 +149,7 @@ fn check(name: &str, bytes: &[u8], float: FloatType, outputs: &[(String, String)
 
 #[test]
 fn every_model_writes_a_keras_file_keras_can_load() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = common::files_in(&root.join("tests/fixtures"), false, &|p| {
-        common::has_ext(p, &[".json"]) && !p.ends_with("MANIFEST.json")
-    });
-    paths.extend(common::files_in(
-        &root.join("tests/fixtures/libsvm"),
-        false,
-        &|p| common::has_ext(p, &[".model"]),
-    ));
-    paths.push(root.join("examples/iris_rbf.json"));
-    assert!(paths.len() > 90, "found only {} models", paths.len());
+    let paths = common::committed_model_paths();
     for path in paths {
         let loaded = load_path(&path).unwrap();
         for float in [FloatType::F32, FloatType::F64] {

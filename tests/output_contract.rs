@@ -6,7 +6,6 @@
 mod common;
 
 use prost::Message;
-use std::path::Path;
 use svm2onnx::model::{LabelType, OutputOptions, OutputShape, OutputType};
 use svm2onnx::onnx::{tensor_proto::DataType, tensor_shape_proto, type_proto, ModelProto};
 use svm2onnx::{compile, load_path, CompileOptions, FloatType, LoadedModel};
@@ -14,17 +13,7 @@ use svm2onnx::{compile, load_path, CompileOptions, FloatType, LoadedModel};
 /// The committed JSON fixtures (every scikit-learn family) and LIBSVM
 /// models (LIBSVM's conventions), with the shipped example.
 fn models() -> Vec<(String, LoadedModel)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut paths = common::files_in(&root.join("tests/fixtures"), false, &|p| {
-        common::has_ext(p, &[".json"]) && !p.ends_with("MANIFEST.json")
-    });
-    paths.extend(common::files_in(
-        &root.join("tests/fixtures/libsvm"),
-        false,
-        &|p| common::has_ext(p, &[".model"]),
-    ));
-    paths.push(root.join("examples/iris_rbf.json"));
-    assert!(paths.len() > 90, "found only {} models", paths.len());
+    let paths = common::committed_model_paths();
     paths
         .into_iter()
         .map(|p| {

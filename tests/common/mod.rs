@@ -49,6 +49,22 @@ pub fn has_ext(p: &Path, exts: &[&str]) -> bool {
     exts.iter().any(|e| name.ends_with(e))
 }
 
+/// Every committed model the output tests cover: the scikit-learn JSON
+/// fixtures (every family), the LIBSVM models (LIBSVM's conventions) and
+/// the shipped example.
+pub fn committed_model_paths() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = files_in(&root.join("tests/fixtures"), false, &|p| {
+        has_ext(p, &[".json"]) && !p.ends_with("MANIFEST.json")
+    });
+    paths.extend(files_in(&root.join("tests/fixtures/libsvm"), false, &|p| {
+        has_ext(p, &[".model"])
+    }));
+    paths.push(root.join("examples/iris_rbf.json"));
+    assert!(paths.len() > 90, "found only {} models", paths.len());
+    paths
+}
+
 /// The scikit-learn fixtures' directory: `$SVM2ONNX_FIXTURES` (CI's interop
 /// tier points it at fixtures freshly made with the current scikit-learn),
 /// else the committed tests/fixtures.
