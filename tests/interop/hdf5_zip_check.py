@@ -50,7 +50,7 @@ def check(ok, what):
 
 
 def counting(dtype, shape):
-    """Mirror of `counting` in src/keras/hdf5.rs: i * 0.1 - 7.0, stored as dtype."""
+    """Mirror of `counting` in src/keras/hdf5/tests.rs: i * 0.1 - 7.0, stored as dtype."""
     n = int(np.prod(shape, dtype=np.int64))
     return (np.arange(n, dtype=np.float64) * 0.1 - 7.0).astype(dtype).reshape(shape)
 

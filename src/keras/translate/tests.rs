@@ -1,0 +1,44 @@
+//! Tests of the translate writer.
+
+use super::*;
+use crate::graph::{Dim, ElemType, FloatType};
+
+#[test]
+fn an_op_without_a_keras_equivalent_is_refused_by_name() {
+    let mut g = Graph::new(FloatType::F32, 17);
+    let x = g.input("X", ElemType::F32, vec![Dim::Batch, Dim::Fixed(3)]);
+    let y = g.op("Softmax", &[x], vec![]);
+    g.output(y, "scores", ElemType::F32, vec![Dim::Batch, Dim::Fixed(3)]);
+    let e = translate(&g).unwrap_err();
+    assert!(matches!(e, KerasError::Op { op: "Softmax", .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "graph op Softmax (computing `scores`) has no Keras equivalent: the Keras writer has no translation for Softmax"
+    );
+}
+
+#[test]
+fn string_constants_are_refused() {
+    let mut g = Graph::new(FloatType::F32, 17);
+    let x = g.input("X", ElemType::F32, vec![Dim::Batch, Dim::Fixed(2)]);
+    let i = g.argmax(x, 1);
+    let names = g.constant_str(
+        "names",
+        ndarray::arr1(&["a".to_string(), "b".into()]).into_dyn(),
+    );
+    let label = g.gather(names, i);
+    g.output(label, "label", ElemType::Str, vec![Dim::Batch]);
+    assert!(matches!(
+        translate(&g),
+        Err(KerasError::StringTensor { .. })
+    ));
+}
+
+#[test]
+fn einsum_subscripts_follow_numpy_matmul() {
+    assert_eq!(einsum_subscripts(2, 2).unwrap(), "xy,yz->xz");
+    assert_eq!(einsum_subscripts(3, 3).unwrap(), "axy,ayz->axz");
+    assert_eq!(einsum_subscripts(3, 2).unwrap(), "axy,yz->axz");
+    assert_eq!(einsum_subscripts(4, 3).unwrap(), "abxy,byz->abxz");
+    assert!(einsum_subscripts(2, 3).is_err());
+}
