@@ -46,23 +46,16 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+# The onnxruntime session the peers' interleaved benchmark uses (1 inter-op thread, sequential).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "peers"))
+from interleaved import session as ort_session  # noqa: E402
+
 NP = {"f32": np.float32, "f64": np.float64}
 
 
 def score_error(a, b):
     a, b = np.asarray(a, dtype=np.float64).reshape(-1), np.asarray(b, dtype=np.float64).reshape(-1)
     return float(np.max(np.abs(a - b)) / (1 + np.max(np.abs(b))))
-
-
-def ort_session(path, threads):
-    import onnxruntime as ort
-
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = threads
-    so.inter_op_num_threads = 1
-    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    so.log_severity_level = 3
-    return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
 
 
 def stats(ts):

@@ -164,12 +164,12 @@ def _convert(
     validate: bool,
     tolerance: Optional[float],
     n_features: Optional[int],
-) -> Tuple[bytes, Optional[Report]]:
+) -> bytes:
     if isinstance(outputs, str):
         outputs = outputs.split(",")
     path, data = _source(model)
     try:
-        onnx, report, warns = _native.convert(
+        onnx, _report, warns = _native.convert(
             path,
             data,
             dtype=_dtype(dtype),
@@ -184,7 +184,7 @@ def _convert(
     except ValidationError as e:
         raise _validation_error(e) from None
     _warn(warns)
-    return onnx, (Report(*report) if report is not None else None)
+    return onnx
 
 
 def to_onnx(
@@ -212,8 +212,7 @@ def to_onnx(
     ``tolerance`` defaults to 1e-9 (f64) or 1e-4 (f32). ``n_features``: LIBSVM
     files only. Raises ``BadInputError`` for bad input or options.
     """
-    onnx, _ = _convert(model, None, dtype, opset, label_index, outputs, validate, tolerance, n_features)
-    return onnx
+    return _convert(model, None, dtype, opset, label_index, outputs, validate, tolerance, n_features)
 
 
 def to_keras(
