@@ -73,8 +73,8 @@ pub use compile::{
 };
 pub use graph::FloatType;
 pub use load::{
-    load_bytes, load_bytes_with, load_path, load_path_with, LoadError, LoadOptions, LoadedModel,
-    ModelFile,
+    load_bytes, load_bytes_with, load_path, load_path_with, load_pickle_with_buffers, LoadError,
+    LoadOptions, LoadedModel, ModelFile,
 };
 pub use model::{Model, ModelError, SvmModel};
 

@@ -5,7 +5,7 @@
 mod common;
 
 use std::process::Command;
-use svm2onnx::load::pickle::vm::{unpickle, Limits};
+use svm2onnx::load::pickle::vm::{unpickle, unpickle_with_buffers, Limits};
 use svm2onnx::{load_bytes, LoadError};
 
 fn refused(bytes: &[u8]) -> String {
@@ -135,6 +135,29 @@ fn refused_opcodes_name_themselves() {
         let e = refused(bytes);
         assert!(e.contains(what), "{what}: {e}");
     }
+}
+
+#[test]
+fn out_of_band_buffers_are_bytes_taken_in_order_and_counted() {
+    let allow = |_: &svm2onnx::load::pickle::object::Global| Ok(());
+    // (NEXT_BUFFER, NEXT_BUFFER READONLY_BUFFER) as a tuple.
+    let stream = b"\x80\x05\x97\x97\x98\x86.";
+    let (first, second) = (&b"abc"[..], &b""[..]);
+    let buffers = [first, second];
+    let (arena, root) = unpickle_with_buffers(stream, &buffers, &allow, Limits::default()).unwrap();
+    let svm2onnx::load::pickle::object::Obj::Tuple(items) = arena.get(root) else {
+        panic!("a tuple: {:?}", arena.get(root));
+    };
+    let got: Vec<&[u8]> = items.iter().map(|&i| arena.bytes(i).unwrap()).collect();
+    assert_eq!(got, vec![first, second]);
+    // One buffer too few is refused at the opcode that needs it.
+    let e = unpickle_with_buffers(stream, &buffers[..1], &allow, Limits::default()).unwrap_err();
+    assert_eq!(e.offset, 3, "{e}");
+    assert!(
+        e.message
+            .contains("more out-of-band buffers than the 1 given"),
+        "{e}"
+    );
 }
 
 #[test]

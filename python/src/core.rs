@@ -186,6 +186,32 @@ pub fn convert(
         })
         .map_err(|e| bad(context.as_deref())(&e))?;
     drop(file);
+    convert_loaded(loaded, request, keras_dest)
+}
+
+/// Loads a live estimator's pickle: a protocol-5 stream and its
+/// out-of-band buffers (`pickle.dumps(model, protocol=5,
+/// buffer_callback=...)`), read without executing anything.
+pub fn load_pickle(
+    stream: &[u8],
+    buffers: &[&[u8]],
+    n_features: Option<usize>,
+) -> Result<LoadedModel, Failure> {
+    svm2onnx::load_pickle_with_buffers(stream, buffers, &LoadOptions { n_features })
+        .map_err(|e| bad(None)(&e))
+}
+
+/// [`convert`] of a model already loaded (by [`load_pickle`]).
+pub fn convert_loaded(
+    loaded: LoadedModel,
+    request: &Request,
+    keras_dest: Destination,
+) -> Result<Converted, Failure> {
+    let tolerance = check_tolerance(request.tolerance)?;
+    let float = request.dtype.as_deref().map(parse_dtype).transpose()?;
+    if let Some(dest) = keras_dest {
+        check_keras_name(dest)?;
+    }
     let options = CompileOptions {
         float: float.unwrap_or(FloatType::F32),
         opset: request.opset,

@@ -72,9 +72,11 @@ fn report_parts(report: Option<&svm2onnx::validate::Report>) -> ReportParts {
 }
 
 /// Converts a model: `(onnx_bytes, report, warnings)`; with `keras_path`,
-/// writes a `.keras` file there instead and returns empty bytes.
+/// writes a `.keras` file there instead and returns empty bytes. With
+/// `buffers`, `data` is a protocol-5 pickle stream and `buffers` the
+/// (address, length) of its out-of-band buffers, in order.
 #[pyfunction]
-#[pyo3(signature = (path, data, *, dtype, opset, label_index, outputs, validate, tolerance, n_features, keras_path))]
+#[pyo3(signature = (path, data, *, dtype, opset, label_index, outputs, validate, tolerance, n_features, keras_path, buffers=None))]
 #[allow(clippy::too_many_arguments)]
 fn convert<'py>(
     py: Python<'py>,
@@ -88,8 +90,8 @@ fn convert<'py>(
     tolerance: Option<f64>,
     n_features: Option<usize>,
     keras_path: Option<PathBuf>,
+    buffers: Option<Vec<(usize, usize)>>,
 ) -> PyResult<(Bound<'py, PyBytes>, ReportParts, Vec<String>)> {
-    let src = source(path, data.as_ref().map(|b| b.as_bytes()))?;
     let request = Request {
         dtype,
         opset,
@@ -99,9 +101,32 @@ fn convert<'py>(
         tolerance,
         n_features,
     };
-    let out = py
-        .detach(|| core::convert(&src, &request, keras_path.as_deref()))
-        .map_err(raise)?;
+    let out = match buffers {
+        Some(buffers) => {
+            let stream = data.as_ref().map(|b| b.as_bytes()).unwrap_or_default();
+            // SAFETY: each (address, length) is the memory of a
+            // `pickle.PickleBuffer` that the Python caller (`_convert` in
+            // python/svm2onnx/__init__.py, the only caller of this private
+            // function) keeps alive for the whole call. The slices are read
+            // only while the GIL is held (pickle.dumps read the same memory
+            // under the same lock) and dropped before it is released.
+            let slices: Vec<&[u8]> = buffers
+                .iter()
+                .map(|&(address, len)| match len {
+                    0 => &[][..],
+                    _ => unsafe { std::slice::from_raw_parts(address as *const u8, len) },
+                })
+                .collect();
+            let loaded = core::load_pickle(stream, &slices, request.n_features).map_err(raise)?;
+            drop(slices);
+            py.detach(|| core::convert_loaded(loaded, &request, keras_path.as_deref()))
+        }
+        None => {
+            let src = source(path, data.as_ref().map(|b| b.as_bytes()))?;
+            py.detach(|| core::convert(&src, &request, keras_path.as_deref()))
+        }
+    }
+    .map_err(raise)?;
     Ok((
         PyBytes::new(py, &out.bytes),
         report_parts(out.report.as_ref()),

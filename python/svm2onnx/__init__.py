@@ -12,9 +12,10 @@ in one, a GridSearchCV/RandomizedSearchCV), a path (pickle, joblib, svm2onnx
 JSON, LIBSVM model, skl2onnx .onnx), or the bytes of such a file.
 
 Safety: a live estimator is serialised in this process with
-``pickle.dumps(model, protocol=5)``; the bytes are read by svm2onnx's Rust
-loader, a restricted pickle interpreter that never imports a module or calls
-anything (docs/PICKLE_SAFETY.md). Files and bytes are read the same way, so
+``pickle.dumps(model, protocol=5, buffer_callback=...)`` (its numpy arrays
+stay out of band, read where they lie instead of copied); the stream is read
+by svm2onnx's Rust loader, a restricted pickle interpreter that never imports
+a module or calls anything (docs/PICKLE_SAFETY.md). Files and bytes are read the same way, so
 converting an untrusted pickle or joblib file cannot run its code. Nothing
 here calls ``pickle.load``.
 
@@ -132,6 +133,27 @@ def _source(model: Model, what: str = "model") -> Tuple[Optional[str], Optional[
     return None, data
 
 
+def _pickled(model: Any) -> Tuple[bytes, List[Any], List[Tuple[int, int]]]:
+    """A live object's protocol-5 pickle with its large arrays out of band:
+    (stream, the PickleBuffers, their (address, length)). The arrays are
+    not copied: the Rust loader reads them where they lie, while the
+    caller keeps the PickleBuffers alive and the GIL held (it never
+    executes pickle code either way)."""
+    buffers: List[Any] = []
+    try:
+        stream = pickle.dumps(model, protocol=5, buffer_callback=buffers.append)
+    except Exception as e:  # an object that cannot be pickled
+        raise BadInputError(f"cannot serialise the {type(model).__name__} object with pickle: {e}") from e
+    if not buffers:
+        return stream, buffers, []
+    import numpy as np  # the buffers come from numpy arrays (their __reduce_ex__)
+
+    views = [b.raw() for b in buffers]  # contiguous bytes; BufferError otherwise
+    buffers.extend(views)
+    spans = [(np.frombuffer(v, dtype=np.uint8).ctypes.data, v.nbytes) if v.nbytes else (0, 0) for v in views]
+    return stream, buffers, spans
+
+
 def _dtype(dtype: Any) -> Optional[str]:
     if dtype is None or isinstance(dtype, str):
         return dtype
@@ -167,7 +189,18 @@ def _convert(
 ) -> bytes:
     if isinstance(outputs, str):
         outputs = outputs.split(",")
-    path, data = _source(model)
+    live = not isinstance(model, (bytes, bytearray, memoryview, str, os.PathLike))
+    held: List[Any] = []
+    spans: Optional[List[Tuple[int, int]]] = None
+    if live:
+        try:
+            data, held, spans = _pickled(model)
+        except (BufferError, ImportError):  # not plain contiguous arrays: all in band
+            path, data = _source(model)
+        else:
+            path = None
+    else:
+        path, data = _source(model)
     try:
         onnx, _report, warns = _native.convert(
             path,
@@ -180,9 +213,11 @@ def _convert(
             tolerance=None if tolerance is None else float(tolerance),
             n_features=n_features,
             keras_path=keras_path,
+            buffers=spans,
         )
     except ValidationError as e:
         raise _validation_error(e) from None
+    del held  # the out-of-band arrays were needed until the call returned
     _warn(warns)
     return onnx
 

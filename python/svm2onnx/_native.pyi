@@ -27,6 +27,7 @@ def convert(
     tolerance: Optional[float],
     n_features: Optional[int],
     keras_path: Optional[str],
+    buffers: Optional[List[Tuple[int, int]]] = None,
 ) -> Tuple[bytes, Optional[_ReportParts], List[str]]: ...
 def validate(
     onnx_path: Optional[str],

@@ -128,6 +128,31 @@ pub fn load_bytes_with(bytes: &[u8], options: &LoadOptions) -> Result<LoadedMode
     load_bytes_releasing(bytes, options, None)
 }
 
+/// Reads a model from a protocol-5 pickle stream written with a
+/// `buffer_callback` and its out-of-band buffers, in the order the callback
+/// received them (`pickle.dumps(model, protocol=5, buffer_callback=...)`):
+/// the large arrays are read where they lie instead of being copied into
+/// the stream first. Nothing in it is executed, as with [`load_bytes`].
+/// `options.n_features` applies to LIBSVM files only and is refused here.
+pub fn load_pickle_with_buffers(
+    stream: &[u8],
+    buffers: &[&[u8]],
+    options: &LoadOptions,
+) -> Result<LoadedModel, LoadError> {
+    stored_feature_count(options)?;
+    pickle::load_with_buffers(stream, buffers)
+}
+
+/// Only LIBSVM model files lack a feature count; every other format stores it.
+fn stored_feature_count(options: &LoadOptions) -> Result<(), LoadError> {
+    match options.n_features {
+        Some(n) => Err(LoadError::Options(format!(
+            "n_features {n} applies only to LIBSVM model files; this model stores its feature count"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// [`load_bytes_with`]; `release` is told which byte ranges of `bytes` the
 /// loader is done with (decoded array blocks), see [`ModelFile`].
 fn load_bytes_releasing(
@@ -138,11 +163,7 @@ fn load_bytes_releasing(
     if libsvm::recognise(bytes) {
         return libsvm::load(bytes, options.n_features);
     }
-    if let Some(n) = options.n_features {
-        return Err(LoadError::Options(format!(
-            "n_features {n} applies only to LIBSVM model files; this model stores its feature count"
-        )));
-    }
+    stored_feature_count(options)?;
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if pickle::recognise(bytes) {
         return pickle::load(bytes, release);

@@ -49,25 +49,44 @@ pub fn load(
         }
         None => (std::borrow::Cow::Borrowed(bytes), None),
     };
+    let release = if codec.is_none() { release } else { None };
+    load_stream(&stream, &[], codec, release)
+}
+
+/// Reads a protocol-5 pickle stream written with a `buffer_callback`, and
+/// its out-of-band buffers in the order the callback received them (what
+/// `pickle.loads(stream, buffers=...)` takes). The buffers are read as
+/// array bytes only, as in-band data would be.
+pub fn load_with_buffers(stream: &[u8], buffers: &[&[u8]]) -> Result<LoadedModel, LoadError> {
+    load_stream(stream, buffers, None, None)
+}
+
+fn load_stream<'s>(
+    stream: &'s [u8],
+    buffers: &'s [&'s [u8]],
+    codec: Option<Codec>,
+    release: Option<&'s dyn Fn(std::ops::Range<usize>)>,
+) -> Result<LoadedModel, LoadError> {
     let refused = RefCell::new(None);
     let allow =
         |g: &Global| sklearn::allow(g).inspect_err(|_| *refused.borrow_mut() = Some(g.clone()));
-    let (mut arena, root) = match vm::unpickle(&stream, &allow, vm::Limits::default()) {
-        Ok(tree) => tree,
-        Err(e) => {
-            let located = refused.take().and_then(|g| refused_step(&stream, g));
-            return Err(located.unwrap_or_else(|| LoadError::Pickle {
-                offset: e.offset,
-                message: e.message,
-                stream: codec.map_or("pickle".to_string(), |c| {
-                    format!("decompressed {} stream", c.name())
-                }),
-            }));
-        }
-    };
-    if codec.is_none() {
-        arena.set_release(release);
-    }
+    let (mut arena, root) =
+        match vm::unpickle_with_buffers(stream, buffers, &allow, vm::Limits::default()) {
+            Ok(tree) => tree,
+            Err(e) => {
+                let located = refused
+                    .take()
+                    .and_then(|g| refused_step(stream, buffers, g));
+                return Err(located.unwrap_or_else(|| LoadError::Pickle {
+                    offset: e.offset,
+                    message: e.message,
+                    stream: codec.map_or("pickle".to_string(), |c| {
+                        format!("decompressed {} stream", c.name())
+                    }),
+                }));
+            }
+        };
+    arena.set_release(release);
     let model = sklearn::to_model(&arena, root)?;
     Ok(LoadedModel {
         model,
@@ -84,7 +103,7 @@ const MAX_PLACING_RUNS: usize = 4;
 /// they are still only recorded, never called, and the result is never a
 /// model: when the class is a Pipeline step, that step's error (its
 /// position, its class, what to do) replaces the byte-offset refusal.
-fn refused_step(stream: &[u8], class: Global) -> Option<LoadError> {
+fn refused_step(stream: &[u8], buffers: &[&[u8]], class: Global) -> Option<LoadError> {
     let mut admitted = vec![class.clone()];
     for _ in 0..MAX_PLACING_RUNS {
         let refused = RefCell::new(None);
@@ -94,7 +113,7 @@ fn refused_step(stream: &[u8], class: Global) -> Option<LoadError> {
             }
             sklearn::allow(g).inspect_err(|_| *refused.borrow_mut() = Some(g.clone()))
         };
-        match vm::unpickle(stream, &allow, vm::Limits::default()) {
+        match vm::unpickle_with_buffers(stream, buffers, &allow, vm::Limits::default()) {
             Ok((arena, root)) => return sklearn::step_error(&arena, root, &class),
             Err(_) => admitted.push(refused.into_inner()?),
         }

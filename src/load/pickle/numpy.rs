@@ -303,7 +303,7 @@ pub fn kind_name(obj: &Obj) -> &'static str {
         Obj::Int(_) => "an integer",
         Obj::Float(_) => "a float",
         Obj::Str(_) => "a string",
-        Obj::Bytes(_) | Obj::StreamBytes(_) => "bytes",
+        Obj::Bytes(_) | Obj::StreamBytes(_) | Obj::OutOfBand(_) => "bytes",
         Obj::Tuple(_) => "a tuple",
         Obj::List(_) => "a list",
         Obj::Dict(_) => "a dict",

@@ -64,6 +64,9 @@ pub enum Obj {
     /// friends): a plain pickle's array data is decoded from there, not
     /// copied first ([`Arena::bytes`] reads either kind).
     StreamBytes(std::ops::Range<usize>),
+    /// Out-of-band buffer number `n` (NEXT_BUFFER, pickle protocol 5 with
+    /// a `buffer_callback`): bytes the caller handed over beside the stream.
+    OutOfBand(usize),
     /// A tuple.
     Tuple(Vec<Id>),
     /// Lists, sets and frozensets.
@@ -93,6 +96,7 @@ pub enum Obj {
 pub struct Arena<'s> {
     objs: Vec<Obj>,
     stream: &'s [u8],
+    buffers: &'s [&'s [u8]],
     release: Option<&'s dyn Fn(std::ops::Range<usize>)>,
 }
 
@@ -107,10 +111,11 @@ impl std::fmt::Debug for Arena<'_> {
 
 impl<'s> Arena<'s> {
     /// An empty arena for the objects of `stream`.
-    pub(super) fn new(stream: &'s [u8]) -> Self {
+    pub(super) fn new(stream: &'s [u8], buffers: &'s [&'s [u8]]) -> Self {
         Arena {
             objs: Vec::new(),
             stream,
+            buffers,
             release: None,
         }
     }
@@ -138,6 +143,7 @@ impl<'s> Arena<'s> {
         match self.get(id) {
             Obj::Bytes(b) => Some(b),
             Obj::StreamBytes(r) => self.stream.get(r.clone()),
+            Obj::OutOfBand(n) => self.buffers.get(*n).copied(),
             _ => None,
         }
     }

@@ -62,6 +62,9 @@ struct Vm<'a, 'p> {
     allow: Allow<'p>,
     limits: Limits,
     nested: usize,
+    /// How many out-of-band buffers there are, and how many NEXT_BUFFER took.
+    buffers: usize,
+    next_buffer: usize,
 }
 
 /// Runs a pickle stream to its STOP; returns the arena and the root object.
@@ -71,16 +74,30 @@ pub fn unpickle<'s>(
     allow: Allow<'_>,
     limits: Limits,
 ) -> Result<(Arena<'s>, Id), PickleError> {
+    unpickle_with_buffers(data, &[], allow, limits)
+}
+
+/// [`unpickle`] with the out-of-band buffers of a protocol-5 stream made
+/// with a `buffer_callback`: each NEXT_BUFFER takes the next one, in order,
+/// as `pickle.loads(data, buffers=...)` does. They are only read as bytes.
+pub fn unpickle_with_buffers<'s>(
+    data: &'s [u8],
+    buffers: &'s [&'s [u8]],
+    allow: Allow<'_>,
+    limits: Limits,
+) -> Result<(Arena<'s>, Id), PickleError> {
     let mut vm = Vm {
         data,
         pos: 0,
-        arena: Arena::new(data),
+        arena: Arena::new(data, buffers),
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
         allow,
         limits,
         nested: 0,
+        buffers: buffers.len(),
+        next_buffer: 0,
     };
     let root = vm.run()?;
     Ok((vm.arena, root))
@@ -201,9 +218,26 @@ impl<'a, 'p> Vm<'a, 'p> {
                 | b'u' => self.container_op(op, at)?,
                 b'g' | b'h' | b'j' | b'p' | b'q' | b'r' | 0x94 => self.memo_op(op, at)?,
                 b'c' | 0x93 | b'R' | 0x81 | 0x92 | b'b' => self.object_op(op, at)?,
+                0x97 => self.next_buffer(at)?,
                 other => self.unsupported(other, at)?,
             }
         }
+    }
+
+    /// NEXT_BUFFER: the next out-of-band buffer, as a bytes value.
+    fn next_buffer(&mut self, at: usize) -> Result<(), PickleError> {
+        if self.next_buffer >= self.buffers {
+            return self.err(
+                at,
+                format!(
+                    "NEXT_BUFFER: the stream needs more out-of-band buffers than the {} given",
+                    self.buffers
+                ),
+            );
+        }
+        self.next_buffer += 1;
+        self.push(Obj::OutOfBand(self.next_buffer - 1), at)
+            .map(|_| ())
     }
 
     /// Opcodes this VM refuses, with the reason.
@@ -211,7 +245,6 @@ impl<'a, 'p> Vm<'a, 'p> {
         match op {
             b'P' | b'Q' => self.err(at, "persistent IDs (PERSID) are not supported"),
             0x82..=0x84 => self.err(at, "extension registry codes (EXT1/2/4) are not supported"),
-            0x97 => self.err(at, "out-of-band buffers (NEXT_BUFFER) are not supported"),
             b'i' | b'o' => self.err(
                 at,
                 "protocol 0/1 instance opcodes (INST/OBJ) are not supported",
