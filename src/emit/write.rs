@@ -309,6 +309,7 @@ mod tests {
             scale: Some(0.8),
             shift: Some(ndarray::arr1(&[0.1, 0.2])),
             extra_rows: vec![ndarray::Array1::from_elem(columns, -0.4)],
+            order: None,
         };
         assert_eq!(rows_per_block(columns), 1);
         for float in [FloatType::F32, FloatType::F64] {

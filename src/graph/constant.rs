@@ -36,8 +36,11 @@ pub struct TransposedAffine {
     pub scale: Option<f64>,
     /// Subtracted per column of `source` (length d).
     pub shift: Option<Array1<f64>>,
-    /// Rows appended after the d generated ones, S values each.
+    /// Rows appended after the d generated ones, S values each, already in
+    /// the output's column order.
     pub extra_rows: Vec<Array1<f64>>,
+    /// Output column `c` holds source row `order[c]`; `None`: row `c`.
+    pub order: Option<Arc<[usize]>>,
 }
 
 impl TransposedAffine {
@@ -48,7 +51,14 @@ impl TransposedAffine {
             scale: None,
             shift: None,
             extra_rows: Vec::new(),
+            order: None,
         }
+    }
+
+    /// The same matrix with its columns taken in `order` (source rows).
+    pub fn in_order(mut self, order: Option<&[usize]>) -> Self {
+        self.order = order.map(Arc::from);
+        self
     }
 
     /// `[rows, columns]`: `[d + e, S]`.
@@ -103,16 +113,25 @@ impl TransposedAffine {
         if stored.is_empty() {
             return;
         }
-        match self.source.as_slice() {
-            Some(all) => {
+        match (self.source.as_slice(), &self.order) {
+            (Some(all), None) => {
                 for (col, sv) in all.chunks_exact(d).enumerate() {
                     for (k, &v) in sv[stored.clone()].iter().enumerate() {
                         block[k * s + col] = f(stored.start + k, v);
                     }
                 }
             }
-            None => {
-                for (col, sv) in self.source.outer_iter().enumerate() {
+            (Some(all), Some(order)) => {
+                for (col, &row) in order.iter().enumerate() {
+                    let sv = &all[row * d..(row + 1) * d];
+                    for (k, &v) in sv[stored.clone()].iter().enumerate() {
+                        block[k * s + col] = f(stored.start + k, v);
+                    }
+                }
+            }
+            (None, order) => {
+                for col in 0..s {
+                    let sv = self.source.row(order.as_ref().map_or(col, |o| o[col]));
                     for (k, j) in stored.clone().enumerate() {
                         block[k * s + col] = f(j, sv[j]);
                     }
@@ -146,6 +165,7 @@ mod tests {
                 Array1::from_elem(7, -0.3),
                 Array1::from_shape_fn(7, |s| s as f64),
             ],
+            order: None,
         };
         assert_eq!(t.shape(), [6, 7]);
         let eager = Array2::from_shape_fn((6, 7), |(j, s)| match j {
@@ -163,5 +183,12 @@ mod tests {
         }
         let plain = TransposedAffine::transpose(&Arc::new(m.clone()));
         assert_eq!(plain.to_array(), m.t());
+        let order = [3, 0, 6, 1, 5, 2, 4];
+        let permuted = m.select(ndarray::Axis(0), &order);
+        for source in [m.clone(), m.t().to_owned().reversed_axes()] {
+            // Standard and column-major layouts take the two fill paths.
+            let t = TransposedAffine::transpose(&Arc::new(source)).in_order(Some(&order));
+            assert_eq!(t.to_array(), permuted.t());
+        }
     }
 }

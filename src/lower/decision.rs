@@ -2,6 +2,7 @@
 //! kernel (§1.8).
 
 use super::kernel::kernel_block;
+use super::summation::summation_order;
 use crate::graph::{Graph, Value};
 use crate::ir::Kernel;
 use ndarray::{Array1, Array2, Axis};
@@ -40,7 +41,13 @@ pub fn dual_values(
         let bias = g.constant("intercept", bias.into_dyn());
         g.add(dot, bias)
     } else {
-        let k = kernel_block(g, x, kernel, svs);
+        // The terms summed with their signs interleaved (`summation`).
+        let order = summation_order(&weights);
+        let weights = match &order {
+            Some(order) => weights.select(Axis(0), order),
+            None => weights,
+        };
+        let k = kernel_block(g, x, kernel, svs, order.as_deref());
         let w = g.constant("dual_coef_pairs", weights.into_dyn());
         let kw = g.matmul(k, w);
         let bias = g.constant("intercept", bias.into_dyn());

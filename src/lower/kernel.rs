@@ -5,25 +5,34 @@ use crate::ir::Kernel;
 use ndarray::{Array1, Array2, Axis};
 use std::sync::Arc;
 
-/// Builds `K[n, s] = kernel(x_n, sv_s)`. The linear kernel never reaches here:
-/// it collapses into the `coef_` form (see `decision`).
-pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Arc<Array2<f64>>) -> Value {
+/// Builds `K[n, c] = kernel(x_n, sv_order[c])`: column `c` is support
+/// vector `order[c]` (the summation order, `summation`), or `c` without an
+/// order. The linear kernel never reaches here: it collapses into the
+/// `coef_` form (see `decision`).
+pub fn kernel_block(
+    g: &mut Graph,
+    x: Value,
+    kernel: &Kernel,
+    svs: &Arc<Array2<f64>>,
+    order: Option<&[usize]>,
+) -> Value {
     match *kernel {
         Kernel::Linear => {
-            let svt = g.constant_transposed("support_vectors_t", TransposedAffine::transpose(svs));
+            let svt = TransposedAffine::transpose(svs).in_order(order);
+            let svt = g.constant_transposed("support_vectors_t", svt);
             g.matmul(x, svt)
         }
-        Kernel::Rbf { gamma } => rbf(g, x, svs, gamma),
+        Kernel::Rbf { gamma } => rbf(g, x, svs, order, gamma),
         Kernel::Poly {
             gamma,
             coef0,
             degree,
         } => {
-            let base = scaled_dot(g, x, svs, gamma, coef0);
+            let base = scaled_dot(g, x, svs, order, gamma, coef0);
             powi(g, base, degree)
         }
         Kernel::Sigmoid { gamma, coef0 } => {
-            let base = scaled_dot(g, x, svs, gamma, coef0);
+            let base = scaled_dot(g, x, svs, order, gamma, coef0);
             g.tanh(base)
         }
     }
@@ -32,8 +41,16 @@ pub fn kernel_block(g: &mut Graph, x: Value, kernel: &Kernel, svs: &Arc<Array2<f
 /// `gamma · (x·s) + coef0`, libsvm's operation order (the onnxruntime
 /// rewrite relies on it too: with γ folded into the support vectors, float32
 /// degree-3 kernels drift from onnxruntime by 4e-5).
-fn scaled_dot(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64, coef0: f64) -> Value {
-    let svt = g.constant_transposed("support_vectors_t", TransposedAffine::transpose(svs));
+fn scaled_dot(
+    g: &mut Graph,
+    x: Value,
+    svs: &Arc<Array2<f64>>,
+    order: Option<&[usize]>,
+    gamma: f64,
+    coef0: f64,
+) -> Value {
+    let svt = TransposedAffine::transpose(svs).in_order(order);
+    let svt = g.constant_transposed("support_vectors_t", svt);
     let dot = g.matmul(x, svt);
     let gamma = g.scalar("gamma", gamma);
     let scaled = g.mul(dot, gamma);
@@ -110,8 +127,18 @@ fn centred_input(g: &mut Graph, x: Value, mean: Array1<f64>) -> (Value, Value) {
 /// product's time at d = 300. There is no clamp at 0: a squared distance that rounds
 /// below 0 is off by the same few ulps of ‖x−μ‖²+‖s−μ‖² as any other
 /// distance, and a clamp would cost a full N×S pass.
-fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
+fn rbf(
+    g: &mut Graph,
+    x: Value,
+    svs: &Arc<Array2<f64>>,
+    order: Option<&[usize]>,
+    gamma: f64,
+) -> Value {
     let (mean, sv_norms) = centring(svs, g.float);
+    let sv_norms = match order {
+        Some(order) => sv_norms.select(Axis(0), order),
+        None => sv_norms,
+    };
     // Never materialising a centred copy: the weight matrix below is
     // generated from the shared support vectors while it is written.
     let n_sv = svs.nrows();
@@ -122,6 +149,7 @@ fn rbf(g: &mut Graph, x: Value, svs: &Arc<Array2<f64>>, gamma: f64) -> Value {
         scale: Some(2.0 * gamma),
         shift: Some(mean.clone()),
         extra_rows: vec![Array1::from_elem(n_sv, -gamma), bias],
+        order: order.map(Arc::from),
     };
 
     let (xc, x_norms) = centred_input(g, x, mean);

@@ -10,6 +10,7 @@ pub(crate) mod decision;
 pub(crate) mod kernel;
 pub(crate) mod preprocess;
 pub(crate) mod probability;
+pub(crate) mod summation;
 pub(crate) mod votes;
 
 use crate::graph::{Dim, ElemType, FloatType, Graph, Value};
