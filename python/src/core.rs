@@ -254,9 +254,9 @@ pub fn convert_loaded(
                 None => "no graph is returned".into(),
             };
             let hint = if options.float == FloatType::F32 {
-                " (float32 may be unable to represent this model's inputs or cancel its coefficients precisely enough; dtype=\"float64\" keeps scikit-learn's precision)"
+                " (float32 may be unable to represent this model's inputs or cancel its coefficients precisely enough; dtype=\"float64\" keeps scikit-learn's precision, tolerance= accepts a larger error)"
             } else {
-                ""
+                " (tolerance= accepts a larger error)"
             };
             return Err(Failure::Mismatch {
                 message: format!("validation failed; {what}{hint}"),

@@ -203,9 +203,10 @@ fn validated(plan: &Plan, onnx: &Path, loaded: &svm2onnx::LoadedModel) -> Result
     if !report.passed {
         let hint = if plan.compile.float == FloatType::F32 {
             " (float32 may be unable to represent this model's inputs or cancel its coefficients \
-             precisely enough; --dtype f64 keeps scikit-learn's precision)"
+             precisely enough; --dtype f64 keeps scikit-learn's precision, --tolerance accepts a \
+             larger error)"
         } else {
-            ""
+            " (--tolerance accepts a larger error)"
         };
         eprintln!(
             "error: validation failed; {} was not written{hint}",
