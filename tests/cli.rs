@@ -49,6 +49,56 @@ fn convert_then_validate_the_shipped_example() {
 }
 
 #[test]
+fn convert_validates_on_the_data_given() {
+    let dir = scratch_dir("convert_data");
+    let rows: Vec<Vec<f64>> =
+        serde_json::from_value(example_json()["samples"]["X"].clone()).unwrap();
+    let csv: String = rows
+        .iter()
+        .take(7)
+        .map(|r| r.iter().map(f64::to_string).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    let data = dir.join("rows.csv");
+    std::fs::write(&data, csv).unwrap();
+    let out = dir.join("m.onnx");
+    let o = convert(
+        &example(),
+        &out,
+        &["--data", data.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let inputs: Vec<(&str, u64)> = report["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["inputs"].as_str().unwrap(), c["rows"].as_u64().unwrap()))
+        .collect();
+    assert!(!inputs.is_empty());
+    assert!(
+        inputs.iter().all(|&(name, n)| name == "data" && n == 7),
+        "{inputs:?}"
+    );
+    std::fs::remove_file(&out).unwrap();
+
+    // Rows of the wrong width: exit 2 (bad input), the file named, nothing written.
+    std::fs::write(&data, "1,2,3\n").unwrap();
+    let o = convert(&example(), &out, &["--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("3 columns"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // --data says what to validate on: it contradicts --no-validate.
+    let o = convert(
+        &example(),
+        &out,
+        &["--data", data.to_str().unwrap(), "--no-validate"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!out.exists());
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "only rows.csv");
+}
+
+#[test]
 fn validate_reads_csv_and_npy_data() {
     let dir = scratch_dir("data");
     let out = dir.join("m.onnx");

@@ -92,6 +92,10 @@ pub struct ConvertArgs {
     /// Relative tolerance for validation (default 1e-9 for f64, 1e-4 for f32).
     #[arg(long)]
     pub tolerance: Option<f64>,
+    /// Validate on these input rows (a 2-D .npy file or a CSV file with an
+    /// optional header line) instead of the recorded samples and generated probes.
+    #[arg(long, conflicts_with = "no_validate")]
+    pub data: Option<PathBuf>,
     /// Print the validation report as JSON.
     #[arg(long)]
     pub json: bool,

@@ -2,8 +2,9 @@
 //! validate it with tract in a staging folder, then publish it.
 
 use super::args::{ConvertArgs, OutputFormat};
-use super::{check_tolerance, print_report, warn, Mismatch, Outcome};
+use super::{check_tolerance, print_report, read_data, warn, Mismatch, Outcome};
 use anyhow::{anyhow, bail, Context, Result};
+use ndarray::Array2;
 use std::path::{Path, PathBuf};
 use svm2onnx::graph::FloatType;
 use svm2onnx::model::Model;
@@ -24,6 +25,8 @@ struct Plan {
     external_data: bool,
     validate: bool,
     tolerance: Option<f64>,
+    /// Validation rows (`--data`), read before any work.
+    data: Option<Array2<f64>>,
     json: bool,
     keras: bool,
 }
@@ -71,6 +74,7 @@ impl Plan {
             external_data: args.external_data,
             validate: !args.no_validate,
             tolerance: check_tolerance(args.tolerance)?,
+            data: read_data(args.data.as_deref())?,
             json: args.json,
             keras,
         })
@@ -94,8 +98,9 @@ impl OnnxPlan {
             || args.outputs.is_some()
             || args.external_data
             || args.load.n_features.is_some()
+            || args.data.is_some()
         {
-            bail!("--label-index, --opset, --tolerance, --json, --outputs, --external-data and --n-features do not apply to ONNX input: the rewritten graph keeps the original's interface and opset");
+            bail!("--label-index, --opset, --tolerance, --json, --outputs, --external-data, --n-features and --data do not apply to ONNX input: the rewritten graph keeps the original's interface and opset");
         }
         Ok(OnnxPlan {
             model: args.model.clone(),
@@ -198,7 +203,7 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
 /// Runs the staged ONNX graph with tract against the reference and the
 /// recorded outputs, prints the report, and says whether it passed.
 fn validated(plan: &Plan, onnx: &Path, loaded: &svm2onnx::LoadedModel) -> Result<bool> {
-    let report = validate_onnx_path(onnx, loaded, None, plan.tolerance)?;
+    let report = validate_onnx_path(onnx, loaded, plan.data.clone(), plan.tolerance)?;
     print_report(&report, plan.json)?;
     if !report.passed {
         let hint = if plan.compile.float == FloatType::F32 {

@@ -6,7 +6,7 @@ mod convert;
 mod inspect;
 mod validate;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Parser;
 use std::ffi::OsString;
 use std::path::Path;
@@ -66,6 +66,16 @@ fn warn(path: &Path, warnings: &[String]) {
 }
 
 /// `--tolerance` must be a non-negative number.
+/// Input rows for validation (`--data`): a 2-D .npy or CSV file.
+fn read_data(path: Option<&Path>) -> Result<Option<ndarray::Array2<f64>>> {
+    let Some(p) = path else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
+    let rows = svm2onnx::data::read_rows(&bytes).with_context(|| p.display().to_string())?;
+    Ok(Some(rows))
+}
+
 fn check_tolerance(t: Option<f64>) -> Result<Option<f64>> {
     match t {
         Some(t) if !(t.is_finite() && t >= 0.0) => {

@@ -2,7 +2,7 @@
 //! model it was compiled from.
 
 use super::args::ValidateArgs;
-use super::{check_tolerance, print_report, warn, Mismatch, Outcome};
+use super::{check_tolerance, print_report, read_data, warn, Mismatch, Outcome};
 use anyhow::Context;
 use std::path::PathBuf;
 use svm2onnx::{load_path_with, validate_onnx_path, LoadOptions};
@@ -35,15 +35,7 @@ pub fn run(args: &ValidateArgs) -> Outcome {
     let loaded = load_path_with(&plan.reference, &plan.load)
         .with_context(|| plan.reference.display().to_string())?;
     warn(&plan.reference, &loaded.warnings);
-    let data = match &plan.data {
-        None => None,
-        Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
-            let rows =
-                svm2onnx::data::read_rows(&bytes).with_context(|| p.display().to_string())?;
-            Some(rows)
-        }
-    };
+    let data = read_data(plan.data.as_deref())?;
     let report = validate_onnx_path(&plan.onnx, &loaded, data, plan.tolerance)
         .with_context(|| plan.onnx.display().to_string())?;
     print_report(&report, plan.json)?;
