@@ -128,7 +128,7 @@ pub fn validate_onnx(
     tolerance: Option<f64>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::new(onnx).map_err(validate::ValidateError::from)?;
-    validate_with(&runner, loaded, data, tolerance)
+    validate_with(&runner, loaded, data, tolerance, None)
 }
 
 /// [`validate_onnx`] for a model file, which may use ONNX external data.
@@ -140,7 +140,21 @@ pub fn validate_onnx_path(
     tolerance: Option<f64>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
-    validate_with(&runner, loaded, data, tolerance)
+    validate_with(&runner, loaded, data, tolerance, None)
+}
+
+/// [`validate_onnx_path`], telling `progress(rows_done, rows_in_all)` after
+/// each block of rows (the CLI draws its progress bar from it).
+#[cfg(feature = "tract")]
+pub fn validate_onnx_path_reporting(
+    path: &std::path::Path,
+    loaded: &LoadedModel,
+    data: Option<ndarray::Array2<f64>>,
+    tolerance: Option<f64>,
+    progress: validate::Progress<'_>,
+) -> Result<validate::Report, Error> {
+    let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
+    validate_with(&runner, loaded, data, tolerance, Some(progress))
 }
 
 #[cfg(feature = "tract")]
@@ -149,6 +163,7 @@ fn validate_with(
     loaded: &LoadedModel,
     data: Option<ndarray::Array2<f64>>,
     tolerance: Option<f64>,
+    progress: Option<validate::Progress<'_>>,
 ) -> Result<validate::Report, Error> {
     let tolerance =
         tolerance.unwrap_or_else(|| validate::default_tolerance(runner.info().input_elem));
@@ -160,10 +175,11 @@ fn validate_with(
         }],
         None => validate::default_batches(&loaded.model, loaded.samples.as_ref()),
     };
-    Ok(validate::validate(
+    Ok(validate::validate_reporting(
         runner,
         &loaded.model,
         &batches,
         tolerance,
+        progress,
     )?)
 }

@@ -183,6 +183,44 @@ pub struct GraphOutputs {
     pub probability_label: Option<LabelColumn>,
 }
 
+impl LabelColumn {
+    fn append(&mut self, more: LabelColumn) {
+        match (self, more) {
+            (LabelColumn::Int(a), LabelColumn::Int(b)) => a.extend(b),
+            (LabelColumn::Float(a), LabelColumn::Float(b)) => a.extend(b),
+            (LabelColumn::Str(a), LabelColumn::Str(b)) => a.extend(b),
+            _ => unreachable!("one graph gives one label type"),
+        }
+    }
+}
+
+impl GraphOutputs {
+    /// The outputs of consecutive row blocks of one graph, as one run.
+    pub fn concat(parts: Vec<GraphOutputs>) -> GraphOutputs {
+        let mut parts = parts.into_iter();
+        let mut all = parts.next().expect("at least one block");
+        let rows = |a: &mut Option<Array2<f64>>, b: Option<Array2<f64>>| {
+            if let (Some(a), Some(b)) = (a.as_mut(), b) {
+                a.append(ndarray::Axis(0), b.view())
+                    .expect("blocks of one graph have equal widths");
+            }
+        };
+        let labels = |a: &mut Option<LabelColumn>, b: Option<LabelColumn>| {
+            if let (Some(a), Some(b)) = (a.as_mut(), b) {
+                a.append(b);
+            }
+        };
+        for part in parts {
+            labels(&mut all.label, part.label);
+            rows(&mut all.scores, part.scores);
+            rows(&mut all.probabilities, part.probabilities);
+            rows(&mut all.prediction, part.prediction);
+            labels(&mut all.probability_label, part.probability_label);
+        }
+        all
+    }
+}
+
 /// One rayon pool for tract's matrix products, as wide as the machine.
 /// tract only splits products above its own size threshold, so small
 /// graphs run as before.

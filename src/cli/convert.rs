@@ -2,7 +2,9 @@
 //! validate it with tract in a staging folder, then publish it.
 
 use super::args::{ConvertArgs, OutputFormat};
-use super::{check_tolerance, print_report, read_data, warn, Mismatch, Outcome};
+use super::{
+    check_tolerance, print_report, read_data, validate_with_progress, warn, Mismatch, Outcome,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use ndarray::Array2;
 use std::path::{Path, PathBuf};
@@ -10,9 +12,7 @@ use svm2onnx::graph::FloatType;
 use svm2onnx::model::Model;
 use svm2onnx::publish::{stage_bytes, stage_compiled, Published};
 use svm2onnx::smoke::{smoke_run, SmokeError};
-use svm2onnx::{
-    keras_options, lower_model, validate_onnx_path, CompileError, CompileOptions, LoadOptions,
-};
+use svm2onnx::{keras_options, lower_model, CompileError, CompileOptions, LoadOptions};
 use svm2onnx::{onnxml, ModelFile};
 
 /// The checked flags, for a model file.
@@ -203,7 +203,8 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
 /// Runs the staged ONNX graph with tract against the reference and the
 /// recorded outputs, prints the report, and says whether it passed.
 fn validated(plan: &Plan, onnx: &Path, loaded: &svm2onnx::LoadedModel) -> Result<bool> {
-    let report = validate_onnx_path(onnx, loaded, plan.data.clone(), plan.tolerance)?;
+    let report =
+        validate_with_progress(onnx, loaded, plan.data.clone(), plan.tolerance, plan.json)?;
     print_report(&report, plan.json)?;
     if !report.passed {
         let hint = if plan.compile.float == FloatType::F32 {

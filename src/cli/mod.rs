@@ -66,6 +66,61 @@ fn warn(path: &Path, warnings: &[String]) {
 }
 
 /// `--tolerance` must be a non-negative number.
+/// The progress line of a long validation on stderr: drawn only when
+/// stderr is a terminal (not piped), not with `--json`, and only once the
+/// validation has taken a second; erased when it ends.
+struct ProgressLine {
+    start: std::time::Instant,
+    enabled: bool,
+    drawn: std::cell::Cell<bool>,
+}
+
+impl ProgressLine {
+    fn new(json: bool) -> Self {
+        use std::io::IsTerminal;
+        ProgressLine {
+            start: std::time::Instant::now(),
+            enabled: !json && std::io::stderr().is_terminal(),
+            drawn: std::cell::Cell::new(false),
+        }
+    }
+
+    fn update(&self, done: usize, total: usize) {
+        if self.enabled && self.start.elapsed() >= std::time::Duration::from_secs(1) {
+            const WIDTH: usize = 30;
+            let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
+            eprint!(
+                "\rvalidating [{}{}] {done}/{total} rows",
+                "#".repeat(filled),
+                " ".repeat(WIDTH - filled)
+            );
+            self.drawn.set(true);
+        }
+    }
+}
+
+impl Drop for ProgressLine {
+    fn drop(&mut self) {
+        if self.drawn.get() {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
+/// Validates an ONNX file with a progress line (see [`ProgressLine`]).
+fn validate_with_progress(
+    onnx: &Path,
+    loaded: &svm2onnx::LoadedModel,
+    data: Option<ndarray::Array2<f64>>,
+    tolerance: Option<f64>,
+    json: bool,
+) -> std::result::Result<Report, svm2onnx::Error> {
+    let line = ProgressLine::new(json);
+    svm2onnx::validate_onnx_path_reporting(onnx, loaded, data, tolerance, &|done, total| {
+        line.update(done, total)
+    })
+}
+
 /// Input rows for validation (`--data`): a 2-D .npy or CSV file.
 fn read_data(path: Option<&Path>) -> Result<Option<ndarray::Array2<f64>>> {
     let Some(p) = path else {

@@ -2,10 +2,12 @@
 //! model it was compiled from.
 
 use super::args::ValidateArgs;
-use super::{check_tolerance, print_report, read_data, warn, Mismatch, Outcome};
+use super::{
+    check_tolerance, print_report, read_data, validate_with_progress, warn, Mismatch, Outcome,
+};
 use anyhow::Context;
 use std::path::PathBuf;
-use svm2onnx::{load_path_with, validate_onnx_path, LoadOptions};
+use svm2onnx::{load_path_with, LoadOptions};
 
 /// The checked flags.
 struct Plan {
@@ -36,7 +38,7 @@ pub fn run(args: &ValidateArgs) -> Outcome {
         .with_context(|| plan.reference.display().to_string())?;
     warn(&plan.reference, &loaded.warnings);
     let data = read_data(plan.data.as_deref())?;
-    let report = validate_onnx_path(&plan.onnx, &loaded, data, plan.tolerance)
+    let report = validate_with_progress(&plan.onnx, &loaded, data, plan.tolerance, plan.json)
         .with_context(|| plan.onnx.display().to_string())?;
     print_report(&report, plan.json)?;
     Ok(if report.passed { Ok(()) } else { Err(Mismatch) })

@@ -22,9 +22,9 @@ use crate::facts::meta;
 use crate::graph::ElemType;
 use crate::ir::OutputOptions;
 use crate::model::{Model, Samples};
-use crate::run::{RunError, Runner};
+use crate::run::{GraphOutputs, RunError, Runner};
 use checks::Case;
-use ndarray::Array2;
+use ndarray::{Array2, Axis};
 
 /// Default tolerance of a graph of the given float type.
 pub(crate) fn default_tolerance(float: ElemType) -> f64 {
@@ -109,6 +109,14 @@ fn check_interface(runner: &Runner, model: &Model) -> Result<(), ValidateError> 
     Ok(())
 }
 
+/// Told `(rows_done, rows_in_all)` as validation goes.
+pub type Progress<'a> = &'a dyn Fn(usize, usize);
+
+/// Rows run and evaluated at a time: a batch above it is split, so that a
+/// long validation can report progress and tract's N×S kernel block stays
+/// bounded. Smaller batches run whole.
+const ROWS_PER_STEP: usize = 1024;
+
 /// Runs the graph on every batch and compares its outputs.
 pub fn validate(
     runner: &Runner,
@@ -116,10 +124,29 @@ pub fn validate(
     batches: &[Batch],
     tolerance: f64,
 ) -> Result<Report, ValidateError> {
+    validate_reporting(runner, model, batches, tolerance, None)
+}
+
+/// [`validate`], telling `progress` after each block of rows.
+pub fn validate_reporting(
+    runner: &Runner,
+    model: &Model,
+    batches: &[Batch],
+    tolerance: f64,
+    progress: Option<Progress<'_>>,
+) -> Result<Report, ValidateError> {
     check_interface(runner, model)?;
+    let total: usize = batches.iter().map(|b| b.x.nrows()).sum();
+    let mut done = 0;
+    let mut step = |rows: usize| {
+        done += rows;
+        if let Some(progress) = progress {
+            progress(done, total);
+        }
+    };
     let mut comparisons = Vec::new();
     for batch in batches {
-        comparisons.extend(check_batch(runner, model, batch, tolerance)?);
+        comparisons.extend(check_batch(runner, model, batch, tolerance, &mut step)?);
     }
     if comparisons.is_empty() {
         return Err(ValidateError::Mismatch(
@@ -149,6 +176,7 @@ fn check_batch(
     model: &Model,
     batch: &Batch,
     tolerance: f64,
+    step: &mut dyn FnMut(usize),
 ) -> Result<Vec<Comparison>, ValidateError> {
     if batch.x.ncols() != model.n_features() {
         return Err(ValidateError::Mismatch(format!(
@@ -158,8 +186,15 @@ fn check_batch(
             model.n_features()
         )));
     }
-    let out = runner.run(batch.x.view())?;
-    let eval = parallel::evaluate_in_parallel(model, batch.x.view());
+    let mut outs = Vec::new();
+    let mut evals = Vec::new();
+    for rows in batch.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP) {
+        outs.push(runner.run(rows)?);
+        evals.push(parallel::evaluate_in_parallel(model, rows));
+        step(rows.nrows());
+    }
+    let out = GraphOutputs::concat(outs);
+    let eval = parallel::stack(evals);
     if let Some(i) = eval.scores.iter().position(|v| !v.is_finite()) {
         return Err(ValidateError::NonFinite(
             batch.name.clone(),

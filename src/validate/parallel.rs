@@ -24,6 +24,14 @@ pub(crate) fn evaluate_in_parallel(model: &Model, x: ArrayView2<f64>) -> Evaluat
             .map(|h| h.join().expect("the reference evaluator does not panic"))
             .collect()
     });
+    stack(parts)
+}
+
+/// The evaluations of consecutive row blocks as one.
+pub(crate) fn stack(parts: Vec<Evaluation>) -> Evaluation {
+    if parts.len() == 1 {
+        return parts.into_iter().next().expect("one part");
+    }
     let stack = |f: &dyn Fn(&Evaluation) -> ArrayView2<f64>| {
         let views: Vec<_> = parts.iter().map(f).collect();
         ndarray::concatenate(Axis(0), &views).expect("parts have equal widths")
