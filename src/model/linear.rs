@@ -494,3 +494,84 @@ impl Family for LinearModel {
         eval
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(estimator: LinearEstimator, classes: Option<Classes>, rows: usize) -> LinearParts {
+        LinearParts {
+            estimator,
+            classes,
+            coef: Array2::ones((rows, 2)),
+            intercept: Array1::zeros(rows),
+            preprocessing: Vec::new(),
+            sklearn_version: None,
+        }
+    }
+
+    #[test]
+    fn losses_are_read_by_name_with_older_spellings() {
+        let read = |name, loss| LinearEstimator::from_sklearn(name, loss);
+        assert_eq!(
+            read("SGDClassifier", Some("log")).unwrap(),
+            LinearEstimator::SgdClassifier(SgdLoss::LogLoss)
+        );
+        assert_eq!(
+            read("SGDRegressor", Some("squared_loss")).unwrap(),
+            LinearEstimator::SgdRegressor(SgdLoss::SquaredError)
+        );
+        for loss in SgdLoss::ALL {
+            assert_eq!(SgdLoss::from_sklearn_name(loss.name()), Some(loss));
+        }
+        let e = read("SGDClassifier", Some("hinge2")).unwrap_err();
+        assert_eq!(e.field, "loss");
+        assert!(e
+            .problem
+            .starts_with("'hinge2' is not supported (supported: hinge, log_loss"));
+        assert_eq!(
+            read("SGDClassifier", None).unwrap_err().problem,
+            "is missing"
+        );
+        // SGDOneClassSVM's loss is fixed; LinearSVC has none.
+        assert_eq!(
+            read("SGDOneClassSVM", Some("anything")).unwrap(),
+            LinearEstimator::SgdOneClassSvm
+        );
+    }
+
+    #[test]
+    fn the_estimator_decides_which_parts_are_required() {
+        let two = Some(Classes::Int(vec![0, 1]));
+        let hinge = LinearEstimator::SgdClassifier(SgdLoss::Hinge);
+        assert!(LinearModel::new(parts(hinge, two.clone(), 1)).is_ok());
+        let e = LinearModel::new(parts(hinge, None, 1)).unwrap_err();
+        assert_eq!(
+            (e.field.as_str(), e.problem.as_str()),
+            ("classes", "SGDClassifier needs classes")
+        );
+        let one_class = LinearEstimator::SgdOneClassSvm;
+        let e = LinearModel::new(parts(one_class, two, 1)).unwrap_err();
+        assert_eq!(e.problem, "SGDOneClassSVM has no classes");
+        let e = LinearModel::new(parts(LinearEstimator::SgdOneClassSvm, None, 2)).unwrap_err();
+        assert_eq!(e.problem, "has 2 rows, expected 1");
+        let regressor = LinearEstimator::SgdRegressor(SgdLoss::LogLoss);
+        let e = LinearModel::new(parts(regressor, None, 1)).unwrap_err();
+        assert_eq!(e.problem, "'log_loss' is not a loss of SGDRegressor");
+    }
+
+    #[test]
+    fn probabilities_follow_the_all_zero_row_rules() {
+        use ndarray::arr2;
+        // modified_huber: every d <= -1 gives a zero row -> uniform.
+        let m = modified_huber_ovr(arr2(&[[-1.0, -3.0, -1.5], [1.0, -1.0, 0.0]]).view());
+        assert_eq!(m.row(0).to_vec(), vec![1.0 / 3.0; 3]);
+        assert_eq!(m.row(1).to_vec(), vec![1.0 / 1.5, 0.0, 0.5 / 1.5]);
+        // log_loss: expit underflows to exactly 0 below about -745.
+        let l = logistic_ovr(arr2(&[[-800.0, -900.0, -1000.0]]).view());
+        assert_eq!(l.row(0).to_vec(), vec![1.0 / 3.0; 3]);
+        // Binary: [1 - p, p].
+        let b = modified_huber_ovr(arr2(&[[0.5], [-2.0]]).view());
+        assert_eq!(b, arr2(&[[0.25, 0.75], [1.0, 0.0]]));
+    }
+}
