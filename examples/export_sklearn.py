@@ -26,8 +26,8 @@ Per estimator (besides "format", "estimator", "sklearn_version",
   intercept (one value per row).  SGDRegressor: loss, coef (d values),
   intercept ([1]).  SGDOneClassSVM: coef (d values), offset ([1]).
 
-CalibratedClassifierCV (around an SVC, NuSVC, LinearSVC or a Pipeline ending in
-one, possibly wrapped in sklearn.frozen.FrozenEstimator) is written as::
+CalibratedClassifierCV (around an SVC, NuSVC, LinearSVC, SGDClassifier or a Pipeline
+ending in one, possibly wrapped in sklearn.frozen.FrozenEstimator) is written as::
 
     {"format", "estimator": "CalibratedClassifierCV", "sklearn_version",
      "n_features_in", "classes", "method": "sigmoid" | "isotonic" | "temperature",
@@ -393,8 +393,9 @@ def _export_calibrated(estimator, X_samples):
             raise ValueError(f"{at}: classes differ from the CalibratedClassifierCV's")
         base = _unfreeze(member.estimator)
         final, _ = unwrap(base)
-        if type(final).__name__ not in ("SVC", "NuSVC", "LinearSVC"):
-            raise TypeError(f"{at}: base estimator {type(final).__name__} is not an SVC, NuSVC or LinearSVC")
+        if type(final).__name__ not in ("SVC", "NuSVC", "LinearSVC", "SGDClassifier"):
+            raise TypeError(f"{at}: base estimator {type(final).__name__} is not an SVC, NuSVC, LinearSVC "
+                            "or SGDClassifier")
         base_classes = np.asarray(final.classes_)
         same_classes = _label_kind(base_classes) == kind and _labels(base_classes, kind, "classes") == classes
         # method='temperature' fits the base estimators on label-encoded y when the labels are
