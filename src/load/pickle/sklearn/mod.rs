@@ -84,6 +84,10 @@ const INERT: &[(&str, &str)] = &[
     ("sklearn._loss._loss", "CyHalfBinomialLoss"),
     ("sklearn._loss._loss", "CyHalfSquaredError"),
     ("sklearn._loss._loss", "CyHuberLoss"),
+    // scikit-learn 1.5-1.6 pickled the same classes under the bare module name.
+    ("_loss", "CyHalfBinomialLoss"),
+    ("_loss", "CyHalfSquaredError"),
+    ("_loss", "CyHuberLoss"),
 ];
 
 fn is(g: &Global, modules: &[&str], names: &[&str]) -> bool {
