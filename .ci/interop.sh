@@ -66,12 +66,14 @@ echo "   venv ready after $((SECONDS - t_c)) s"
 # One or more models per estimator family (results.family): SVC linear/rbf/poly/sigmoid, NuSVC,
 # probability=True, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV
 # (isotonic, temperature, sigmoid), pipelines (MinMaxScaler with clipping, Normalizer,
-# StandardScaler on unscaled data).
+# StandardScaler on unscaled data), SGDClassifier (modified_huber with uniform rows, log_loss),
+# SGDOneClassSVM (exact zeros), SGDRegressor.
 keras_models="svc_rbf_iris_k3_ovr_str svc_rbf_unscaled_k3 svc_sigmoid_clf_k2 svc_poly3_cancer_k2_str
   svc_linear_wine_k3_ovo_int3711 pipe_minmax_clip_svc_rbf_k3 pipe_normalizer_max_svc_rbf
   pipe_standard_svc_rbf_unscaled_k3 svc_rbf_wine_k3_ovr_proba svr_rbf_diabetes oneclass_rbf
   linearsvc_ovr_k4_str linearsvr nusvr_poly2 nusvc_rbf_wine_k3_ovr cal_isotonic_nusvc_k5
-  cal_temperature_linearsvc_k2_noens cal_sigmoid_pipe_standard_svc_k3"
+  cal_temperature_linearsvc_k2_noens cal_sigmoid_pipe_standard_svc_k3
+  sgd_modified_huber_k3 sgd_log_loss_k4_str_average sgd_oneclass_zero sgdregressor_squared_error"
 mkdir -p "$work/keras"
 for name in $keras_models; do
   fixture="$work/fixtures/$name.json"

@@ -1,7 +1,8 @@
 """Write a fitted scikit-learn SVM as svm2onnx JSON ("svm2onnx.model/1").
 
-Supported: SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dual form) and
-LinearSVC, LinearSVR (liblinear, primal form).
+Supported: SVC, NuSVC, SVR, NuSVR, OneClassSVM (libsvm, dual form),
+LinearSVC, LinearSVR (liblinear, primal form) and SGDClassifier, SGDRegressor,
+SGDOneClassSVM (SGD-trained, primal form).
 
 The JSON is one object whose fields are scikit-learn's public fitted attributes
 without the trailing underscore, holding exactly their values (public sign
@@ -21,9 +22,12 @@ Per estimator (besides "format", "estimator", "sklearn_version",
   sklearn stores a plain float), multi_class ('ovr' or 'crammer_singer').
 * LinearSVR: coef (d values), intercept ([1], or the number 0.0 when
   fit_intercept=False).
+* SGDClassifier: loss, classes, coef (rows x d; one row for two classes),
+  intercept (one value per row).  SGDRegressor: loss, coef (d values),
+  intercept ([1]).  SGDOneClassSVM: coef (d values), offset ([1]).
 
-CalibratedClassifierCV (around an SVC, NuSVC, LinearSVC or a Pipeline ending in
-one, possibly wrapped in sklearn.frozen.FrozenEstimator) is written as::
+CalibratedClassifierCV (around an SVC, NuSVC, LinearSVC, SGDClassifier or a Pipeline
+ending in one, possibly wrapped in sklearn.frozen.FrozenEstimator) is written as::
 
     {"format", "estimator": "CalibratedClassifierCV", "sklearn_version",
      "n_features_in", "classes", "method": "sigmoid" | "isotonic" | "temperature",
@@ -73,7 +77,10 @@ FORMAT = "svm2onnx.model/1"
 KERNELS = ("linear", "rbf", "poly", "sigmoid", "precomputed")
 CLASSIFIERS = ("SVC", "NuSVC")  # libsvm classification (pairwise)
 DUAL = ("SVR", "NuSVR", "OneClassSVM")  # libsvm, one decision function
-LINEAR = ("LinearSVC", "LinearSVR")  # liblinear, primal coef_
+SGD = ("SGDClassifier", "SGDRegressor", "SGDOneClassSVM")  # SGD-trained, primal coef_
+LINEAR = ("LinearSVC", "LinearSVR") + SGD  # primal coef_
+LINEAR_CLASSIFIERS = ("LinearSVC", "SGDClassifier")
+SGD_PROBA_LOSSES = ("log_loss", "modified_huber", "log")  # 'log' before sklearn 1.3
 SUPPORTED = CLASSIFIERS + DUAL + LINEAR
 
 
@@ -191,13 +198,15 @@ def _intercept(value, name):
 
 def export(estimator, X_samples=None):
     """Return the svm2onnx JSON object (a dict) for a fitted SVC, NuSVC, SVR,
-    NuSVR, OneClassSVM, LinearSVC or LinearSVR, a Pipeline ending in one, or a
-    fitted GridSearchCV/RandomizedSearchCV.
+    NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor or
+    SGDOneClassSVM, a Pipeline ending in one, or a fitted
+    GridSearchCV/RandomizedSearchCV.
 
     With ``X_samples`` the dict also records sklearn's own outputs for those
     rows under "samples" (predict; decision_function for classifiers and
-    OneClassSVM; predict_proba when the model has Platt parameters;
-    score_samples for OneClassSVM), for tests to compare against.  They are
+    OneClassSVM; predict_proba when the model has Platt parameters or is an
+    SGDClassifier with loss log_loss or modified_huber; score_samples for
+    OneClassSVM and SGDOneClassSVM), for tests to compare against.  They are
     taken from ``estimator`` itself, i.e. from the whole pipeline or search.
     """
     import sklearn  # the estimator came from sklearn, so it is importable
@@ -263,6 +272,27 @@ def export(estimator, X_samples=None):
             "intercept": _intercept(est.intercept_, "intercept"),
             "multi_class": str(est.multi_class),
         })
+    elif name == "SGDClassifier":
+        kind = _label_kind(est.classes_)
+        out.update({
+            "loss": str(est.loss),
+            "classes": _labels(est.classes_, kind, "classes"),
+            "coef": _floats(est.coef_, "coef"),
+            "intercept": _floats(est.intercept_, "intercept"),
+        })
+        has_proba = est.loss in SGD_PROBA_LOSSES
+    elif name == "SGDRegressor":
+        out.update({
+            "loss": str(est.loss),
+            "coef": _floats(est.coef_, "coef"),
+            "intercept": _floats(est.intercept_, "intercept"),
+        })
+    elif name == "SGDOneClassSVM":
+        kind = "int"  # predict gives +1 / -1
+        out.update({
+            "coef": _floats(est.coef_, "coef"),
+            "offset": _floats(np.reshape(est.offset_, -1), "offset"),
+        })
     else:  # LinearSVR
         out.update({
             "coef": _floats(est.coef_, "coef"),
@@ -285,11 +315,11 @@ def export(estimator, X_samples=None):
             "X": X,
             "predict": _floats(predict, "predict") if kind is None else _labels(predict, kind, "predict"),
         }
-        if name in CLASSIFIERS or name in ("OneClassSVM", "LinearSVC"):
+        if name in CLASSIFIERS or name in ("OneClassSVM", "SGDOneClassSVM") + LINEAR_CLASSIFIERS:
             samples["decision_function"] = _floats(whole.decision_function(X_samples), "decision_function")
         if has_proba:
             samples["predict_proba"] = _floats(whole.predict_proba(X_samples), "predict_proba")
-        if name == "OneClassSVM":
+        if name in ("OneClassSVM", "SGDOneClassSVM"):
             samples["score_samples"] = _floats(whole.score_samples(X_samples), "score_samples")
         out["samples"] = samples
     return out
@@ -363,8 +393,9 @@ def _export_calibrated(estimator, X_samples):
             raise ValueError(f"{at}: classes differ from the CalibratedClassifierCV's")
         base = _unfreeze(member.estimator)
         final, _ = unwrap(base)
-        if type(final).__name__ not in ("SVC", "NuSVC", "LinearSVC"):
-            raise TypeError(f"{at}: base estimator {type(final).__name__} is not an SVC, NuSVC or LinearSVC")
+        if type(final).__name__ not in ("SVC", "NuSVC", "LinearSVC", "SGDClassifier"):
+            raise TypeError(f"{at}: base estimator {type(final).__name__} is not an SVC, NuSVC, LinearSVC "
+                            "or SGDClassifier")
         base_classes = np.asarray(final.classes_)
         same_classes = _label_kind(base_classes) == kind and _labels(base_classes, kind, "classes") == classes
         # method='temperature' fits the base estimators on label-encoded y when the labels are

@@ -51,13 +51,15 @@ pub mod meta {
     pub const PREPROCESSING: &str = "preprocessing";
     /// OneClassSVM's `offset_` (score_samples = scores + offset).
     pub const OFFSET: &str = "offset";
+    /// SGDClassifier's and SGDRegressor's `loss`.
+    pub const LOSS: &str = "loss";
     /// `libsvm` for models read from LIBSVM files (their outputs follow
     /// LIBSVM's conventions, docs/LIBSVM.md); absent for scikit-learn.
     pub const CONVENTION: &str = "convention";
     /// LIBSVM SVR `-b 1`: the Laplace σ of the residuals (no output uses it).
     pub const SVR_LAPLACE_SIGMA: &str = "svr_laplace_sigma";
     /// Every key above.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         ESTIMATOR,
         KERNEL,
         CLASSES,
@@ -68,6 +70,7 @@ pub mod meta {
         SKLEARN_VERSION,
         PREPROCESSING,
         OFFSET,
+        LOSS,
         CONVENTION,
         SVR_LAPLACE_SIGMA,
     ];

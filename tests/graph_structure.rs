@@ -80,7 +80,13 @@ fn graphs_use_only_standard_ops_and_declare_their_interface() {
                 (svm2onnx::model::Model::Calibrated(_), _) => vec!["label", "probabilities"],
                 _ => vec!["label", "scores"],
             };
-            if loaded.model.svc().is_some_and(|m| m.platt().is_some()) {
+            // SGDClassifier: exactly when scikit-learn had a predict_proba to record.
+            let sgd_proba = matches!(loaded.model, svm2onnx::model::Model::Linear(_))
+                && loaded
+                    .samples
+                    .as_ref()
+                    .is_some_and(|s| s.predict_proba.is_some());
+            if loaded.model.svc().is_some_and(|m| m.platt().is_some()) || sgd_proba {
                 expected.push("probabilities");
             }
             assert_eq!(outputs, expected, "{name}");

@@ -169,3 +169,51 @@ fn libsvm_models_that_break_an_invariant_are_refused() {
     let shape = good.replacen("nr_sv 16 11 13", "nr_sv 16 11 12", 1);
     assert_refused("libsvm-shape", "m.model", shape.as_bytes(), &["nr_sv"]);
 }
+
+#[test]
+fn sgd_models_with_an_unknown_or_misplaced_loss_are_refused() {
+    // The pickled `loss` string "hinge" becomes "hingx": refused naming it.
+    let file = "sgd_hinge_k2.p4.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    assert_converts("sgd-good", file, &good);
+    let bad = replace_bytes(&good, b"\x8c\x05hinge", b"\x8c\x05hingx");
+    assert_refused(
+        "sgd-loss-pickle",
+        file,
+        &bad,
+        &["SGDClassifier.loss", "'hingx' is not supported", "log_loss"],
+    );
+    let json = |name: &str| -> serde_json::Value {
+        serde_json::from_slice(&fixture(&format!("{name}.json"))).unwrap()
+    };
+    let mut v = json("sgd_log_loss_k2");
+    v["loss"] = "logistic".into();
+    let bad = serde_json::to_vec(&v).unwrap();
+    assert_refused(
+        "sgd-loss-json",
+        "m.json",
+        &bad,
+        &["loss", "'logistic' is not supported"],
+    );
+    // A classification loss in an SGDRegressor.
+    let mut v = json("sgdregressor_huber");
+    v["loss"] = "hinge".into();
+    let bad = serde_json::to_vec(&v).unwrap();
+    assert_refused(
+        "sgd-regressor-loss",
+        "m.json",
+        &bad,
+        &["loss", "'hinge' is not a loss of SGDRegressor"],
+    );
+    // Three classes but two coefficient rows.
+    let mut v = json("sgd_hinge_k3");
+    v["coef"].as_array_mut().unwrap().pop();
+    v["intercept"].as_array_mut().unwrap().pop();
+    let bad = serde_json::to_vec(&v).unwrap();
+    assert_refused(
+        "sgd-rows",
+        "m.json",
+        &bad,
+        &["coef", "has 2 rows, expected 3"],
+    );
+}

@@ -93,23 +93,22 @@ fn an_unsupported_step_is_named_by_position_and_class_with_what_to_do() {
         "FunctionTransformer",
     );
     assert!(refused(&pipeline_pickle(&[func, svc])).contains("steps[0].FunctionTransformer`"));
-    // An estimator with a supported near-equivalent, last in a Pipeline or alone.
-    let sgd = (
-        "sgd",
-        "sklearn.linear_model._stochastic_gradient",
-        "SGDClassifier",
-    );
-    let e = refused(&pipeline_pickle(&[scaler, sgd]));
+    // An estimator of another family, last in a Pipeline or alone.
+    let forest = ("rf", "sklearn.ensemble._forest", "RandomForestClassifier");
+    let e = refused(&pipeline_pickle(&[scaler, forest]));
     assert!(
-        e.starts_with("field `Pipeline.steps[1].SGDClassifier`: unsupported estimator")
-            && e.ends_with("with loss='hinge' it is a linear SVM: fit LinearSVC instead, or wait for SGDClassifier support"),
+        e.starts_with("field `Pipeline.steps[1].RandomForestClassifier`: unsupported estimator")
+            && e.ends_with("svm2onnx converts SVMs only: fit a supported estimator instead of RandomForestClassifier, or convert it with another converter"),
         "{e}"
     );
+    let e = refused(b"\x80\x02csklearn.ensemble._forest\nRandomForestClassifier\n)\x81}b.");
+    assert!(
+        e.contains("byte offset 2") && e.contains("SVMs only"),
+        "{e}"
+    );
+    // An SGD model is read: with no fitted state it is refused naming the field.
     let e = refused(b"\x80\x02csklearn.linear_model._stochastic_gradient\nSGDClassifier\n)\x81}b.");
-    assert!(
-        e.contains("byte offset 2") && e.contains("fit LinearSVC instead"),
-        "{e}"
-    );
+    assert!(e.contains("SGDClassifier") && e.contains("loss"), "{e}");
     // A supported estimator before the last step.
     let e = refused(&pipeline_pickle(&[svc, svc]));
     assert!(

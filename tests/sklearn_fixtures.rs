@@ -5,7 +5,9 @@ mod common;
 
 use common::{fixtures, relative_error};
 use std::collections::BTreeSet;
-use svm2onnx::model::{Classes, DecisionShape, Estimator, Label, Task};
+use svm2onnx::model::{
+    Classes, DecisionShape, Estimator, Label, LinearEstimator, OutputKind, SgdLoss, Task,
+};
 use svm2onnx::run::{LabelColumn, Runner};
 use svm2onnx::validate::{default_batches, validate};
 use svm2onnx::{compile, CompileOptions, FloatType};
@@ -346,4 +348,34 @@ fn every_supported_opset_runs() {
             "opset {opset} must be refused"
         );
     }
+}
+
+#[test]
+fn sgd_classifiers_have_probabilities_only_for_log_loss_and_modified_huber() {
+    // scikit-learn's predict_proba exists (and was recorded) exactly for
+    // these two losses; the graph has a probabilities output exactly then.
+    let mut seen = BTreeSet::new();
+    for (name, loaded) in fixtures() {
+        let svm2onnx::model::Model::Linear(m) = &loaded.model else {
+            continue;
+        };
+        let LinearEstimator::SgdClassifier(loss) = m.estimator() else {
+            continue;
+        };
+        let has_output = loaded
+            .model
+            .outputs(&Default::default())
+            .iter()
+            .any(|s| s.kind == OutputKind::Probabilities);
+        let recorded = loaded.samples.as_ref().unwrap().predict_proba.is_some();
+        let expected = matches!(loss, SgdLoss::LogLoss | SgdLoss::ModifiedHuber);
+        assert_eq!(has_output, expected, "{name}");
+        assert_eq!(recorded, expected, "{name}");
+        seen.insert(loss.name());
+    }
+    assert_eq!(
+        seen.len(),
+        SgdLoss::ALL.len(),
+        "every loss has a fixture: {seen:?}"
+    );
 }

@@ -7,8 +7,8 @@
     svm2onnx.inspect("model.joblib")["fields"]["estimator"]
 
 A *model* is a fitted scikit-learn estimator (SVC, NuSVC, SVR, NuSVR,
-OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV, a Pipeline ending
-in one, a GridSearchCV/RandomizedSearchCV), a path (pickle, joblib, svm2onnx
+OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM,
+CalibratedClassifierCV, a Pipeline ending in one, a GridSearchCV/RandomizedSearchCV), a path (pickle, joblib, svm2onnx
 JSON, LIBSVM model, skl2onnx .onnx), or the bytes of such a file.
 
 Safety: a live estimator is serialised in this process with

@@ -12,7 +12,7 @@ use svm2onnx::LoadOptions;
     version,
     about = "Compile trained SVMs into exact ONNX graphs of standard ops",
     long_about = "Compile trained support vector machines (scikit-learn SVC, NuSVC, SVR, NuSVR, OneClassSVM, \
-LinearSVC, LinearSVR, pipelines and searches around them; pickle, joblib or svm2onnx JSON files; \
+LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, pipelines and searches around them; pickle, joblib or svm2onnx JSON files; \
 LIBSVM model files of every svm_type) \
 into exact ONNX graphs made of standard ops only, checked by executing them with tract.\n\n\
 Exit codes: 0 success, 1 validation mismatch, 2 bad input."

@@ -245,3 +245,62 @@ pub fn coupled_probabilities(
     }
     g.rename(p, "coupled_probabilities")
 }
+
+/// SGDClassifier(loss='log_loss')'s `predict_proba` (docs/SEMANTICS_ADDENDUM.md
+/// "SGD") for `k` classes, from decision values [N, 1] (two classes) or
+/// [N, k]: the logistic `1 / (1 + e^{−d})` of each column; binary
+/// `[1 − p, p]`, else each row divided by its sum (a row of zeros becomes
+/// uniform).
+pub fn logistic_ovr(g: &mut Graph, dec: Value, k: usize) -> Value {
+    let minus_one = g.scalar("minus_one", -1.0);
+    let z = g.mul(dec, minus_one);
+    let p = one_over_one_plus_exp(g, z);
+    let out = ovr_from_positive(g, p, k);
+    g.rename(out, "logistic_probabilities")
+}
+
+/// SGDClassifier(loss='modified_huber')'s `predict_proba` for `k` classes,
+/// from decision values [N, 1] (two classes) or [N, k]:
+/// `(clip(d, −1, 1) + 1) / 2` per column; binary `[1 − p, p]`, else each
+/// row divided by its sum (a row of zeros, every d ≤ −1, becomes uniform).
+pub fn modified_huber_ovr(g: &mut Graph, dec: Value, k: usize) -> Value {
+    let lo = g.scalar("minus_one", -1.0);
+    let one = g.scalar("one", 1.0);
+    let half = g.scalar("half", 0.5);
+    let clipped = g.max(dec, lo);
+    let clipped = g.min(clipped, one);
+    let shifted = g.add(clipped, one);
+    // Halving is exact, as scikit-learn's division by 2.
+    let p = g.mul(shifted, half);
+    let out = ovr_from_positive(g, p, k);
+    g.rename(out, "modified_huber_probabilities")
+}
+
+/// scikit-learn's one-vs-rest probabilities from each class's positive
+/// probability `p` (all ≥ 0): for two classes `[1 − p, p]`; otherwise
+/// `p / Σp` per row, except that a row summing to exactly 0 becomes `1/k`
+/// each. The graph computes `(p + z) / (Σp + k·z)` with `z` = 1 on such rows
+/// and 0 elsewhere: adding zeros leaves the other rows' division exact.
+fn ovr_from_positive(g: &mut Graph, p: Value, k: usize) -> Value {
+    if k == 2 {
+        let spread = g.constant(
+            "ovr_binary_spread",
+            ndarray::arr2(&[[-1.0, 1.0]]).into_dyn(),
+        );
+        let offset = g.constant("ovr_binary_offset", ndarray::arr1(&[1.0, 0.0]).into_dyn());
+        // One product by ±1 per entry; −p + 1 rounds as 1 − p.
+        let signed = g.matmul(p, spread);
+        return g.add(signed, offset);
+    }
+    let sum = g.reduce_sum(p, &[1], true);
+    let zero = g.scalar("zero", 0.0);
+    let positive = g.greater(sum, zero);
+    let all_zero = g.not(positive);
+    let float = g.float.elem();
+    let z = g.cast(all_zero, float);
+    let numerator = g.add(p, z);
+    let k = g.scalar("class_count", k as f64);
+    let kz = g.mul(z, k);
+    let denominator = g.add(sum, kz);
+    g.div(numerator, denominator)
+}

@@ -128,7 +128,7 @@ fn check_base(base: &Model, k: usize) -> Result<(), String> {
         ),
         Model::Svc(_) | Model::Linear(_) if base.task() == Task::Classify => Ok(()),
         other => Err(format!(
-            "{} is not supported inside CalibratedClassifierCV (SVC, NuSVC or LinearSVC)",
+            "{} is not supported inside CalibratedClassifierCV (SVC, NuSVC, LinearSVC or SGDClassifier)",
             other.name()
         )),
     }

@@ -17,7 +17,7 @@ mod svc;
 pub use crate::ir::*;
 pub use calibrated::{CalibratedMember, CalibratedModel, CalibratedParts};
 pub use dual::{DualKind, DualModel, DualParts, DENSITY_MARKS};
-pub use linear::{LinearModel, LinearParts};
+pub use linear::{LinearEstimator, LinearModel, LinearParts, SgdLoss};
 pub use svc::{SvmModel, SvmParts};
 
 use crate::facts::meta;
@@ -72,7 +72,7 @@ pub enum Model {
     Svc(SvmModel),
     /// SVR, NuSVR and OneClassSVM.
     Dual(DualModel),
-    /// LinearSVC and LinearSVR.
+    /// LinearSVC, LinearSVR, SGDClassifier, SGDRegressor and SGDOneClassSVM.
     Linear(LinearModel),
     /// CalibratedClassifierCV.
     Calibrated(CalibratedModel),
@@ -118,7 +118,7 @@ impl Model {
         DualModel::new(parts).map(Model::Dual)
     }
 
-    /// Checks and builds a LinearSVC or LinearSVR.
+    /// Checks and builds a LinearSVC, LinearSVR or SGD model.
     pub fn linear(parts: LinearParts) -> Result<Model, ModelError> {
         LinearModel::new(parts).map(Model::Linear)
     }

@@ -14,7 +14,8 @@ mod votes;
 
 pub use kernel::{for_each_kernel_row, kernel_row, kernel_rows, kernel_value};
 pub use probability::{
-    couple, one_class_probability, pairwise_probabilities, predict_proba, sigmoid_predict, Coupling,
+    couple, logistic_ovr, modified_huber_ovr, one_class_probability, pairwise_probabilities,
+    predict_proba, sigmoid_predict, Coupling,
 };
 pub use votes::{first_max, ovr_scores, vote};
 

@@ -130,3 +130,40 @@ pub fn one_class_probability(marks: &[f64; 10], dec: f64) -> f64 {
             .map_or(0.0, |i| i as f64 / 10.0)
     }
 }
+
+/// SGDClassifier(loss='log_loss')'s `predict_proba` (scikit-learn's
+/// `_predict_proba_lr`): `expit(d) = 1 / (1 + e^{−d})` per column, then
+/// [`ovr_from_positive`].
+pub fn logistic_ovr(dec: ArrayView2<f64>) -> Array2<f64> {
+    ovr_from_positive(dec.mapv(|d| 1.0 / (1.0 + (-d).exp())))
+}
+
+/// SGDClassifier(loss='modified_huber')'s `predict_proba`:
+/// `(clip(d, −1, 1) + 1) / 2` per column, then [`ovr_from_positive`].
+pub fn modified_huber_ovr(dec: ArrayView2<f64>) -> Array2<f64> {
+    ovr_from_positive(dec.mapv(|d| (d.clamp(-1.0, 1.0) + 1.0) / 2.0))
+}
+
+/// One column (two classes): `[1 − p, p]`. Several: each row divided by its
+/// sum, except a row summing to exactly 0, which becomes uniform.
+fn ovr_from_positive(p: Array2<f64>) -> Array2<f64> {
+    let (n, k) = p.dim();
+    if k == 1 {
+        let mut out = Array2::zeros((n, 2));
+        for r in 0..n {
+            out[[r, 0]] = 1.0 - p[[r, 0]];
+            out[[r, 1]] = p[[r, 0]];
+        }
+        return out;
+    }
+    let mut out = p;
+    for mut row in out.rows_mut() {
+        let sum: f64 = row.sum();
+        if sum == 0.0 {
+            row.fill(1.0 / k as f64);
+        } else {
+            row.mapv_inplace(|v| v / sum);
+        }
+    }
+    out
+}

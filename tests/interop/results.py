@@ -62,8 +62,8 @@ def family(doc):
 
 FAMILY_ORDER = (
     "SVC linear", "SVC rbf", "SVC poly", "SVC sigmoid", "NuSVC", "SVC/NuSVC probability=True",
-    "SVR", "NuSVR", "OneClassSVM", "LinearSVC", "LinearSVR", "CalibratedClassifierCV",
-    "Pipeline (scaler → SVM)",
+    "SVR", "NuSVR", "OneClassSVM", "LinearSVC", "LinearSVR", "SGDClassifier", "SGDRegressor",
+    "SGDOneClassSVM", "CalibratedClassifierCV", "Pipeline (scaler → SVM)",
 )
 
 

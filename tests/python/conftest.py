@@ -25,7 +25,8 @@ def _load(name, path):
 
 
 make_fixtures = _load("make_fixtures", REPO / "tests" / "fixtures" / "make_fixtures.py")
-TABLE = make_fixtures.FIXTURES + make_fixtures.FAMILY + make_fixtures.PIPELINES + make_fixtures.CALIBRATED
+TABLE = (make_fixtures.FIXTURES + make_fixtures.FAMILY + make_fixtures.SGD + make_fixtures.PIPELINES
+         + make_fixtures.CALIBRATED)
 FIXTURE_NAMES = [name for name, _, _ in TABLE]
 
 

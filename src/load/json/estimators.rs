@@ -9,8 +9,8 @@ use super::schema::{
 use crate::load::{LoadError, LoadedModel};
 use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
-    Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearParts, Model, Norm,
-    PlattParameters, Preprocess, SvmModel, SvmParts,
+    Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearEstimator,
+    LinearParts, Model, Norm, PlattParameters, Preprocess, SvmModel, SvmParts,
 };
 use ndarray::Array1;
 use serde_json::Value;
@@ -50,25 +50,40 @@ pub(super) fn dual(fields: &Fields, kind: DualKind, common: Common) -> Result<Mo
     })?)
 }
 
-/// LinearSVC (`classes` given) or LinearSVR: `coef` and `intercept`.
+/// The linear models: LinearSVC, LinearSVR, SGDClassifier, SGDRegressor
+/// (`coef`, `intercept`, and `loss` for the SGD ones) and SGDOneClassSVM
+/// (`coef` and `offset`); the classifiers also have `classes`.
 pub(super) fn linear(
     fields: &Fields,
     estimator_name: &str,
     common: Common,
 ) -> Result<Model, LoadError> {
     let n_features = common.n_features;
+    let loss = match fields.optional("loss") {
+        None => None,
+        Some(_) => Some(fields.string("loss")?),
+    };
+    let estimator = LinearEstimator::from_sklearn(estimator_name, loss)?;
     let coef_value = fields.required("coef")?;
     let coef = matrix_or_row("coef", coef_value)?;
-    let intercept = match fields.required("intercept")? {
-        Value::Number(_) => {
-            // `fit_intercept=False` stores a plain 0.0 (§3).
-            let v = number("intercept", fields.required("intercept")?)?;
-            Array1::from_elem(coef.nrows(), v)
+    let intercept = if estimator == LinearEstimator::SgdOneClassSvm {
+        // decision = X·coef − offset: the intercept is −offset.
+        let offset = scalar_or_single("offset", fields.required("offset")?)?;
+        Array1::from_elem(1, -offset)
+    } else {
+        match fields.required("intercept")? {
+            Value::Number(_) => {
+                // `fit_intercept=False` stores a plain 0.0 (§3).
+                let v = number("intercept", fields.required("intercept")?)?;
+                Array1::from_elem(coef.nrows(), v)
+            }
+            v => vector("intercept", v)?,
         }
-        v => vector("intercept", v)?,
     };
-    let classes = match estimator_name {
-        "LinearSVC" => Some(classes(fields.required("classes")?)?),
+    let classes = match estimator {
+        LinearEstimator::LinearSvc | LinearEstimator::SgdClassifier(_) => {
+            Some(classes(fields.required("classes")?)?)
+        }
         _ => None,
     };
     if coef.ncols() != n_features {
@@ -81,6 +96,7 @@ pub(super) fn linear(
         ));
     }
     Ok(Model::linear(LinearParts {
+        estimator,
         classes,
         coef,
         intercept,

@@ -11,7 +11,7 @@ mod samples;
 mod schema;
 
 use super::{LoadError, LoadedModel};
-use crate::model::{DualKind, Estimator, Model, Preprocess};
+use crate::model::{DualKind, Estimator, LinearEstimator, Model, Preprocess};
 use estimators::Common;
 pub use schema::FORMAT;
 use schema::{array, field_error, integer, kind, syntax_error, Fields};
@@ -46,11 +46,13 @@ const KNOWN_FIELDS: &[&str] = &[
     "method",
     "calibrated_classifiers",
     "ensemble",
+    "loss",
 ];
 
 /// Estimators the JSON format describes.
 pub const SUPPORTED_ESTIMATORS: &str =
-    "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV";
+    "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, \
+     SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV";
 
 /// Large fields left unparsed until read (see [`schema::matrix_raw`]).
 const BIG: [&str; 2] = ["support_vectors", "dual_coef"];
@@ -167,7 +169,9 @@ fn model(fields: &Fields, estimator_name: &str, common: Common) -> Result<Model,
             common.sklearn_version,
             load,
         )?)?,
-        "LinearSVC" | "LinearSVR" => estimators::linear(fields, estimator_name, common)?,
+        name if LinearEstimator::SKLEARN_NAMES.contains(&name) => {
+            estimators::linear(fields, estimator_name, common)?
+        }
         other => {
             return Err(field_error(
                 "estimator",

@@ -1,28 +1,8 @@
-//! What a user can do about a class svm2onnx does not convert: the nearest
-//! supported estimator when there is one, else how to keep the step out of
-//! the converted graph. Errors append it after the list of what is supported.
+//! What a user can do about a class svm2onnx does not convert: how to keep
+//! the step out of the converted graph, or to fit a supported estimator.
+//! Errors append it after the list of what is supported.
 
 use crate::load::pickle::object::Global;
-
-/// Estimators with a supported near-equivalent: (name, what it is, the
-/// supported estimator to fit instead).
-const NEAREST: &[(&str, &str, &str)] = &[
-    (
-        "SGDClassifier",
-        "with loss='hinge' it is a linear SVM",
-        "LinearSVC",
-    ),
-    (
-        "SGDRegressor",
-        "with loss='epsilon_insensitive' it is a linear SVR",
-        "LinearSVR",
-    ),
-    (
-        "SGDOneClassSVM",
-        "it is a linear one-class SVM",
-        "OneClassSVM(kernel='linear')",
-    ),
-];
 
 /// scikit-learn packages whose classes transform features rather than
 /// predict.
@@ -42,9 +22,6 @@ const TRANSFORMER_PACKAGES: &[&str] = &[
 /// What to do about `class`, as one clause for the end of an error line;
 /// `last_step` when it ends a Pipeline, where an estimator is expected.
 pub(crate) fn what_to_do(class: &Global, last_step: bool) -> String {
-    if let Some((name, what, instead)) = NEAREST.iter().find(|(n, ..)| *n == class.name) {
-        return format!("{what}: fit {instead} instead, or wait for {name} support");
-    }
     let transformer = !class.module.starts_with("sklearn.")
         || TRANSFORMER_PACKAGES
             .iter()
@@ -77,11 +54,6 @@ mod tests {
 
     #[test]
     fn advice_names_the_nearest_estimator_or_the_workaround() {
-        let sgd = what_to_do(
-            &g("sklearn.linear_model._stochastic_gradient", "SGDClassifier"),
-            false,
-        );
-        assert!(sgd.contains("fit LinearSVC instead"), "{sgd}");
         let ohe = what_to_do(
             &g("sklearn.preprocessing._encoders", "OneHotEncoder"),
             false,

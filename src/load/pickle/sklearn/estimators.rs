@@ -1,6 +1,6 @@
 //! The estimators of the SVM family: SVC/NuSVC (one-vs-one), the one-row
 //! dual models (SVR, NuSVR, OneClassSVM) and the linear ones (LinearSVC,
-//! LinearSVR).
+//! LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM).
 
 use super::advice::what_to_do;
 use super::est::Est;
@@ -9,8 +9,8 @@ use crate::load::pickle::numpy::{kind_name, Values};
 use crate::load::pickle::object::Obj;
 use crate::load::LoadError;
 use crate::model::{
-    Classes, Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearParts, Model,
-    ModelError, PlattParameters, Preprocess, SvmModel, SvmParts,
+    Classes, Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearEstimator,
+    LinearParts, Model, ModelError, PlattParameters, Preprocess, SvmModel, SvmParts,
 };
 use ndarray::Array1;
 
@@ -51,7 +51,7 @@ pub(super) fn classes(est: &Est) -> Result<Classes, LoadError> {
 pub(super) fn estimator(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadError> {
     match est.class.name.as_str() {
         "SVC" | "NuSVC" => svm(est, preprocessing).map(Model::from),
-        "LinearSVC" | "LinearSVR" => linear(est, preprocessing),
+        name if LinearEstimator::SKLEARN_NAMES.contains(&name) => linear(est, preprocessing),
         name => match DualKind::from_sklearn_name(name) {
             Some(kind) => dual(est, kind, preprocessing),
             None => Err(err(
@@ -105,25 +105,45 @@ fn dual(est: &Est, kind: DualKind, preprocessing: Vec<Preprocess>) -> Result<Mod
     checked(est, Model::dual(parts))
 }
 
-/// LinearSVC and LinearSVR: `coef_` and `intercept_`.
+/// The linear models: `coef_` and `intercept_` (SGDOneClassSVM: `offset_`),
+/// and the SGD models' `loss`.
 fn linear(est: &Est, preprocessing: Vec<Preprocess>) -> Result<Model, LoadError> {
+    let loss = match est.get("loss") {
+        Some(_) => Some(est.string("loss")?),
+        None => None,
+    };
+    let estimator = LinearEstimator::from_sklearn(&est.class.name, loss.as_deref())
+        .map_err(|e| err(est.field(&e.field), e.problem))?;
     let coef = match est.matrix("coef_") {
         Ok(m) => m,
-        // LinearSVR stores coef_ as a vector (§3).
+        // LinearSVR and the SGD regressor / one-class store coef_ as a vector (§3).
         Err(_) => est.vector("coef_")?.insert_axis(ndarray::Axis(0)),
     };
-    let intercept = est.vector("intercept_")?;
+    let intercept = if estimator == LinearEstimator::SgdOneClassSvm {
+        // decision = X·coef_ − offset_: the intercept is −offset_.
+        let offset = est.vector("offset_")?;
+        if offset.len() != 1 {
+            return Err(err(
+                est.field("offset_"),
+                format!("has {} values, expected 1", offset.len()),
+            ));
+        }
+        -offset
+    } else {
+        est.vector("intercept_")?
+    };
     let intercept = if intercept.len() == 1 && coef.nrows() > 1 {
         // fit_intercept=False stores a plain 0.0 (§3).
         Array1::from_elem(coef.nrows(), intercept[0])
     } else {
         intercept
     };
-    let classes = match est.class.name.as_str() {
-        "LinearSVC" => Some(classes(est)?),
+    let classes = match estimator {
+        LinearEstimator::LinearSvc | LinearEstimator::SgdClassifier(_) => Some(classes(est)?),
         _ => None,
     };
     let parts = LinearParts {
+        estimator,
         classes,
         coef,
         intercept,

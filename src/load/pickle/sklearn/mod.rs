@@ -31,6 +31,11 @@ const SVM_CLASSES: &[&str] = &[
     "LinearSVC",
     "LinearSVR",
 ];
+const SGD_MODULES: &[&str] = &[
+    "sklearn.linear_model._stochastic_gradient",
+    "sklearn.linear_model.stochastic_gradient",
+];
+const SGD_CLASSES: &[&str] = &["SGDClassifier", "SGDRegressor", "SGDOneClassSVM"];
 const SCALER_MODULES: &[&str] = &["sklearn.preprocessing._data", "sklearn.preprocessing.data"];
 const SEARCH_MODULES: &[&str] = &["sklearn.model_selection._search"];
 const SCALERS: &[&str] = &[
@@ -41,7 +46,7 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV around SVC/NuSVC/LinearSVC, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV around SVC/NuSVC/LinearSVC/SGDClassifier, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Plain data classes found inside the state of the estimators we read
 /// (search results, scorers). They are recorded, never constructed.
@@ -64,6 +69,25 @@ const INERT: &[(&str, &str)] = &[
     ("sklearn.metrics._scorer", "_PassthroughScorer"),
     ("sklearn.utils._metadata_requests", "MetadataRequest"),
     ("sklearn.utils._metadata_requests", "MethodMetadataRequest"),
+    // The SGD models' fitted `_loss_function_` (prediction reads `loss`).
+    ("sklearn.linear_model._sgd_fast", "Hinge"),
+    ("sklearn.linear_model._sgd_fast", "ModifiedHuber"),
+    ("sklearn.linear_model._sgd_fast", "SquaredHinge"),
+    ("sklearn.linear_model._sgd_fast", "EpsilonInsensitive"),
+    (
+        "sklearn.linear_model._sgd_fast",
+        "SquaredEpsilonInsensitive",
+    ),
+    ("sklearn.linear_model._sgd_fast", "Log"),
+    ("sklearn.linear_model._sgd_fast", "SquaredLoss"),
+    ("sklearn.linear_model._sgd_fast", "Huber"),
+    ("sklearn._loss._loss", "CyHalfBinomialLoss"),
+    ("sklearn._loss._loss", "CyHalfSquaredError"),
+    ("sklearn._loss._loss", "CyHuberLoss"),
+    // scikit-learn 1.5-1.6 pickled the same classes under the bare module name.
+    ("_loss", "CyHalfBinomialLoss"),
+    ("_loss", "CyHalfSquaredError"),
+    ("_loss", "CyHuberLoss"),
 ];
 
 fn is(g: &Global, modules: &[&str], names: &[&str]) -> bool {
@@ -86,6 +110,7 @@ pub fn allow(g: &Global) -> Result<(), String> {
             &["csr_matrix", "csr_array"],
         )
         || is(g, SVM_MODULES, SVM_CLASSES)
+        || is(g, SGD_MODULES, SGD_CLASSES)
         || is(g, SCALER_MODULES, SCALERS)
         || g.is("sklearn.pipeline", "Pipeline")
         || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
@@ -125,6 +150,7 @@ fn err(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
 /// search, calibration or FrozenEstimator around one).
 fn converts(g: &Global) -> bool {
     is(g, SVM_MODULES, SVM_CLASSES)
+        || is(g, SGD_MODULES, SGD_CLASSES)
         || g.is("sklearn.pipeline", "Pipeline")
         || g.is("sklearn.frozen._frozen", "FrozenEstimator")
         || g.is("sklearn.calibration", "CalibratedClassifierCV")
@@ -154,7 +180,7 @@ pub fn to_model(arena: &Arena, root: Id) -> Result<Model, LoadError> {
 fn to_model_at(arena: &Arena, root: Id, prefix: &str, depth: usize) -> Result<Model, LoadError> {
     let est = Est::new(arena, root, prefix)?;
     let class = est.class.clone();
-    if is(&class, SVM_MODULES, SVM_CLASSES) {
+    if is(&class, SVM_MODULES, SVM_CLASSES) || is(&class, SGD_MODULES, SGD_CLASSES) {
         estimator(&est, Vec::new())
     } else if class.is("sklearn.pipeline", "Pipeline") {
         pipeline(&est)
