@@ -56,8 +56,11 @@ pub mod meta {
     pub const CONVENTION: &str = "convention";
     /// LIBSVM SVR `-b 1`: the Laplace σ of the residuals (no output uses it).
     pub const SVR_LAPLACE_SIGMA: &str = "svr_laplace_sigma";
+    /// The input's column names, as a JSON array of strings, for models
+    /// fitted on a pandas DataFrame (scikit-learn's `feature_names_in_`).
+    pub const FEATURE_NAMES: &str = "feature_names";
     /// Every key above.
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         ESTIMATOR,
         KERNEL,
         CLASSES,
@@ -70,5 +73,6 @@ pub mod meta {
         OFFSET,
         CONVENTION,
         SVR_LAPLACE_SIGMA,
+        FEATURE_NAMES,
     ];
 }

@@ -284,3 +284,81 @@ fn the_version_matrix_covers_sklearn_1_0_to_1_9_and_numpy_1_and_2() {
         assert!(all.iter().any(|c| c.name == name), "missing {name}");
     }
 }
+
+/// Models fitted on a pandas DataFrame: `feature_names_in_` (a numpy
+/// object array of str) is read without executing anything, recorded in
+/// the graph's metadata as `feature_names` and shown by `inspect`; models
+/// fitted on arrays record none.
+#[test]
+fn dataframe_column_names_reach_the_metadata_and_inspect() {
+    let mut named = 0;
+    for case in cases() {
+        if case.meta["expect"] != "convert" {
+            continue;
+        }
+        let want: Option<Vec<String>> = case.meta.get("feature_names_in").map(|v| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect()
+        });
+        let file = &case.files[0];
+        let loaded = load_path(file).unwrap();
+        assert_eq!(loaded.feature_names, want, "{}", case.name);
+        let onnx = svm2onnx::convert_file(file, &CompileOptions::default()).unwrap();
+        let graph = svm2onnx::inspect::inspect_bytes(&onnx, &Default::default()).unwrap();
+        let model = svm2onnx::inspect::describe_model(&loaded);
+        match &want {
+            Some(names) => {
+                let json = serde_json::to_string(names).unwrap();
+                assert_eq!(
+                    graph.field("feature_names"),
+                    Some(json.as_str()),
+                    "{}",
+                    case.name
+                );
+                assert_eq!(
+                    model.field("feature names"),
+                    Some(json.as_str()),
+                    "{}",
+                    case.name
+                );
+                named += 1;
+            }
+            None => {
+                assert_eq!(graph.field("feature_names"), None, "{}", case.name);
+                assert_eq!(model.field("feature names"), None, "{}", case.name);
+            }
+        }
+    }
+    // An SVC and a Pipeline, from scikit-learn 1.2 (numpy 1) and 1.6 (numpy 2).
+    assert!(named >= 4, "{named} DataFrame-fitted models");
+}
+
+/// The command line writes the names into the graph it converts.
+#[test]
+fn the_cli_records_dataframe_column_names() {
+    let model = versions_dir().join("sk1.6.1-np2/dataframe_pipe_svc.pkl");
+    let dir = common::scratch_dir("names");
+    let out = dir.join("m.onnx");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_svm2onnx"))
+        .args([
+            "convert",
+            model.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_svm2onnx"))
+        .args(["inspect", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(r#"["sepal length","sepal width","petal length","petal width"]"#),
+        "{text}"
+    );
+}

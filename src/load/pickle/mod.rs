@@ -63,9 +63,11 @@ pub fn load(
         arena.set_release(release);
     }
     let model = sklearn::to_model(&arena, root)?;
+    let feature_names = sklearn::feature_names(&arena, root, model.n_features())?;
     Ok(LoadedModel {
         model,
         samples: None,
         warnings: Vec::new(),
+        feature_names,
     })
 }

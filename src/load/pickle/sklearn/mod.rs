@@ -11,6 +11,7 @@ mod advice;
 mod compose;
 mod est;
 mod estimators;
+mod names;
 mod preprocess;
 
 use super::numpy;
@@ -20,6 +21,7 @@ use crate::model::Model;
 use compose::{calibrated, pipeline};
 use est::Est;
 use estimators::estimator;
+pub(crate) use names::feature_names;
 
 const SVM_MODULES: &[&str] = &["sklearn.svm._classes", "sklearn.svm.classes"];
 const SVM_CLASSES: &[&str] = &[
