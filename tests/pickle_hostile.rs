@@ -433,3 +433,33 @@ fn reusing_a_large_argument_tuple_is_bounded() {
     let (arena, _) = unpickle(&unknown, &known, limits).unwrap();
     assert!(arena.len() < 50, "{} objects", arena.len());
 }
+
+/// An unknown global with a 1 MB name called 20,000 times: every
+/// placeholder shares the one name (copying it would take 20 GB).
+#[test]
+fn calling_a_placeholder_copies_no_text() {
+    use svm2onnx::load::pickle::sklearn::known;
+    use svm2onnx::load::pickle::vm::Obj;
+    let mut p = b"\x80\x04".to_vec();
+    text(&mut p, &"m".repeat(1 << 20));
+    text(&mut p, "f");
+    p.extend(b"\x93\x94](");
+    for _ in 0..20_000 {
+        p.extend(b"h\x00)R");
+    }
+    p.extend(b"e.");
+    let (arena, root) = unpickle(&p, &known, Limits::default()).unwrap();
+    let Obj::List(items) = arena.get(root) else {
+        panic!("root is not a list")
+    };
+    assert_eq!(items.len(), 20_000);
+    let name = |id: &usize| match arena.get(*id) {
+        Obj::Placeholder(ph) => ph.global.clone(),
+        other => panic!("not a placeholder: {other:?}"),
+    };
+    let first = name(&items[0]);
+    assert_eq!(first.module.len(), 1 << 20);
+    assert!(items
+        .iter()
+        .all(|id| std::sync::Arc::ptr_eq(&name(id), &first)));
+}

@@ -189,6 +189,7 @@ fn check(name: &str, loaded: &LoadedModel, float: FloatType, tolerance: f64) -> 
 #[test]
 fn every_version_pickle_matches_what_sklearn_recorded() {
     let mut worst = (0.0f64, 0.0f64);
+    let mut per_version = std::collections::BTreeMap::<String, (f64, f64, usize)>::new();
     let mut converted = 0;
     for case in cases() {
         if case.meta["expect"] != "convert" {
@@ -202,10 +203,17 @@ fn every_version_pickle_matches_what_sklearn_recorded() {
             );
             let mut loaded = load_path(file).unwrap_or_else(|e| panic!("{name}: {e}"));
             loaded.samples = Some(samples(&case.meta));
-            worst.0 = worst.0.max(check(&name, &loaded, FloatType::F64, 1e-9));
-            worst.1 = worst.1.max(check(&name, &loaded, FloatType::F32, 1e-4));
+            let f64_err = check(&name, &loaded, FloatType::F64, 1e-9);
+            let f32_err = check(&name, &loaded, FloatType::F32, 1e-4);
+            worst = (worst.0.max(f64_err), worst.1.max(f32_err));
+            let dir = case.name.split('/').next().unwrap().to_string();
+            let v = per_version.entry(dir).or_default();
+            *v = (v.0.max(f64_err), v.1.max(f32_err), v.2 + 1);
             converted += 1;
         }
+    }
+    for (dir, (a, b, n)) in &per_version {
+        println!("{dir}: {n} files, worst relative error f64 {a:.1e}, f32 {b:.1e}");
     }
     println!(
         "{converted} version pickles: worst relative error f64 {:e}, f32 {:e}",

@@ -40,8 +40,10 @@ impl std::fmt::Display for Global {
 /// names it (docs/SEMANTICS_ADDENDUM.md, "Unknown globals").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placeholder {
-    /// The module-level name, as the stream spelled it.
-    pub global: Global,
+    /// The module-level name, as the stream spelled it. Shared by every
+    /// placeholder made from the same GLOBAL, so that calling one with a
+    /// huge name many times copies no text.
+    pub global: std::sync::Arc<Global>,
     /// Byte offset of the GLOBAL/STACK_GLOBAL opcode that named it.
     pub offset: usize,
 }

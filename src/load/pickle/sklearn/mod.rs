@@ -5,7 +5,9 @@
 //! This file holds the allowlist of GLOBALs and the walk from the root
 //! object to the estimator; `est` reads an estimator's state,
 //! `estimators` the SVM family, `preprocess` the scalers and
-//! `compose` Pipelines and CalibratedClassifierCV.
+//! `compose` Pipelines and CalibratedClassifierCV, `names` the column
+//! names of a DataFrame-fitted model, `advice` what to do about a class we
+//! do not convert (including placeholders: names outside the allowlist).
 
 mod advice;
 mod compose;

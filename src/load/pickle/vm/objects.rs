@@ -109,7 +109,10 @@ impl<'a, 'p> Vm<'a, 'p> {
         let obj = if (self.known)(&global) {
             Obj::Global(global)
         } else {
-            Obj::Placeholder(Placeholder { global, offset: at })
+            Obj::Placeholder(Placeholder {
+                global: std::sync::Arc::new(global),
+                offset: at,
+            })
         };
         self.push(obj, at)?;
         Ok(())
