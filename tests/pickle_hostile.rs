@@ -463,3 +463,39 @@ fn calling_a_placeholder_copies_no_text() {
         .iter()
         .all(|id| std::sync::Arc::ptr_eq(&name(id), &first)));
 }
+
+/// Where the converted path needs what a placeholder stands for, the error
+/// names the field and the global: a search's best estimator that is a
+/// user class, an SVC attribute that is the result of `os.system(…)`.
+#[test]
+fn a_placeholder_on_the_converted_path_is_refused_naming_field_and_global() {
+    let mut p = b"\x80\x02csklearn.model_selection._search\nGridSearchCV\n)\x81}(".to_vec();
+    text(&mut p, "best_estimator_");
+    let at = p.len();
+    p.extend(b"c__main__\nMyClassifier\n)\x81}b");
+    p.extend(b"ub.");
+    let e = refused(&p);
+    assert_eq!(
+        e.split(" (supported:").next().unwrap(),
+        format!(
+            "field `GridSearchCV.best_estimator_.MyClassifier`: is __main__.MyClassifier, \
+             read as an inert placeholder at byte offset {at}, which svm2onnx cannot convert"
+        )
+    );
+    let mut p = b"\x80\x02csklearn.svm._classes\nSVC\n)\x81}(".to_vec();
+    text(&mut p, "kernel");
+    text(&mut p, "linear");
+    text(&mut p, "_n_support");
+    let at = p.len();
+    p.extend(b"cos\nsystem\n");
+    text(&mut p, "touch svm2onnx-was-called");
+    p.extend(b"\x85Rub.");
+    let e = refused(&p);
+    assert_eq!(
+        e,
+        format!(
+            "field `SVC._n_support`: expected a numpy array, found os.system, \
+             read as an inert placeholder at byte offset {at}"
+        )
+    );
+}
