@@ -120,6 +120,15 @@ impl Compiled {
         }
     }
 
+    /// Records the input's column names (a DataFrame-fitted model's
+    /// `feature_names_in_`, see [`crate::LoadedModel::feature_names`]) in
+    /// the metadata, as a JSON array under `feature_names`. The graph's
+    /// input stays the one matrix `X`, its columns in this order.
+    pub fn record_feature_names(&mut self, names: &[String]) {
+        let json = serde_json::to_string(names).expect("strings serialise");
+        self.metadata.push((meta::FEATURE_NAMES.to_string(), json));
+    }
+
     /// The model as bytes, every initializer inline.
     pub fn to_bytes(&self) -> Vec<u8> {
         emit::encode(&self.graph, self.opset, &self.metadata, &self.doc)

@@ -58,8 +58,11 @@ pub mod meta {
     pub const CONVENTION: &str = "convention";
     /// LIBSVM SVR `-b 1`: the Laplace σ of the residuals (no output uses it).
     pub const SVR_LAPLACE_SIGMA: &str = "svr_laplace_sigma";
+    /// The input's column names, as a JSON array of strings, for models
+    /// fitted on a pandas DataFrame (scikit-learn's `feature_names_in_`).
+    pub const FEATURE_NAMES: &str = "feature_names";
     /// Every key above.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 14] = [
         ESTIMATOR,
         KERNEL,
         CLASSES,
@@ -73,5 +76,6 @@ pub mod meta {
         LOSS,
         CONVENTION,
         SVR_LAPLACE_SIGMA,
+        FEATURE_NAMES,
     ];
 }

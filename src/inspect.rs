@@ -163,6 +163,10 @@ pub fn describe_model(loaded: &LoadedModel) -> Inspection {
         r.push("kernel", kernel_text(kernel));
     }
     r.push("features", model.n_features().to_string());
+    if let Some(names) = &loaded.feature_names {
+        let json = serde_json::to_string(names).expect("strings serialise");
+        r.push("feature names", json);
+    }
     if !model.preprocessing().is_empty() {
         let steps: Vec<String> = model.preprocessing().iter().map(|p| p.describe()).collect();
         r.push(

@@ -103,7 +103,11 @@ pub enum Error {
 /// validation, for build scripts.
 pub fn convert_file(path: &std::path::Path, options: &CompileOptions) -> Result<Vec<u8>, Error> {
     let loaded = load_path(path)?;
-    Ok(compile(&loaded.model, options)?)
+    let mut compiled = lower_model(&loaded.model, options)?;
+    if let Some(names) = &loaded.feature_names {
+        compiled.record_feature_names(names);
+    }
+    Ok(compiled.to_bytes())
 }
 
 /// Loads a model file and compiles it into a Keras 3 `.keras` file's
@@ -114,7 +118,12 @@ pub fn convert_file_to_keras(
     options: &CompileOptions,
 ) -> Result<Vec<u8>, Error> {
     let loaded = load_path(path)?;
-    Ok(compile_keras(&loaded.model, options)?)
+    let (options, _) = keras_options(&loaded.model, options);
+    let mut compiled = lower_model(&loaded.model, &options)?;
+    if let Some(names) = &loaded.feature_names {
+        compiled.record_feature_names(names);
+    }
+    Ok(compiled.to_keras().map_err(CompileError::from)?)
 }
 
 /// Runs ONNX bytes with tract and compares them with the model: on `data`

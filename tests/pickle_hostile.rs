@@ -1,6 +1,9 @@
-//! Hostile and malformed pickle/joblib input: every case is refused with an
-//! error naming the problem, nothing is executed, nothing panics, and no
-//! allocation follows a size the file merely declares.
+//! Hostile and malformed pickle/joblib input: nothing is executed, nothing
+//! panics, and no allocation follows a size the file merely declares. A
+//! name outside the allowlist (`os.system`, `builtins.eval`) is an inert
+//! placeholder: refused, naming it, where the converted model needs it, and
+//! never imported or called anywhere else; malformed streams are refused
+//! with an error naming the problem.
 
 mod common;
 
@@ -16,24 +19,28 @@ fn refused(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn reduce_of_os_system_is_refused_with_name_and_offset() {
-    // cos\nsystem\n (ls,) REDUCE — protocol 2, GLOBAL at offset 2.
+fn reduce_of_os_system_is_an_inert_placeholder_named_with_its_offset() {
+    // cos\nsystem\n (ls,) REDUCE — protocol 2, GLOBAL at offset 2. Nothing
+    // is imported or called: the root is a placeholder, refused where the
+    // model is needed, naming the global and where the stream named it.
     let p2 = b"\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00lsq\x01\x85q\x02Rq\x03.";
     let e = refused(p2);
     assert!(
-        e.contains("byte offset 2") && e.contains("os.system"),
+        e.contains("is os.system, read as an inert placeholder at byte offset 2, which svm2onnx cannot convert"),
         "{e}"
     );
-    // builtins.eval through STACK_GLOBAL (protocol 4).
+    // builtins.eval through STACK_GLOBAL (protocol 4), at offset 18.
     let p4 = b"\x80\x04\x8c\x08builtins\x8c\x04eval\x93\x8c\x041+1;\x85R.";
     let e = refused(p4);
     assert!(
-        e.contains("byte offset 18") && e.contains("builtins.eval"),
+        e.contains("builtins.eval, read as an inert placeholder at byte offset 18"),
         "{e}"
     );
     // posix.system, subprocess.Popen, an unsupported estimator.
-    assert!(refused(b"\x80\x02cposix\nsystem\n)R.").contains("posix.system"));
-    assert!(refused(b"\x80\x02csubprocess\nPopen\n)R.").contains("subprocess.Popen"));
+    assert!(refused(b"\x80\x02cposix\nsystem\n)R.").contains("posix.system, read as an inert"));
+    assert!(
+        refused(b"\x80\x02csubprocess\nPopen\n)R.").contains("subprocess.Popen, read as an inert")
+    );
     let e = refused(b"\x80\x02csklearn.linear_model._logistic\nLogisticRegression\n)\x81}b.");
     assert!(
         e.contains("LogisticRegression") && e.contains("supported: SVC, NuSVC"),
@@ -72,7 +79,7 @@ fn an_unsupported_step_is_named_by_position_and_class_with_what_to_do() {
     let ohe = ("enc", "sklearn.preprocessing._encoders", "OneHotEncoder");
     let e = refused(&pipeline_pickle(&[ohe, svc]));
     assert!(
-        e.starts_with("field `Pipeline.steps[0].OneHotEncoder`: unsupported step sklearn.preprocessing._encoders.OneHotEncoder (supported: SVC, NuSVC")
+        e.starts_with("field `Pipeline.steps[0].OneHotEncoder`: unsupported step sklearn.preprocessing._encoders.OneHotEncoder, read as an inert placeholder at byte offset 52 (supported: SVC, NuSVC")
             && e.ends_with("; apply it before svm2onnx's graph and feed the transformed features, or replace it with a supported step"),
         "{e}"
     );
@@ -82,7 +89,7 @@ fn an_unsupported_step_is_named_by_position_and_class_with_what_to_do() {
     let e = refused(&pipeline_pickle(&[scaler, custom, svc]));
     assert!(
         e.starts_with(
-            "field `Pipeline.steps[1].MyTransformer`: unsupported step __main__.MyTransformer"
+            "field `Pipeline.steps[1].MyTransformer`: unsupported step __main__.MyTransformer, read as an inert placeholder"
         ),
         "{e}"
     );
@@ -211,7 +218,7 @@ fn memo_and_object_limits_hold() {
         max_memo: 10,
         max_nested: 1,
     };
-    let allow = |_: &svm2onnx::load::pickle::vm::Global| Ok(());
+    let allow = |_: &svm2onnx::load::pickle::vm::Global| true;
     let mut many = b"\x80\x02]".to_vec();
     for _ in 0..200 {
         many.extend_from_slice(b"Na");
@@ -310,6 +317,207 @@ fn the_cli_exits_2_on_hostile_files_and_writes_nothing() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("refusing global os.system"), "{err}");
+    assert!(
+        err.contains("os.system, read as an inert placeholder at byte offset 2"),
+        "{err}"
+    );
     assert!(!out.exists());
+}
+
+fn text(out: &mut Vec<u8>, s: &str) {
+    out.push(b'X');
+    out.extend((s.len() as u32).to_le_bytes());
+    out.extend(s.as_bytes());
+}
+
+/// Every way a stream can use an unknown global — REDUCE, NEWOBJ,
+/// NEWOBJ_EX, BUILD, SETITEMS and APPENDS on what that made, memo reuse —
+/// gives an inert placeholder that keeps only the name and its offset.
+#[test]
+fn what_a_stream_makes_from_an_unknown_global_stays_an_inert_placeholder() {
+    use svm2onnx::load::pickle::sklearn::known;
+    use svm2onnx::load::pickle::vm::Obj;
+    let mut p = b"\x80\x04](".to_vec();
+    // 3: os.system, memoized; called with ("touch x",).
+    p.extend(b"\x8c\x02os\x8c\x06system\x93\x94");
+    text(&mut p, "touch svm2onnx-was-called");
+    p.extend(b"\x85R");
+    // The same global again from the memo: NEWOBJ, BUILD with a dict state.
+    p.extend(b"h\x00)\x81}");
+    text(&mut p, "k");
+    p.extend(b"Nsb");
+    // NEWOBJ_EX with kwargs, then SETITEMS on it (a dict subclass).
+    p.extend(b"h\x00)}\x92(");
+    text(&mut p, "k");
+    p.extend(b"Nu");
+    // REDUCE then APPENDS (a list subclass).
+    p.extend(b"h\x00)R(Ne");
+    // builtins.eval by GLOBAL, called.
+    p.extend(b"cbuiltins\neval\n");
+    text(&mut p, "1+1");
+    p.extend(b"\x85Re.");
+    let (arena, root) = unpickle(&p, &known, Limits::default()).unwrap();
+    let Obj::List(items) = arena.get(root) else {
+        panic!("root is not a list")
+    };
+    let names: Vec<String> = items
+        .iter()
+        .map(|id| match arena.get(*id) {
+            Obj::Placeholder(ph) => format!("{}@{}", ph.global, ph.offset),
+            other => panic!("not a placeholder: {other:?}"),
+        })
+        .collect();
+    // The offsets are those of the STACK_GLOBAL and GLOBAL opcodes.
+    let system_at = p.iter().position(|&b| b == 0x93).unwrap();
+    let eval_at = p.windows(9).position(|w| w == b"cbuiltins").unwrap();
+    let system = format!("os.system@{system_at}");
+    assert_eq!(
+        names,
+        [
+            system.clone(),
+            system.clone(),
+            system.clone(),
+            system,
+            format!("builtins.eval@{eval_at}"),
+        ]
+    );
+}
+
+/// A real SVC inside a GridSearchCV whose unread fields hold
+/// `os.system("touch …")` and `builtins.eval(…)`: it converts to the bytes
+/// of the SVC alone, and the command never runs, in the library or the CLI.
+#[test]
+fn unknown_globals_off_the_converted_path_convert_and_never_run() {
+    let svc = std::fs::read(pickles_dir().join("svc_linear_tie_k3_ovr.p2.pkl")).unwrap();
+    let mut p = b"\x80\x02csklearn.model_selection._search\nGridSearchCV\n)\x81}(".to_vec();
+    text(&mut p, "scorer_");
+    p.extend(b"cos\nsystem\n");
+    text(&mut p, "touch svm2onnx-was-called");
+    p.extend(b"\x85R");
+    text(&mut p, "best_estimator_");
+    p.extend(&svc[2..svc.len() - 1]);
+    text(&mut p, "refit");
+    p.extend(b"cbuiltins\neval\n");
+    text(
+        &mut p,
+        "__import__('os').system('touch svm2onnx-was-called')",
+    );
+    p.extend(b"\x85Rub.");
+    let options = svm2onnx::CompileOptions::default();
+    let wrapped = svm2onnx::compile(&load_bytes(&p).unwrap().model, &options).unwrap();
+    let plain = svm2onnx::compile(&load_bytes(&svc).unwrap().model, &options).unwrap();
+    assert!(wrapped == plain, "the search converts to its SVC's bytes");
+
+    let dir = common::scratch_dir("inert");
+    std::fs::write(dir.join("search.pkl"), &p).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_svm2onnx"))
+        .current_dir(&dir)
+        .args(["convert", "search.pkl", "-o", "out.onnx"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(dir.join("out.onnx").exists());
+    assert!(!dir.join("svm2onnx-was-called").exists());
+}
+
+/// One large argument tuple reused by many REDUCEs: a known callable copies
+/// it into each instance, so the copies are counted against the object
+/// limit; a placeholder keeps no arguments, so it costs one slot each.
+#[test]
+fn reusing_a_large_argument_tuple_is_bounded() {
+    let limits = Limits {
+        max_objects: 1000,
+        max_memo: 10,
+        max_nested: 1,
+    };
+    // f memoized; a 300-item tuple of one None (DUP) memoized; then a list
+    // of 20 REDUCEs of f with that tuple.
+    let stream = |module: &str| {
+        let mut p = b"\x80\x02".to_vec();
+        p.extend(format!("c{module}\nf\nq\x000(N").as_bytes());
+        p.extend(std::iter::repeat_n(b'2', 299));
+        p.extend(b"tq\x010](");
+        for _ in 0..20 {
+            p.extend(b"h\x00h\x01R");
+        }
+        p.extend(b"e.");
+        p
+    };
+    let known = |g: &svm2onnx::load::pickle::vm::Global| g.module == "known";
+    let e = unpickle(&stream("known"), &known, limits).unwrap_err();
+    assert!(e.message.contains("argument references"), "{e}");
+    let unknown = stream("unknown");
+    let (arena, _) = unpickle(&unknown, &known, limits).unwrap();
+    assert!(arena.len() < 50, "{} objects", arena.len());
+}
+
+/// An unknown global with a 1 MB name called 20,000 times: every
+/// placeholder shares the one name (copying it would take 20 GB).
+#[test]
+fn calling_a_placeholder_copies_no_text() {
+    use svm2onnx::load::pickle::sklearn::known;
+    use svm2onnx::load::pickle::vm::Obj;
+    let mut p = b"\x80\x04".to_vec();
+    text(&mut p, &"m".repeat(1 << 20));
+    text(&mut p, "f");
+    p.extend(b"\x93\x94](");
+    for _ in 0..20_000 {
+        p.extend(b"h\x00)R");
+    }
+    p.extend(b"e.");
+    let (arena, root) = unpickle(&p, &known, Limits::default()).unwrap();
+    let Obj::List(items) = arena.get(root) else {
+        panic!("root is not a list")
+    };
+    assert_eq!(items.len(), 20_000);
+    let name = |id: &usize| match arena.get(*id) {
+        Obj::Placeholder(ph) => ph.global.clone(),
+        other => panic!("not a placeholder: {other:?}"),
+    };
+    let first = name(&items[0]);
+    assert_eq!(first.module.len(), 1 << 20);
+    assert!(items
+        .iter()
+        .all(|id| std::sync::Arc::ptr_eq(&name(id), &first)));
+}
+
+/// Where the converted path needs what a placeholder stands for, the error
+/// names the field and the global: a search's best estimator that is a
+/// user class, an SVC attribute that is the result of `os.system(…)`.
+#[test]
+fn a_placeholder_on_the_converted_path_is_refused_naming_field_and_global() {
+    let mut p = b"\x80\x02csklearn.model_selection._search\nGridSearchCV\n)\x81}(".to_vec();
+    text(&mut p, "best_estimator_");
+    let at = p.len();
+    p.extend(b"c__main__\nMyClassifier\n)\x81}b");
+    p.extend(b"ub.");
+    let e = refused(&p);
+    assert_eq!(
+        e.split(" (supported:").next().unwrap(),
+        format!(
+            "field `GridSearchCV.best_estimator_.MyClassifier`: is __main__.MyClassifier, \
+             read as an inert placeholder at byte offset {at}, which svm2onnx cannot convert"
+        )
+    );
+    let mut p = b"\x80\x02csklearn.svm._classes\nSVC\n)\x81}(".to_vec();
+    text(&mut p, "kernel");
+    text(&mut p, "linear");
+    text(&mut p, "_n_support");
+    let at = p.len();
+    p.extend(b"cos\nsystem\n");
+    text(&mut p, "touch svm2onnx-was-called");
+    p.extend(b"\x85Rub.");
+    let e = refused(&p);
+    assert_eq!(
+        e,
+        format!(
+            "field `SVC._n_support`: expected a numpy array, found os.system, \
+             read as an inert placeholder at byte offset {at}"
+        )
+    );
 }

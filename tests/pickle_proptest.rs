@@ -817,8 +817,8 @@ fn check(arena: &Arena, id: Id, v: &V, path: &str) -> Result<(), String> {
     }
 }
 
-fn allow_all(_: &Global) -> Result<(), String> {
-    Ok(())
+fn allow_all(_: &Global) -> bool {
+    true
 }
 
 fn run(data: &[u8]) -> Result<(Arena<'_>, Id), PickleError> {

@@ -223,6 +223,9 @@ pub fn convert_loaded(
         None => options,
     };
     let mut compiled = lower_model(&loaded.model, &options).map_err(|e| bad(None)(&e))?;
+    if let Some(names) = &loaded.feature_names {
+        compiled.record_feature_names(names);
+    }
     if let Some(outputs) = &request.outputs {
         let names: Vec<&str> = outputs.iter().map(|s| s.trim()).collect();
         compiled.keep_outputs(&names).map_err(|e| bad(None)(&e))?;

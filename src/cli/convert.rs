@@ -141,6 +141,9 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
         (plan.compile, false)
     };
     let mut compiled = lower_model(&loaded.model, &options)?;
+    if let Some(names) = &loaded.feature_names {
+        compiled.record_feature_names(names);
+    }
     if let Some(outputs) = &plan.outputs {
         let names: Vec<&str> = outputs.iter().map(String::as_str).collect();
         compiled

@@ -21,6 +21,9 @@ pub struct LoadedModel {
     pub samples: Option<Samples>,
     /// Problems that did not stop loading (such as unknown fields).
     pub warnings: Vec<String>,
+    /// The input's column names when the model was fitted on a pandas
+    /// DataFrame (pickles: `feature_names_in_`), one per feature.
+    pub feature_names: Option<Vec<String>>,
 }
 
 /// Why a model file could not be read.

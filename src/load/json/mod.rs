@@ -106,6 +106,7 @@ pub fn load(bytes: &[u8]) -> Result<LoadedModel, LoadError> {
         model,
         samples,
         warnings,
+        feature_names: None,
     })
 }
 

@@ -108,6 +108,7 @@ pub fn load(bytes: &[u8], n_features: Option<usize>) -> Result<LoadedModel, Load
         model,
         samples: None,
         warnings,
+        feature_names: None,
     })
 }
 

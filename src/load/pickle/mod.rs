@@ -13,8 +13,6 @@ pub mod vm;
 
 use super::{LoadError, LoadedModel};
 use compress::Codec;
-use object::Global;
-use std::cell::RefCell;
 
 /// Largest decompressed stream accepted in any case.
 pub const MAX_DECOMPRESSED: usize = 8 << 30;
@@ -67,56 +65,24 @@ fn load_stream<'s>(
     codec: Option<Codec>,
     release: Option<&'s dyn Fn(std::ops::Range<usize>)>,
 ) -> Result<LoadedModel, LoadError> {
-    let refused = RefCell::new(None);
-    let allow =
-        |g: &Global| sklearn::allow(g).inspect_err(|_| *refused.borrow_mut() = Some(g.clone()));
+    // Names outside the allowlist become inert placeholders: the walk from
+    // the root refuses one only where the converted model needs it.
     let (mut arena, root) =
-        match vm::unpickle_with_buffers(stream, buffers, &allow, vm::Limits::default()) {
-            Ok(tree) => tree,
-            Err(e) => {
-                let located = refused
-                    .take()
-                    .and_then(|g| refused_step(stream, buffers, g));
-                return Err(located.unwrap_or_else(|| LoadError::Pickle {
-                    offset: e.offset,
-                    message: e.message,
-                    stream: codec.map_or("pickle".to_string(), |c| {
-                        format!("decompressed {} stream", c.name())
-                    }),
-                }));
-            }
-        };
+        vm::unpickle_with_buffers(stream, buffers, &sklearn::known, vm::Limits::default())
+            .map_err(|e| LoadError::Pickle {
+                offset: e.offset,
+                message: e.message,
+                stream: codec.map_or("pickle".to_string(), |c| {
+                    format!("decompressed {} stream", c.name())
+                }),
+            })?;
     arena.set_release(release);
     let model = sklearn::to_model(&arena, root)?;
+    let feature_names = sklearn::feature_names(&arena, root, model.n_features())?;
     Ok(LoadedModel {
         model,
         samples: None,
         warnings: Vec::new(),
+        feature_names,
     })
-}
-
-/// Reads of a refused file made to place its refused class.
-const MAX_PLACING_RUNS: usize = 4;
-
-/// When a GLOBAL was refused, where is that class? The stream is read again
-/// with it (and up to [`MAX_PLACING_RUNS`] names refused after it) admitted;
-/// they are still only recorded, never called, and the result is never a
-/// model: when the class is a Pipeline step, that step's error (its
-/// position, its class, what to do) replaces the byte-offset refusal.
-fn refused_step(stream: &[u8], buffers: &[&[u8]], class: Global) -> Option<LoadError> {
-    let mut admitted = vec![class.clone()];
-    for _ in 0..MAX_PLACING_RUNS {
-        let refused = RefCell::new(None);
-        let allow = |g: &Global| {
-            if admitted.contains(g) {
-                return Ok(());
-            }
-            sklearn::allow(g).inspect_err(|_| *refused.borrow_mut() = Some(g.clone()))
-        };
-        match vm::unpickle_with_buffers(stream, buffers, &allow, vm::Limits::default()) {
-            Ok((arena, root)) => return sklearn::step_error(&arena, root, &class),
-            Err(_) => admitted.push(refused.into_inner()?),
-        }
-    }
-    None
 }

@@ -296,8 +296,8 @@ fn joblib_inline(arena: &Arena, inline: &InlineArray) -> Result<NdArray, String>
 }
 
 /// A short description of an object's kind for error messages.
-pub fn kind_name(obj: &Obj) -> &'static str {
-    match obj {
+pub fn kind_name(obj: &Obj) -> std::borrow::Cow<'static, str> {
+    std::borrow::Cow::Borrowed(match obj {
         Obj::None => "None",
         Obj::Bool(_) => "a boolean",
         Obj::Int(_) => "an integer",
@@ -310,7 +310,9 @@ pub fn kind_name(obj: &Obj) -> &'static str {
         Obj::Global(_) => "a global",
         Obj::Instance { .. } => "an object",
         Obj::Inline(_) => "a joblib array",
-    }
+        // Whoever reads it learns which name it stands for.
+        Obj::Placeholder(p) => return std::borrow::Cow::Owned(p.to_string()),
+    })
 }
 
 /// A number: a Python int/float or a numpy scalar (`multiarray.scalar`).

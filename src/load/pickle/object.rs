@@ -32,6 +32,32 @@ impl std::fmt::Display for Global {
     }
 }
 
+/// A global outside the allowlist, or anything the stream made from one
+/// (REDUCE, NEWOBJ, BUILD, APPEND, SETITEM on it). Only its name is kept:
+/// its arguments and state are dropped, so it has no fields to read, it
+/// costs one arena slot however it is used, and nothing can mistake it for
+/// the class it names. Reading one where a model is needed is an error that
+/// names it (docs/SEMANTICS_ADDENDUM.md, "Unknown globals").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placeholder {
+    /// The module-level name, as the stream spelled it. Shared by every
+    /// placeholder made from the same GLOBAL, so that calling one with a
+    /// huge name many times copies no text.
+    pub global: std::sync::Arc<Global>,
+    /// Byte offset of the GLOBAL/STACK_GLOBAL opcode that named it.
+    pub offset: usize,
+}
+
+impl std::fmt::Display for Placeholder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, read as an inert placeholder at byte offset {}",
+            self.global, self.offset
+        )
+    }
+}
+
 /// A raw array block that joblib writes after a NumpyArrayWrapper (§5b).
 #[derive(Debug, Clone)]
 pub struct InlineArray {
@@ -74,8 +100,10 @@ pub enum Obj {
     /// A dict's (key, value) pairs in insertion order; a repeated key's
     /// last value wins.
     Dict(Vec<(Id, Id)>),
-    /// A module-level name, recorded, never imported.
+    /// A module-level name on the allowlist, recorded, never imported.
     Global(Global),
+    /// A name outside the allowlist, or an object made from one.
+    Placeholder(Placeholder),
     /// `cls(*args)` by REDUCE or NEWOBJ, never executed; BUILD sets `state`.
     Instance {
         /// The class (or function) named by the GLOBAL.

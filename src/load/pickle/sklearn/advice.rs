@@ -2,7 +2,41 @@
 //! the step out of the converted graph, or to fit a supported estimator.
 //! Errors append it after the list of what is supported.
 
-use crate::load::pickle::object::Global;
+use super::SUPPORTED;
+use crate::load::pickle::object::{Global, Placeholder};
+
+/// Where the walk to the converted model met a placeholder.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Needed {
+    /// As the model itself: the root, a search's `best_estimator_`, a
+    /// calibrated member's base estimator.
+    Model,
+    /// As a Pipeline step; `last` when it ends the Pipeline.
+    Step { last: bool },
+}
+
+/// The problem of a field that holds a placeholder where `needed`: which
+/// name it stands for, where in the stream, what is supported and what to
+/// do. Nothing about the name was imported, so this is all there is to say.
+pub(crate) fn unconverted(p: &Placeholder, needed: Needed) -> String {
+    let g = &p.global;
+    match needed {
+        Needed::Step { last } => format!(
+            "unsupported {} {p} (supported: {SUPPORTED}); {}",
+            if last { "estimator" } else { "step" },
+            what_to_do(g, last)
+        ),
+        Needed::Model => {
+            let todo = if g.module.starts_with("sklearn.") {
+                what_to_do(g, false)
+            } else {
+                "svm2onnx converts scikit-learn SVMs: fit and pickle a supported estimator"
+                    .to_string()
+            };
+            format!("is {p}, which svm2onnx cannot convert (supported: {SUPPORTED}); {todo}")
+        }
+    }
+}
 
 /// scikit-learn packages whose classes transform features rather than
 /// predict.

@@ -1,6 +1,7 @@
 //! Estimators that wrap others: Pipeline (steps, then the estimator) and
 //! CalibratedClassifierCV (a base model and calibrators per member).
 
+use super::advice::{unconverted, Needed};
 use super::est::Est;
 use super::estimators::{classes, estimator};
 use super::preprocess::scaler;
@@ -28,6 +29,13 @@ pub(super) fn pipeline(est: &Est) -> Result<Model, LoadError> {
         match est.arena.get(object) {
             Obj::None => continue,
             Obj::Str(s) if s == "passthrough" => continue,
+            Obj::Placeholder(p) => {
+                let needed = Needed::Step { last: i == last };
+                return Err(err(
+                    format!("{field}.{}", p.global.name),
+                    unconverted(p, needed),
+                ));
+            }
             _ => {}
         }
         let step_est = Est::new(est.arena, object, &format!("{field}."))?;
@@ -55,11 +63,12 @@ pub(super) fn calibrated(arena: &Arena, est: &Est, depth: usize) -> Result<Model
     for (i, item) in items.iter().enumerate() {
         let prefix = format!("{}[{i}].", est.field("calibrated_classifiers_"));
         let member = Est::new(arena, *item, &prefix)?;
-        let base_id = member.require("estimator")?;
+        // scikit-learn < 1.2 names the fitted base `base_estimator` (§5e).
+        let (base_id, base_name) = member.any(&["estimator", "base_estimator"])?;
         let base = to_model_at(
             arena,
             base_id,
-            &format!("{}.", member.field("estimator")),
+            &format!("{}.", member.field(base_name)),
             depth + 1,
         )?;
         let cals_id = member.require("calibrators")?;

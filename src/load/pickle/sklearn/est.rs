@@ -2,6 +2,7 @@
 //! the field path used in errors, with typed accessors for its attributes
 //! (numbers, flags, vectors, dense or CSR matrices).
 
+use super::advice::{unconverted, Needed};
 use super::err;
 use crate::load::pickle::numpy::{self, kind_name, NdArray, Values};
 use crate::load::pickle::object::{Arena, Global, Id, Obj};
@@ -33,6 +34,10 @@ impl<'a> Est<'a> {
                 path: format!("{path}{}", class.name),
             }),
             Obj::Instance { class, .. } => Err(err(path, format!("{class} has no state dict"))),
+            Obj::Placeholder(p) => Err(err(
+                format!("{path}{}", p.global.name),
+                unconverted(p, Needed::Model),
+            )),
             other => Err(err(
                 path,
                 format!("expected an estimator, found {}", kind_name(other)),

@@ -5,12 +5,15 @@
 //! This file holds the allowlist of GLOBALs and the walk from the root
 //! object to the estimator; `est` reads an estimator's state,
 //! `estimators` the SVM family, `preprocess` the scalers and
-//! `compose` Pipelines and CalibratedClassifierCV.
+//! `compose` Pipelines and CalibratedClassifierCV, `names` the column
+//! names of a DataFrame-fitted model, `advice` what to do about a class we
+//! do not convert (including placeholders: names outside the allowlist).
 
 mod advice;
 mod compose;
 mod est;
 mod estimators;
+mod names;
 mod preprocess;
 
 use super::numpy;
@@ -20,6 +23,7 @@ use crate::model::Model;
 use compose::{calibrated, pipeline};
 use est::Est;
 use estimators::estimator;
+pub(crate) use names::feature_names;
 
 const SVM_MODULES: &[&str] = &["sklearn.svm._classes", "sklearn.svm.classes"];
 const SVM_CLASSES: &[&str] = &[
@@ -48,60 +52,25 @@ const SCALERS: &[&str] = &[
 /// What the error for an unsupported estimator lists.
 pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV around SVC/NuSVC/LinearSVC/SGDClassifier, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
 
-/// Plain data classes found inside the state of the estimators we read
-/// (search results, scorers). They are recorded, never constructed.
-const INERT: &[(&str, &str)] = &[
-    ("__builtin__", "bytes"),
-    ("builtins", "bytes"),
-    ("numpy.ma.core", "_mareconstruct"),
-    ("numpy.ma.core", "MaskedArray"),
-    ("numpy.ma", "MaskedArray"),
-    ("sklearn.model_selection._split", "StratifiedKFold"),
-    ("sklearn.model_selection._split", "KFold"),
-    ("sklearn.model_selection._split", "RepeatedStratifiedKFold"),
-    ("sklearn.model_selection._split", "ShuffleSplit"),
-    ("sklearn.model_selection._split", "StratifiedShuffleSplit"),
-    ("numpy", "bool_"),
-    ("builtins", "slice"),
-    ("collections", "OrderedDict"),
-    ("copyreg", "_reconstructor"),
-    ("builtins", "object"),
-    ("sklearn.metrics._scorer", "_PassthroughScorer"),
-    ("sklearn.utils._metadata_requests", "MetadataRequest"),
-    ("sklearn.utils._metadata_requests", "MethodMetadataRequest"),
-    // The SGD models' fitted `_loss_function_` (prediction reads `loss`).
-    ("sklearn.linear_model._sgd_fast", "Hinge"),
-    ("sklearn.linear_model._sgd_fast", "ModifiedHuber"),
-    ("sklearn.linear_model._sgd_fast", "SquaredHinge"),
-    ("sklearn.linear_model._sgd_fast", "EpsilonInsensitive"),
-    (
-        "sklearn.linear_model._sgd_fast",
-        "SquaredEpsilonInsensitive",
-    ),
-    ("sklearn.linear_model._sgd_fast", "Log"),
-    ("sklearn.linear_model._sgd_fast", "SquaredLoss"),
-    ("sklearn.linear_model._sgd_fast", "Huber"),
-    ("sklearn._loss._loss", "CyHalfBinomialLoss"),
-    ("sklearn._loss._loss", "CyHalfSquaredError"),
-    ("sklearn._loss._loss", "CyHuberLoss"),
-    // scikit-learn 1.5-1.6 pickled the same classes under the bare module name.
-    ("_loss", "CyHalfBinomialLoss"),
-    ("_loss", "CyHalfSquaredError"),
-    ("_loss", "CyHuberLoss"),
-];
+/// Names the VM evaluates itself because they are pure data (protocol 2's
+/// bytes). State classes the walk never reads (scorers, CV splitters,
+/// masked arrays of `cv_results_`, metadata requests) need no entry: they
+/// become inert placeholders.
+const DATA: &[(&str, &str)] = &[("__builtin__", "bytes"), ("builtins", "bytes")];
 
 fn is(g: &Global, modules: &[&str], names: &[&str]) -> bool {
     modules.contains(&g.module.as_str()) && names.contains(&g.name.as_str())
 }
 
 /// The allowlist of GLOBALs: numpy and scipy array types, the estimators we
-/// convert, and inert state classes. Everything else is refused.
-pub fn allow(g: &Global) -> Result<(), String> {
+/// convert, and inert state classes. Everything else becomes an inert
+/// placeholder (see [`crate::load::pickle::object::Placeholder`]).
+pub fn known(g: &Global) -> bool {
     let numpy_ok = (numpy::is_numpy(&g.module, "multiarray")
         && (g.name == "_reconstruct" || g.name == "scalar"))
         || (numpy::is_numpy(&g.module, "numeric") && g.name == "_frombuffer")
         || (g.module == "numpy" && (g.name == "ndarray" || g.name == "dtype"));
-    let ok = numpy_ok
+    numpy_ok
         || g.is("_codecs", "encode")
         || g.is("joblib.numpy_pickle", "NumpyArrayWrapper")
         || is(
@@ -126,17 +95,7 @@ pub fn allow(g: &Global) -> Result<(), String> {
         )
         || g.is("sklearn.isotonic", "IsotonicRegression")
         || g.is("sklearn.frozen._frozen", "FrozenEstimator")
-        || INERT.iter().any(|(m, n)| g.is(m, n));
-    if ok {
-        Ok(())
-    } else if g.module.starts_with("sklearn.") {
-        Err(format!(
-            "unsupported estimator or component (supported: {SUPPORTED}); {}",
-            advice::what_to_do(g, false)
-        ))
-    } else {
-        Err("not on the allowlist of numpy, scipy and scikit-learn names svm2onnx reads".into())
-    }
+        || DATA.iter().any(|(m, n)| g.is(m, n))
 }
 
 fn err(field: impl Into<String>, problem: impl Into<String>) -> LoadError {
@@ -155,21 +114,6 @@ fn converts(g: &Global) -> bool {
         || g.is("sklearn.frozen._frozen", "FrozenEstimator")
         || g.is("sklearn.calibration", "CalibratedClassifierCV")
         || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
-}
-
-/// For a tree read with a refused `class` admitted (see
-/// [`crate::load::pickle`]): the error of the Pipeline step where that
-/// class sits, which names its position, or `None` when it is elsewhere.
-pub(crate) fn step_error(arena: &Arena, root: Id, class: &Global) -> Option<LoadError> {
-    let suffix = format!("].{}", class.name);
-    match to_model(arena, root) {
-        Err(LoadError::Field { field, problem })
-            if field.contains("steps[") && field.ends_with(&suffix) =>
-        {
-            Some(LoadError::Field { field, problem })
-        }
-        _ => None,
-    }
 }
 
 /// Converts the root object of a pickle into a model.

@@ -77,6 +77,8 @@ impl<'a, 'p> Vm<'a, 'p> {
                 v.extend(items);
                 Ok(())
             }
+            // A list subclass outside the allowlist: its items are not kept.
+            Obj::Placeholder(_) => Ok(()),
             _ => self.err(at, "APPEND to something that is not a list"),
         }
     }
@@ -89,6 +91,8 @@ impl<'a, 'p> Vm<'a, 'p> {
                 items.extend(pairs);
                 Ok(())
             }
+            // A dict subclass outside the allowlist: its items are not kept.
+            Obj::Placeholder(_) => Ok(()),
             _ => self.err(at, "SETITEM on something that is not a dict"),
         }
     }

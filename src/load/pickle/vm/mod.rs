@@ -15,7 +15,7 @@ mod containers;
 mod objects;
 mod scalars;
 
-pub use super::object::{Arena, Global, Id, InlineArray, Obj};
+pub use super::object::{Arena, Global, Id, InlineArray, Obj, Placeholder};
 use std::collections::HashMap;
 
 /// Why a pickle stream was refused, with the byte offset of the opcode.
@@ -31,7 +31,8 @@ pub struct PickleError {
 /// Limits that keep a hostile file from exhausting memory or the stack.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Objects in the arena.
+    /// Objects in the arena, and also argument references copied into
+    /// instances by REDUCE/NEWOBJ.
     pub max_objects: usize,
     /// Memo entries.
     pub max_memo: usize,
@@ -49,8 +50,11 @@ impl Default for Limits {
     }
 }
 
-/// Decides which GLOBALs may appear; returns an explanation when refused.
-pub type Allow<'p> = &'p dyn Fn(&Global) -> Result<(), String>;
+/// Which GLOBALs are known: a known one is recorded as [`Obj::Global`] and
+/// what is made from it as [`Obj::Instance`]; any other becomes an inert
+/// [`Obj::Placeholder`] that keeps only its name. Either way nothing is
+/// imported or called.
+pub type Known<'p> = &'p dyn Fn(&Global) -> bool;
 
 struct Vm<'a, 'p> {
     data: &'a [u8],
@@ -59,22 +63,26 @@ struct Vm<'a, 'p> {
     stack: Vec<Id>,
     marks: Vec<usize>,
     memo: HashMap<u64, Id>,
-    allow: Allow<'p>,
+    known: Known<'p>,
     limits: Limits,
     nested: usize,
     /// How many out-of-band buffers there are, and how many NEXT_BUFFER took.
     buffers: usize,
     next_buffer: usize,
+    /// Argument references copied into instances so far (bounded by
+    /// `max_objects`, so one large tuple reused by many REDUCEs cannot
+    /// multiply memory).
+    copied_args: usize,
 }
 
 /// Runs a pickle stream to its STOP; returns the arena and the root object.
 /// `joblib` enables NumpyArrayWrapper's inline raw blocks (§5b).
 pub fn unpickle<'s>(
     data: &'s [u8],
-    allow: Allow<'_>,
+    known: Known<'_>,
     limits: Limits,
 ) -> Result<(Arena<'s>, Id), PickleError> {
-    unpickle_with_buffers(data, &[], allow, limits)
+    unpickle_with_buffers(data, &[], known, limits)
 }
 
 /// [`unpickle`] with the out-of-band buffers of a protocol-5 stream made
@@ -83,7 +91,7 @@ pub fn unpickle<'s>(
 pub fn unpickle_with_buffers<'s>(
     data: &'s [u8],
     buffers: &'s [&'s [u8]],
-    allow: Allow<'_>,
+    known: Known<'_>,
     limits: Limits,
 ) -> Result<(Arena<'s>, Id), PickleError> {
     let mut vm = Vm {
@@ -93,11 +101,12 @@ pub fn unpickle_with_buffers<'s>(
         stack: Vec::new(),
         marks: Vec::new(),
         memo: HashMap::new(),
-        allow,
+        known,
         limits,
         nested: 0,
         buffers: buffers.len(),
         next_buffer: 0,
+        copied_args: 0,
     };
     let root = vm.run()?;
     Ok((vm.arena, root))

@@ -1,12 +1,18 @@
 //! Opcodes that make objects and share them: GLOBAL, REDUCE, NEWOBJ(_EX),
 //! BUILD (with joblib's inline array blocks) and the memo.
 
-use super::{Global, Id, InlineArray, Obj, PickleError, Vm};
+use super::{Global, Id, InlineArray, Obj, PickleError, Placeholder, Vm};
 use crate::load::pickle::dtype::{dtype_is_object, wrapper_nbytes};
 
 /// Whether a GLOBAL is joblib's array wrapper (raw data follows its BUILD).
 fn is_joblib_wrapper(g: &Global) -> bool {
     g.is("joblib.numpy_pickle", "NumpyArrayWrapper")
+}
+
+/// The callable of a REDUCE or NEWOBJ.
+enum Callee {
+    Known(Global),
+    Unknown(Placeholder),
 }
 
 impl<'a, 'p> Vm<'a, 'p> {
@@ -60,17 +66,13 @@ impl<'a, 'p> Vm<'a, 'p> {
                 }
                 let args = self.pop(at)?;
                 let cls = self.pop(at)?;
-                let class = self.callable(cls, at)?;
-                let args = self.tuple_items(args, at)?;
-                self.push(
-                    Obj::Instance {
-                        class,
-                        args,
-                        state: None,
-                        offset: at,
-                    },
-                    at,
-                )?;
+                match self.callee(cls, at)? {
+                    Callee::Known(class) => {
+                        let args = self.tuple_items(args, at)?;
+                        self.instance(class, args, at)?;
+                    }
+                    Callee::Unknown(p) => self.placeholder(p, at)?,
+                }
             }
             b'b' => self.build(at)?,
             other => return self.unsupported(other, at),
@@ -100,27 +102,69 @@ impl<'a, 'p> Vm<'a, 'p> {
         }
     }
 
+    /// GLOBAL/STACK_GLOBAL: a known name is recorded, any other becomes a
+    /// placeholder. Neither is imported.
     fn global(&mut self, module: String, name: String, at: usize) -> Result<(), PickleError> {
-        let g = Global { module, name };
-        if let Err(why) = (self.allow)(&g) {
-            return self.err(at, format!("refusing global {g}: {why}"));
-        }
-        self.push(Obj::Global(g), at)?;
+        let global = Global { module, name };
+        let obj = if (self.known)(&global) {
+            Obj::Global(global)
+        } else {
+            Obj::Placeholder(Placeholder {
+                global: std::sync::Arc::new(global),
+                offset: at,
+            })
+        };
+        self.push(obj, at)?;
         Ok(())
     }
 
-    fn callable(&self, id: Id, at: usize) -> Result<Global, PickleError> {
+    /// What REDUCE/NEWOBJ would call: a known global or a placeholder.
+    fn callee(&self, id: Id, at: usize) -> Result<Callee, PickleError> {
         match self.arena.get(id) {
-            Obj::Global(g) => Ok(g.clone()),
+            Obj::Global(g) => Ok(Callee::Known(g.clone())),
+            Obj::Placeholder(p) => Ok(Callee::Unknown(p.clone())),
             _ => self.err(at, "the callable of REDUCE/NEWOBJ is not a global"),
         }
     }
 
-    fn tuple_items(&self, id: Id, at: usize) -> Result<Vec<Id>, PickleError> {
-        match self.arena.get(id) {
-            Obj::Tuple(items) => Ok(items.clone()),
-            _ => self.err(at, "arguments are not a tuple"),
+    /// The items of an argument tuple, copied into an instance; the copies
+    /// are counted against `max_objects`.
+    fn tuple_items(&mut self, id: Id, at: usize) -> Result<Vec<Id>, PickleError> {
+        let Obj::Tuple(items) = self.arena.get(id) else {
+            return self.err(at, "arguments are not a tuple");
+        };
+        let total = self.copied_args.saturating_add(items.len());
+        if total > self.limits.max_objects {
+            return self.err(
+                at,
+                format!(
+                    "more than {} argument references copied by REDUCE/NEWOBJ",
+                    self.limits.max_objects
+                ),
+            );
         }
+        self.copied_args = total;
+        Ok(items.clone())
+    }
+
+    fn instance(&mut self, class: Global, args: Vec<Id>, at: usize) -> Result<(), PickleError> {
+        self.push(
+            Obj::Instance {
+                class,
+                args,
+                state: None,
+                offset: at,
+            },
+            at,
+        )?;
+        Ok(())
+    }
+
+    /// The inert result of calling a placeholder: the same name, nothing
+    /// else (its arguments stay unread in the arena).
+    fn placeholder(&mut self, p: Placeholder, at: usize) -> Result<(), PickleError> {
+        self.push(Obj::Placeholder(p), at)?;
+        Ok(())
     }
 
     /// REDUCE: nothing is called. `_codecs.encode(text, 'latin1')` and
@@ -129,7 +173,10 @@ impl<'a, 'p> Vm<'a, 'p> {
     fn reduce(&mut self, at: usize) -> Result<(), PickleError> {
         let args = self.pop(at)?;
         let func = self.pop(at)?;
-        let class = self.callable(func, at)?;
+        let class = match self.callee(func, at)? {
+            Callee::Known(class) => class,
+            Callee::Unknown(p) => return self.placeholder(p, at),
+        };
         let args = self.tuple_items(args, at)?;
         if (class.is("__builtin__", "bytes") || class.is("builtins", "bytes")) && args.is_empty() {
             return self.push(Obj::Bytes(Vec::new()), at).map(|_| ());
@@ -153,16 +200,7 @@ impl<'a, 'p> Vm<'a, 'p> {
                 ),
             };
         }
-        self.push(
-            Obj::Instance {
-                class,
-                args,
-                state: None,
-                offset: at,
-            },
-            at,
-        )?;
-        Ok(())
+        self.instance(class, args, at)
     }
 
     fn build(&mut self, at: usize) -> Result<(), PickleError> {
@@ -175,6 +213,8 @@ impl<'a, 'p> Vm<'a, 'p> {
                 *s = Some(state);
                 is_joblib_wrapper(class)
             }
+            // A placeholder's state is never read: it is dropped.
+            Obj::Placeholder(_) => false,
             _ => return self.err(at, "BUILD on something that is not an object"),
         };
         if joblib_wrapper {
