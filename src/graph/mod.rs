@@ -314,29 +314,58 @@ impl Graph {
         )
     }
     /// Index of the first maximum along `axis` (int64), dropping the axis.
+    /// `select_last_index` exists from opset 12; before it, the first
+    /// maximum is the only behaviour.
     pub fn argmax(&mut self, a: Value, axis: i64) -> Value {
-        self.op(
-            "ArgMax",
-            &[a],
-            vec![
-                Attribute::Int("axis", axis),
-                Attribute::Int("keepdims", 0),
-                Attribute::Int("select_last_index", 0),
-            ],
-        )
+        let mut attributes = vec![Attribute::Int("axis", axis), Attribute::Int("keepdims", 0)];
+        if self.opset >= 12 {
+            attributes.push(Attribute::Int("select_last_index", 0));
+        }
+        self.op("ArgMax", &[a], attributes)
+    }
+    /// `a == b`, element-wise, for float tensors, as a bool tensor. Equal
+    /// takes floats from opset 11; before it, the same truth table (false
+    /// wherever either side is NaN) from Less and Greater: neither holds
+    /// and both sides are numbers. A number is below +∞ or above −∞, NaN is
+    /// neither (IsNaN would do, but tract has no float64 IsNaN).
+    pub fn equal_float(&mut self, a: Value, b: Value) -> Value {
+        if self.opset >= 11 {
+            return self.op("Equal", &[a, b], vec![]);
+        }
+        let below = self.less(a, b);
+        let above = self.greater(a, b);
+        let differ = self.op("Or", &[below, above], vec![]);
+        let same = self.not(differ);
+        let infinity = self.scalar("infinity", f64::INFINITY);
+        let minus_infinity = self.scalar("minus_infinity", f64::NEG_INFINITY);
+        let is_number = |g: &mut Graph, v: Value| {
+            let finite_or_minus = g.less(v, infinity);
+            let finite_or_plus = g.greater(v, minus_infinity);
+            g.op("Or", &[finite_or_minus, finite_or_plus], vec![])
+        };
+        let a_number = is_number(self, a);
+        let b_number = is_number(self, b);
+        let numbers = self.op("And", &[a_number, b_number], vec![]);
+        self.op("And", &[same, numbers], vec![])
     }
     /// `data[indices]` along axis 0.
     pub fn gather(&mut self, data: Value, indices: Value) -> Value {
         self.op("Gather", &[data, indices], vec![Attribute::Int("axis", 0)])
     }
-    /// Sum over the given axes (opset ≥ 13: axes as a constant input).
+    /// Sum over the given axes: an attribute up to opset 12, a constant
+    /// input from opset 13.
     pub fn reduce_sum(&mut self, a: Value, axes: &[i64], keepdims: bool) -> Value {
-        let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
-        self.op(
-            "ReduceSum",
-            &[a, axes],
-            vec![Attribute::Int("keepdims", i64::from(keepdims))],
-        )
+        let keep = Attribute::Int("keepdims", i64::from(keepdims));
+        if self.opset >= 13 {
+            let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
+            self.op("ReduceSum", &[a, axes], vec![keep])
+        } else {
+            self.op(
+                "ReduceSum",
+                &[a],
+                vec![keep, Attribute::Ints("axes", axes.to_vec())],
+            )
+        }
     }
     /// Maximum over the given axes: an attribute up to opset 17, a constant
     /// input from opset 18 (ONNX_AND_RUST.md §2).
