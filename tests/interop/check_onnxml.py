@@ -52,7 +52,8 @@ def main():
     os.makedirs(args.workdir, exist_ok=True)
     failures = []
     worst = {}
-    for meta_path in sorted(glob.glob(os.path.join(args.fixtures, "*.json"))):
+    # opsets/ holds the same models at each opset skl2onnx writes.
+    for meta_path in sorted(glob.glob(os.path.join(args.fixtures, "**", "*.json"), recursive=True)):
         name = os.path.splitext(os.path.basename(meta_path))[0]
         meta = json.load(open(meta_path))
         if "refuse" in meta:
