@@ -506,3 +506,47 @@ fn the_fixtures_cover_every_family() {
         );
     }
 }
+
+/// opsets/ holds each model from `to_onnx(model, X)` and at target_opset 9,
+/// 13, 17 and 21, with ZipMap and without where the model takes the
+/// option, and in float64 where onnxruntime runs the original.
+#[test]
+fn the_fixtures_cover_every_opset_with_and_without_zipmap() {
+    let (_, committed) = onnxml_dir();
+    if !committed {
+        return;
+    }
+    let names: Vec<String> = fixtures().into_iter().map(|f| f.name).collect();
+    // (model, takes the zipmap option, has float64 graphs)
+    let models = [
+        ("svc_bin", true, true),
+        ("svc_linear_k3", true, true),
+        ("svc_proba_k3", true, true),
+        ("cal_svc_k3", true, true),
+        ("nusvc_k3", true, true),
+        ("svr", false, false),
+        ("nusvr", false, false),
+        ("oneclass", false, false),
+        ("linearsvc_bin", false, false),
+        ("linearsvc_k3", false, false),
+    ];
+    let mut missing = Vec::new();
+    for (model, zipmap, double) in models {
+        for setting in ["default", "o9", "o13", "o17", "o21"] {
+            let base = format!("{model}_{setting}");
+            let mut expected = vec![if zipmap {
+                format!("{base}_zipmap")
+            } else {
+                base.clone()
+            }];
+            if zipmap {
+                expected.push(base.clone());
+            }
+            if double {
+                expected.push(format!("{base}_double"));
+            }
+            missing.extend(expected.into_iter().filter(|n| !names.contains(n)));
+        }
+    }
+    assert!(missing.is_empty(), "missing fixtures: {missing:?}");
+}

@@ -406,4 +406,38 @@ mod tests {
         g.output(x, "echo", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
         assert_eq!(g.nodes.last().unwrap().op, "Identity");
     }
+
+    fn ops(g: &Graph) -> Vec<&'static str> {
+        g.nodes.iter().map(|n| n.op).collect()
+    }
+
+    fn has_attribute(node: &Node, name: &str) -> bool {
+        node.attributes.iter().any(|a| match a {
+            Attribute::Int(n, _) | Attribute::Ints(n, _) => *n == name,
+        })
+    }
+
+    /// Each op is written in the form the graph's opset defines: the
+    /// skl2onnx rewrite builds fragments at opsets 9 and later.
+    #[test]
+    fn ops_take_the_form_of_the_graphs_opset() {
+        for opset in 9..=22 {
+            let mut g = Graph::new(FloatType::F64, opset);
+            let x = g.input("X", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
+            let sum = g.reduce_sum(x, &[1], true);
+            let max = g.reduce_max(x, &[1], true);
+            g.argmax(x, 1);
+            g.equal_float(sum, max);
+            let by_op = |op: &str| g.nodes.iter().find(|n| n.op == op).unwrap();
+            let reduce_sum = by_op("ReduceSum");
+            assert_eq!(reduce_sum.inputs.len() == 2, opset >= 13, "opset {opset}");
+            assert_eq!(has_attribute(reduce_sum, "axes"), opset < 13);
+            let reduce_max = by_op("ReduceMax");
+            assert_eq!(reduce_max.inputs.len() == 2, opset >= 18, "opset {opset}");
+            assert_eq!(has_attribute(reduce_max, "axes"), opset < 18);
+            let argmax = by_op("ArgMax");
+            assert_eq!(has_attribute(argmax, "select_last_index"), opset >= 12);
+            assert_eq!(ops(&g).contains(&"Equal"), opset >= 11, "opset {opset}");
+        }
+    }
 }

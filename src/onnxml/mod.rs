@@ -116,6 +116,9 @@ pub struct Converted {
     pub warnings: Vec<String>,
     /// The ml ops that were replaced, in graph order.
     pub replaced: Vec<String>,
+    /// The default-domain opset of the rewritten graph: the original's
+    /// (the fragments are written in its form).
+    pub opset: i64,
 }
 
 fn default_opset(model: &ModelProto) -> Option<i64> {
@@ -176,6 +179,7 @@ pub fn convert(bytes: &[u8], options: &ConvertOptions) -> Result<Converted, Onnx
         onnx: rewritten.encode_to_vec(),
         warnings,
         replaced,
+        opset,
     })
 }
 
