@@ -317,7 +317,10 @@ fn every_opset_from_9_is_rewritten_in_its_own_form() {
                 }
             }
             let original = model.encode_to_vec();
-            for float in [FloatType::F32, FloatType::F64] {
+            // f64 only, to keep the test short: the builder writes the same
+            // per-opset forms at f32, which the opset fixtures run at 9, 13,
+            // 17, 21 and 22 (and check_onnxml.py sweeps in onnxruntime).
+            for float in [FloatType::F64] {
                 let tag = format!("{} at opset {opset} ({})", f.name, float.name());
                 let converted = convert(&original, &ConvertOptions { float })
                     .unwrap_or_else(|e| panic!("{tag}: {e}"));
