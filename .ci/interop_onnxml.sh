@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Interop tier for ONNX graphs with ai.onnx.ml ops (docs/ONNX_ML.md):
 #  a) re-make the skl2onnx fixtures with the current scikit-learn, skl2onnx
-#     and onnxruntime, and rerun the Rust fixture test on them (tract vs the
-#     onnxruntime outputs of the ORIGINAL graphs);
-#  b) run every rewritten graph (f64 and f32 arithmetic) in onnxruntime and
-#     compare it with onnxruntime on the original; print the max error per model.
+#     and onnxruntime (opsets/: each model from to_onnx(model, X) and at
+#     target_opset 9, 13, 17, 21, with and without ZipMap), and rerun the Rust
+#     fixture test on them (tract vs the onnxruntime outputs of the ORIGINAL
+#     graphs; five opset-9 graphs also re-declared at opsets 10-20);
+#  b) run every rewritten graph (f64 and f32 arithmetic) through onnx.checker
+#     and onnxruntime and compare it with onnxruntime on the original, the
+#     same opset sweep included; print the max error per model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)

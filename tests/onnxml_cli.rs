@@ -59,6 +59,67 @@ fn convert_rewrites_an_skl2onnx_graph() {
     assert!(stderr(&o).contains("f32"), "{}", stderr(&o));
 }
 
+/// The default-domain opset and IR version of an ONNX file.
+fn opset_and_ir(path: &Path) -> (Vec<i64>, i64) {
+    use prost::Message;
+    let bytes = std::fs::read(path).unwrap();
+    let model = svm2onnx::onnx::ModelProto::decode(bytes.as_slice()).unwrap();
+    let opsets = model
+        .opset_import
+        .iter()
+        .filter(|o| o.domain().is_empty())
+        .map(|o| o.version())
+        .collect();
+    (opsets, model.ir_version())
+}
+
+/// skl2onnx's `to_onnx(model, X)` with no options: opset 9 and ZipMap for
+/// SVC with probabilities, SVR and OneClassSVM; opset 22 for LinearSVC. The
+/// binary rewrites each at its own opset and says what became of ZipMap.
+#[test]
+fn convert_rewrites_skl2onnx_default_graphs_at_their_own_opset() {
+    let dir = scratch_dir("onnxml-default-opsets");
+    // (fixture, its opset, the IR version it declares, has a ZipMap): the
+    // committed graphs are skl2onnx 1.20's, which writes IR 10 (onnx 1.16's)
+    // without a target_opset and the first IR of the opset with one; the
+    // rewrite keeps the IR version, which can carry the opset.
+    let cases = [
+        ("opsets/svc_proba_k3_default_zipmap", 9, 10, true),
+        ("opsets/svc_bin_default_zipmap", 9, 10, true),
+        ("opsets/svr_default", 9, 10, false),
+        ("opsets/oneclass_default", 9, 10, false),
+        ("opsets/svc_proba_k3_o9_zipmap", 9, 4, true),
+        ("opsets/svc_proba_k3_o13_zipmap", 13, 7, true),
+        ("opsets/linearsvc_k3_default", 22, 10, false),
+    ];
+    for (name, opset, ir_version, zipmap) in cases {
+        let out = dir.join(format!("{}.onnx", name.replace('/', "_")));
+        let o = run(&[
+            "convert",
+            fixture(name).to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        let err = stderr(&o);
+        assert!(o.status.success(), "{name}: {err}");
+        assert!(
+            err.contains(&format!("at the graph's opset {opset}")),
+            "{name}: {err}"
+        );
+        // ZipMap's sequence of maps cannot be built from standard ops: the
+        // warning says the output is now a plain tensor.
+        assert_eq!(
+            err.contains("warning: output 'output_probability' (ZipMap")
+                && err.contains("is now a float tensor [N, ")
+                && err.contains("instead of a sequence of maps"),
+            zipmap,
+            "{name}: {err}"
+        );
+        assert_eq!(opset_and_ir(&fixture(name)).1, ir_version, "{name}");
+        assert_eq!(opset_and_ir(&out), (vec![opset], ir_version), "{name}");
+    }
+}
+
 #[test]
 fn unsupported_ops_are_refused_in_one_line() {
     let dir = scratch_dir("onnxml-refuse");

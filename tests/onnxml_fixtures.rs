@@ -51,7 +51,8 @@ fn onnxml_dir() -> (PathBuf, bool) {
 
 fn fixtures() -> Vec<Fixture> {
     let (dir, committed) = onnxml_dir();
-    let paths = files_in(&dir, false, &|p| p.extension().is_some_and(|e| e == "onnx"));
+    // opsets/ holds the same models at each opset skl2onnx writes.
+    let paths = files_in(&dir, true, &|p| p.extension().is_some_and(|e| e == "onnx"));
     if committed {
         assert!(paths.len() >= 25, "found {} fixtures", paths.len());
     }
@@ -135,7 +136,10 @@ fn compare(recorded: &Json, got: &NamedOutput) -> Result<Comparison, String> {
             differing(&|i| data[i].as_str() == Some(a[i].as_str()))
         }
         (t, NamedOutput::Float(a)) if t.starts_with("float") => {
-            let expected: Vec<f64> = data.iter().map(|v| v.as_f64().unwrap()).collect();
+            // float32 values may be recorded in their shortest decimal form:
+            // rounding to float32 gives back the exact value.
+            let exact = |v: f64| if t == "float32" { v as f32 as f64 } else { v };
+            let expected: Vec<f64> = data.iter().map(|v| exact(v.as_f64().unwrap())).collect();
             let scale = 1.0 + expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             let abs = a
                 .iter()
@@ -155,6 +159,83 @@ fn compare(recorded: &Json, got: &NamedOutput) -> Result<Comparison, String> {
         }
         (t, other) => return Err(format!("onnxruntime gave {t}, the graph {other:?}")),
     })
+}
+
+/// The IR version of the first onnx release with `opset` (onnx's
+/// `helper.VERSION_TABLE`), written out here to check the library's table.
+fn first_ir_with(opset: i64) -> i64 {
+    match opset {
+        9 => 4,
+        10 => 5,
+        11 => 6,
+        12..=14 => 7,
+        15..=18 => 8,
+        19..=20 => 9,
+        21..=22 => 10,
+        23 => 11,
+        24 => 12,
+        25..=27 => 13,
+        28 => 14,
+        other => panic!("opset {other} is not in onnx 1.23's VERSION_TABLE"),
+    }
+}
+
+/// The default-domain opset a graph imports, and its IR version.
+fn opset_and_ir(onnx: &[u8]) -> (Vec<i64>, i64) {
+    let model = ModelProto::decode(onnx).unwrap();
+    let opsets = model
+        .opset_import
+        .iter()
+        .filter(|o| matches!(o.domain(), "" | "ai.onnx"))
+        .map(|o| o.version())
+        .collect();
+    (opsets, model.ir_version())
+}
+
+/// Runs a rewrite of fixture `f` in tract and compares every output with
+/// what onnxruntime recorded for the original; returns the report line.
+fn check_rewrite(
+    f: &Fixture,
+    tag: &str,
+    onnx: &[u8],
+    float: FloatType,
+    failures: &mut Vec<String>,
+    worst: &mut f64,
+) -> String {
+    let runner = Runner::new(onnx).unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let outputs = runner
+        .run_all(rows(&f.meta).view())
+        .unwrap_or_else(|e| panic!("{tag}: {e}"));
+    let mut line = format!("{tag}:");
+    for (name, recorded) in f.meta["outputs"].as_object().unwrap() {
+        let Some((_, got)) = outputs.iter().find(|(n, _)| n == name) else {
+            failures.push(format!("{tag}: no output '{name}'"));
+            continue;
+        };
+        match compare(recorded, got) {
+            Err(e) => failures.push(format!("{tag}: output '{name}': {e}")),
+            Ok(Comparison::Float { abs, rel }) => {
+                *worst = worst.max(rel);
+                line += &format!(" {name} abs {abs:.1e} rel {rel:.1e};");
+                let limit = tolerance(&f.name, float);
+                if limit > TOLERANCE && rel <= TOLERANCE {
+                    failures.push(format!(
+                        "{tag}: output '{name}' now matches to {rel:.2e}: drop its F32_BEYOND_ORT_ROUNDING entry"
+                    ));
+                }
+                if rel > limit {
+                    failures.push(format!("{tag}: output '{name}': relative error {rel:.2e}"));
+                }
+            }
+            Ok(Comparison::Labels { differing }) => {
+                line += &format!(" {name} {} labels differ;", differing.len());
+                if !differing.is_empty() {
+                    failures.push(format!("{tag}: output '{name}': rows {differing:?} differ"));
+                }
+            }
+        }
+    }
+    line
 }
 
 #[test]
@@ -180,46 +261,97 @@ fn rewritten_graphs_match_onnxruntime_on_the_original() {
                 "{tag}: {:?}",
                 converted.warnings
             );
-            let runner = Runner::new(&converted.onnx).unwrap_or_else(|e| panic!("{tag}: {e}"));
-            let outputs = runner
-                .run_all(rows(&f.meta).view())
-                .unwrap_or_else(|e| panic!("{tag}: {e}"));
-            let mut line = format!("{tag}:");
-            for (name, recorded) in f.meta["outputs"].as_object().unwrap() {
-                let Some((_, got)) = outputs.iter().find(|(n, _)| n == name) else {
-                    failures.push(format!("{tag}: no output '{name}'"));
-                    continue;
-                };
-                match compare(recorded, got) {
-                    Err(e) => failures.push(format!("{tag}: output '{name}': {e}")),
-                    Ok(Comparison::Float { abs, rel }) => {
-                        worst = worst.max(rel);
-                        line += &format!(" {name} abs {abs:.1e} rel {rel:.1e};");
-                        let limit = tolerance(&f.name, float);
-                        if limit > TOLERANCE && rel <= TOLERANCE {
-                            failures.push(format!(
-                                "{tag}: output '{name}' now matches to {rel:.2e}: drop its F32_BEYOND_ORT_ROUNDING entry"
-                            ));
-                        }
-                        if rel > limit {
-                            failures
-                                .push(format!("{tag}: output '{name}': relative error {rel:.2e}"));
-                        }
-                    }
-                    Ok(Comparison::Labels { differing }) => {
-                        line += &format!(" {name} {} labels differ;", differing.len());
-                        if !differing.is_empty() {
-                            failures
-                                .push(format!("{tag}: output '{name}': rows {differing:?} differ"));
-                        }
-                    }
-                }
-            }
+            // The graph keeps its own opset (one default-domain import, even
+            // where skl2onnx wrote two), and an IR version that can carry it.
+            let (before, ir_before) = opset_and_ir(&f.onnx);
+            let (after, ir_after) = opset_and_ir(&converted.onnx);
+            let opset = before.first().copied().unwrap_or(17);
+            assert_eq!(after, vec![opset], "{tag}: opset imports");
+            assert_eq!(
+                ir_after,
+                ir_before.max(first_ir_with(opset)),
+                "{tag}: IR version"
+            );
+            let line = check_rewrite(f, &tag, &converted.onnx, float, &mut failures, &mut worst);
             println!("{line}");
         }
     }
     println!("worst relative error against onnxruntime: {worst:.2e}");
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Opset-9 graphs whose copied standard nodes mean the same at every later
+/// opset, and whose fragments use each op that changed form on the way:
+/// Equal (floats from 11), ArgMax (select_last_index from 12), ReduceSum
+/// (axes as input from 13), ReduceMax (from 18), Gather, Where.
+const SWEPT: [&str; 5] = [
+    "pipe_l1_svc_o9",
+    "pipe_max_svc_o9",
+    "svc_proba_k3_o9_zipmap",
+    "linearsvc_bin_o9",
+    "oneclass_o9",
+];
+
+/// The opsets the fixtures do not hold (they hold 9, 13, 17, 21 and
+/// skl2onnx's defaults, 9, 21 and 22).
+const SWEEP: [i64; 9] = [10, 11, 12, 14, 15, 16, 18, 19, 20];
+
+#[test]
+fn every_opset_from_9_is_rewritten_in_its_own_form() {
+    let all = fixtures();
+    let swept: Vec<&Fixture> = all
+        .iter()
+        .filter(|f| SWEPT.contains(&f.name.as_str()))
+        .collect();
+    assert_eq!(swept.len(), SWEPT.len(), "missing swept fixtures");
+    let mut failures = Vec::new();
+    let mut worst = 0.0f64;
+    for f in swept {
+        for opset in SWEEP {
+            // The same graph declared at `opset`: its copied nodes (Cast,
+            // Sum, Concat, Less, Neg, Abs, Mul, Div, Add, Sign) take the same
+            // attributes and mean the same there.
+            let mut model = ModelProto::decode(f.onnx.as_slice()).unwrap();
+            for o in model.opset_import.iter_mut() {
+                if matches!(o.domain(), "" | "ai.onnx") {
+                    o.version = Some(opset);
+                }
+            }
+            let original = model.encode_to_vec();
+            // f64 only, to keep the test short: the builder writes the same
+            // per-opset forms at f32, which the opset fixtures run at 9, 13,
+            // 17, 21 and 22 (and check_onnxml.py sweeps in onnxruntime).
+            let float = FloatType::F64;
+            let tag = format!("{} at opset {opset} ({})", f.name, float.name());
+            let converted = convert(&original, &ConvertOptions { float })
+                .unwrap_or_else(|e| panic!("{tag}: {e}"));
+            let (opsets, ir) = opset_and_ir(&converted.onnx);
+            assert_eq!(opsets, vec![opset], "{tag}");
+            assert!(ir >= first_ir_with(opset), "{tag}: IR version {ir}");
+            let line = check_rewrite(f, &tag, &converted.onnx, float, &mut failures, &mut worst);
+            println!("{line}");
+        }
+    }
+    println!("worst relative error against onnxruntime: {worst:.2e}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn opsets_below_9_are_refused_in_one_line() {
+    let f = fixtures().into_iter().find(|f| f.name == "svr_o9").unwrap();
+    let mut model = ModelProto::decode(f.onnx.as_slice()).unwrap();
+    for o in model.opset_import.iter_mut() {
+        if o.domain().is_empty() {
+            o.version = Some(8);
+        }
+    }
+    let err = convert(&model.encode_to_vec(), &ConvertOptions::default()).unwrap_err();
+    assert_eq!(err, OnnxMlError::Opset(8));
+    let line = err.to_string();
+    assert!(
+        line.contains("opset 8") && line.contains("opset 9 or later"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -379,4 +511,48 @@ fn the_fixtures_cover_every_family() {
             "missing fixture {family}"
         );
     }
+}
+
+/// opsets/ holds each model from `to_onnx(model, X)` and at target_opset 9,
+/// 13, 17 and 21, with ZipMap and without where the model takes the
+/// option, and in float64 where onnxruntime runs the original.
+#[test]
+fn the_fixtures_cover_every_opset_with_and_without_zipmap() {
+    let (_, committed) = onnxml_dir();
+    if !committed {
+        return;
+    }
+    let names: Vec<String> = fixtures().into_iter().map(|f| f.name).collect();
+    // (model, takes the zipmap option, has float64 graphs)
+    let models = [
+        ("svc_bin", true, true),
+        ("svc_linear_k3", true, true),
+        ("svc_proba_k3", true, true),
+        ("cal_svc_k3", true, true),
+        ("nusvc_k3", true, true),
+        ("svr", false, false),
+        ("nusvr", false, false),
+        ("oneclass", false, false),
+        ("linearsvc_bin", false, false),
+        ("linearsvc_k3", false, false),
+    ];
+    let mut missing = Vec::new();
+    for (model, zipmap, double) in models {
+        for setting in ["default", "o9", "o13", "o17", "o21"] {
+            let base = format!("{model}_{setting}");
+            let mut expected = vec![if zipmap {
+                format!("{base}_zipmap")
+            } else {
+                base.clone()
+            }];
+            if zipmap {
+                expected.push(base.clone());
+            }
+            if double {
+                expected.push(format!("{base}_double"));
+            }
+            missing.extend(expected.into_iter().filter(|n| !names.contains(n)));
+        }
+    }
+    assert!(missing.is_empty(), "missing fixtures: {missing:?}");
 }

@@ -285,10 +285,11 @@ fn convert_onnx(plan: &OnnxPlan, bytes: &[u8]) -> Result<()> {
     }
     let published = stage_bytes(&converted.onnx, &plan.output)?.publish()?;
     eprintln!(
-        "wrote {} ({} bytes; replaced {} with standard ops, {} arithmetic)",
+        "wrote {} ({} bytes; replaced {} with standard ops at the graph's opset {}, {} arithmetic)",
         plan.output.display(),
         published.written.model,
         converted.replaced.join(", "),
+        converted.opset,
         plan.float.name()
     );
     Ok(())

@@ -22,13 +22,24 @@ pub fn data_type(elem: ElemType) -> DataType {
     elem.onnx_type()
 }
 
-/// The lowest IR version that can carry `opset` (onnx's VERSION_TABLE), for
-/// the widest reader compatibility.
+/// The lowest IR version that can carry `opset` (onnx's VERSION_TABLE: the
+/// IR version of the first onnx release with that opset), for the widest
+/// reader compatibility. Our own graphs use 13 to 18; the skl2onnx rewrite
+/// keeps a graph's opset, from 9 on.
 pub fn ir_version_for(opset: i64) -> i64 {
-    if opset <= 14 {
-        7
-    } else {
-        8
+    match opset {
+        ..=8 => 3,
+        9 => 4,
+        10 => 5,
+        11 => 6,
+        12..=14 => 7,
+        15..=18 => 8,
+        19..=20 => 9,
+        21..=22 => 10,
+        23 => 11,
+        24 => 12,
+        25..=27 => 13,
+        _ => 14,
     }
 }
 

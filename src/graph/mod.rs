@@ -314,29 +314,58 @@ impl Graph {
         )
     }
     /// Index of the first maximum along `axis` (int64), dropping the axis.
+    /// `select_last_index` exists from opset 12; before it, the first
+    /// maximum is the only behaviour.
     pub fn argmax(&mut self, a: Value, axis: i64) -> Value {
-        self.op(
-            "ArgMax",
-            &[a],
-            vec![
-                Attribute::Int("axis", axis),
-                Attribute::Int("keepdims", 0),
-                Attribute::Int("select_last_index", 0),
-            ],
-        )
+        let mut attributes = vec![Attribute::Int("axis", axis), Attribute::Int("keepdims", 0)];
+        if self.opset >= 12 {
+            attributes.push(Attribute::Int("select_last_index", 0));
+        }
+        self.op("ArgMax", &[a], attributes)
+    }
+    /// `a == b`, element-wise, for float tensors, as a bool tensor. Equal
+    /// takes floats from opset 11; before it, the same truth table (false
+    /// wherever either side is NaN) from Less and Greater: neither holds
+    /// and both sides are numbers. A number is below +∞ or above −∞, NaN is
+    /// neither (IsNaN would do, but tract has no float64 IsNaN).
+    pub fn equal_float(&mut self, a: Value, b: Value) -> Value {
+        if self.opset >= 11 {
+            return self.op("Equal", &[a, b], vec![]);
+        }
+        let below = self.less(a, b);
+        let above = self.greater(a, b);
+        let differ = self.op("Or", &[below, above], vec![]);
+        let same = self.not(differ);
+        let infinity = self.scalar("infinity", f64::INFINITY);
+        let minus_infinity = self.scalar("minus_infinity", f64::NEG_INFINITY);
+        let is_number = |g: &mut Graph, v: Value| {
+            let finite_or_minus = g.less(v, infinity);
+            let finite_or_plus = g.greater(v, minus_infinity);
+            g.op("Or", &[finite_or_minus, finite_or_plus], vec![])
+        };
+        let a_number = is_number(self, a);
+        let b_number = is_number(self, b);
+        let numbers = self.op("And", &[a_number, b_number], vec![]);
+        self.op("And", &[same, numbers], vec![])
     }
     /// `data[indices]` along axis 0.
     pub fn gather(&mut self, data: Value, indices: Value) -> Value {
         self.op("Gather", &[data, indices], vec![Attribute::Int("axis", 0)])
     }
-    /// Sum over the given axes (opset ≥ 13: axes as a constant input).
+    /// Sum over the given axes: an attribute up to opset 12, a constant
+    /// input from opset 13.
     pub fn reduce_sum(&mut self, a: Value, axes: &[i64], keepdims: bool) -> Value {
-        let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
-        self.op(
-            "ReduceSum",
-            &[a, axes],
-            vec![Attribute::Int("keepdims", i64::from(keepdims))],
-        )
+        let keep = Attribute::Int("keepdims", i64::from(keepdims));
+        if self.opset >= 13 {
+            let axes = self.constant_i64("axes", ndarray::arr1(axes).into_dyn());
+            self.op("ReduceSum", &[a, axes], vec![keep])
+        } else {
+            self.op(
+                "ReduceSum",
+                &[a],
+                vec![keep, Attribute::Ints("axes", axes.to_vec())],
+            )
+        }
     }
     /// Maximum over the given axes: an attribute up to opset 17, a constant
     /// input from opset 18 (ONNX_AND_RUST.md §2).
@@ -376,5 +405,39 @@ mod tests {
         // An input routed to an output goes through Identity.
         g.output(x, "echo", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
         assert_eq!(g.nodes.last().unwrap().op, "Identity");
+    }
+
+    fn ops(g: &Graph) -> Vec<&'static str> {
+        g.nodes.iter().map(|n| n.op).collect()
+    }
+
+    fn has_attribute(node: &Node, name: &str) -> bool {
+        node.attributes.iter().any(|a| match a {
+            Attribute::Int(n, _) | Attribute::Ints(n, _) => *n == name,
+        })
+    }
+
+    /// Each op is written in the form the graph's opset defines: the
+    /// skl2onnx rewrite builds fragments at opsets 9 and later.
+    #[test]
+    fn ops_take_the_form_of_the_graphs_opset() {
+        for opset in 9..=22 {
+            let mut g = Graph::new(FloatType::F64, opset);
+            let x = g.input("X", ElemType::F64, vec![Dim::Batch, Dim::Fixed(2)]);
+            let sum = g.reduce_sum(x, &[1], true);
+            let max = g.reduce_max(x, &[1], true);
+            g.argmax(x, 1);
+            g.equal_float(sum, max);
+            let by_op = |op: &str| g.nodes.iter().find(|n| n.op == op).unwrap();
+            let reduce_sum = by_op("ReduceSum");
+            assert_eq!(reduce_sum.inputs.len() == 2, opset >= 13, "opset {opset}");
+            assert_eq!(has_attribute(reduce_sum, "axes"), opset < 13);
+            let reduce_max = by_op("ReduceMax");
+            assert_eq!(reduce_max.inputs.len() == 2, opset >= 18, "opset {opset}");
+            assert_eq!(has_attribute(reduce_max, "axes"), opset < 18);
+            let argmax = by_op("ArgMax");
+            assert_eq!(has_attribute(argmax, "select_last_index"), opset >= 12);
+            assert_eq!(ops(&g).contains(&"Equal"), opset >= 11, "opset {opset}");
+        }
     }
 }

@@ -106,7 +106,7 @@ pub(crate) fn member_probabilities(
             // Divide by the row sum; the uniform distribution where it is 0.
             let den = g.reduce_sum(p, &[1], true);
             let zero = g.scalar("zero", 0.0);
-            let is_zero = g.op("Equal", &[den, zero], vec![]);
+            let is_zero = g.equal_float(den, zero);
             let safe = g.op("Where", &[is_zero, one, den], vec![]);
             let normalised = g.div(p, safe);
             let uniform = g.scalar("uniform", 1.0 / k as f64);

@@ -36,10 +36,11 @@ pub const SUPPORTED_OPS: [&str; 8] = [
     "ZipMap",
 ];
 
-/// Lowest default-domain opset of a graph we rewrite: the fragments pass
-/// reduction axes as inputs (opset 13 semantics) and copied nodes keep the
-/// graph's own opset.
-pub const MIN_OPSET: i64 = 13;
+/// Lowest default-domain opset of a graph we rewrite. The fragments are
+/// built for the graph's own opset (the builder writes reduction axes,
+/// ArgMax and float equality as that opset defines them), so copied nodes
+/// keep their meaning; `Where`, which the fragments need, exists from 9.
+pub const MIN_OPSET: i64 = 9;
 
 /// Why an ONNX graph could not be rewritten.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -115,6 +116,9 @@ pub struct Converted {
     pub warnings: Vec<String>,
     /// The ml ops that were replaced, in graph order.
     pub replaced: Vec<String>,
+    /// The default-domain opset of the rewritten graph: the original's
+    /// (the fragments are written in its form).
+    pub opset: i64,
 }
 
 fn default_opset(model: &ModelProto) -> Option<i64> {
@@ -175,6 +179,7 @@ pub fn convert(bytes: &[u8], options: &ConvertOptions) -> Result<Converted, Onnx
         onnx: rewritten.encode_to_vec(),
         warnings,
         replaced,
+        opset,
     })
 }
 

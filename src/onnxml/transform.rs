@@ -74,7 +74,7 @@ pub fn normalizer(mut g: Graph, node: &NodeProto) -> Result<Graph, OnnxMlError> 
     };
     let zero = g.scalar("zero", 0.0);
     let one = g.scalar("one", 1.0);
-    let is_zero = g.op("Equal", &[norms, zero], vec![]);
+    let is_zero = g.equal_float(norms, zero);
     let safe = g.op("Where", &[is_zero, one, norms], vec![]);
     let y = g.div(x, safe);
     let y = float32_output(&mut g, y);
