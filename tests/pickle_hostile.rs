@@ -145,19 +145,19 @@ fn refused_opcodes_name_themselves() {
 
 #[test]
 fn out_of_band_buffers_are_bytes_taken_in_order_and_counted() {
-    let allow = |_: &svm2onnx::load::pickle::object::Global| Ok(());
+    let known = |_: &svm2onnx::load::pickle::object::Global| true;
     // (NEXT_BUFFER, NEXT_BUFFER READONLY_BUFFER) as a tuple.
     let stream = b"\x80\x05\x97\x97\x98\x86.";
     let (first, second) = (&b"abc"[..], &b""[..]);
     let buffers = [first, second];
-    let (arena, root) = unpickle_with_buffers(stream, &buffers, &allow, Limits::default()).unwrap();
+    let (arena, root) = unpickle_with_buffers(stream, &buffers, &known, Limits::default()).unwrap();
     let svm2onnx::load::pickle::object::Obj::Tuple(items) = arena.get(root) else {
         panic!("a tuple: {:?}", arena.get(root));
     };
     let got: Vec<&[u8]> = items.iter().map(|&i| arena.bytes(i).unwrap()).collect();
     assert_eq!(got, vec![first, second]);
     // One buffer too few is refused at the opcode that needs it.
-    let e = unpickle_with_buffers(stream, &buffers[..1], &allow, Limits::default()).unwrap_err();
+    let e = unpickle_with_buffers(stream, &buffers[..1], &known, Limits::default()).unwrap_err();
     assert_eq!(e.offset, 3, "{e}");
     assert!(
         e.message
