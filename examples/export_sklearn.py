@@ -41,8 +41,8 @@ method='temperature' and string labels scikit-learn fits the base estimators on
 the encoded labels, so their "classes" are 0..k-1; column j is classes[j].)
 
 Also accepted: a ``Pipeline`` whose last step is one of these and whose earlier
-steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer or
-'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
+steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA,
+TruncatedSVD or 'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
 ``best_estimator_``; refit=False is refused).  The scalers are written, in
 order, under "preprocessing" (SVM_SEMANTICS.md 4); every other field comes
 from the final estimator.  "samples" are always recorded from the object passed
@@ -141,8 +141,16 @@ def _step(step):
         if step.norm not in ("l1", "l2", "max"):
             raise ValueError(f"unknown Normalizer norm {step.norm!r}")
         return {"step": name, "norm": str(step.norm)}
+    if name == "PCA":
+        # transform: (x - mean_) @ components_.T, / max(sqrt(explained_variance_), eps) if whiten
+        return {"step": name, "mean": _floats(step.mean_, "PCA.mean"),
+                "components": _floats(step.components_, "PCA.components"),
+                "explained_variance": (_floats(step.explained_variance_, "PCA.explained_variance")
+                                       if step.whiten else None)}
+    if name == "TruncatedSVD":
+        return {"step": name, "components": _floats(step.components_, "TruncatedSVD.components")}
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
-                    "MaxAbsScaler, Normalizer or 'passthrough'")
+                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD or 'passthrough'")
 
 
 def unwrap(estimator):
@@ -269,12 +277,17 @@ def export(estimator, X_samples=None):
             "intercept": _intercept(est.intercept_, "intercept"),
         })
     if is_wrapped:
-        n_in = out["n_features_in"]
-        for step in preprocessing:
+        n_in = out["n_features_in"]  # the width each step outputs, walking back from the estimator
+        for step in reversed(preprocessing):
+            if "components" in step:  # PCA / TruncatedSVD: n_components rows of n_in values
+                if len(step["components"]) != n_in:
+                    raise ValueError(f"{step['step']} has {len(step['components'])} components, "
+                                     f"the next step expects {n_in} features")
+                n_in = len(step["components"][0])
             for key in ("mean", "scale", "min"):
                 if step.get(key) is not None and len(step[key]) != n_in:
                     raise ValueError(f"{step['step']}.{key} has {len(step[key])} features, "
-                                     f"the final {name} expects {n_in}")
+                                     f"the next step expects {n_in}")
         out["preprocessing"] = preprocessing
 
     if X_samples is not None:

@@ -8,6 +8,7 @@ mod classes;
 mod kernel;
 mod outputs;
 mod preprocess;
+mod projection;
 mod samples;
 
 pub use calibrator::{Calibration, Calibrator};
@@ -16,7 +17,9 @@ pub use kernel::Kernel;
 pub(crate) use outputs::describe_outputs;
 pub use outputs::label_type;
 pub use outputs::{LabelType, OutputKind, OutputOptions, OutputShape, OutputSpec, OutputType};
-pub use preprocess::{Norm, Preprocess, TINY};
+pub(crate) use preprocess::check_steps;
+pub use preprocess::{pipeline_input_width, Norm, Preprocess, TINY};
+pub use projection::{Projection, ProjectionKind};
 pub use samples::Samples;
 
 use ndarray::Array1;

@@ -1,6 +1,7 @@
 //! Preprocessing steps of a scikit-learn Pipeline in front of the SVM,
 //! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
 
+use super::projection::Projection;
 use super::ModelError;
 use ndarray::{Array1, Array2, Axis};
 
@@ -72,6 +73,9 @@ pub enum Preprocess {
         /// `norm`.
         norm: Norm,
     },
+    /// PCA or TruncatedSVD: `(x − mean)·componentsᵀ`, whitened for PCA when
+    /// asked. Changes the number of features.
+    Projection(Projection),
 }
 
 impl Preprocess {
@@ -82,6 +86,7 @@ impl Preprocess {
             Preprocess::MinMaxScaler { .. } => "MinMaxScaler",
             Preprocess::MaxAbsScaler { .. } => "MaxAbsScaler",
             Preprocess::Normalizer { .. } => "Normalizer",
+            Preprocess::Projection(p) => p.kind.name(),
         }
     }
 
@@ -102,10 +107,29 @@ impl Preprocess {
             }
             Preprocess::MaxAbsScaler { clip, .. } => format!("MaxAbsScaler(clip={clip})"),
             Preprocess::Normalizer { norm } => format!("Normalizer(norm='{}')", norm.name()),
+            Preprocess::Projection(p) => p.describe(),
         }
     }
 
-    pub(crate) fn check(&self, index: usize, n_features: usize) -> Result<(), ModelError> {
+    /// The number of features the step's fitted arrays fix, if any (a
+    /// Normalizer, or a StandardScaler with neither mean nor scale, takes
+    /// any width).
+    pub fn input_width(&self) -> Option<usize> {
+        match self {
+            Preprocess::StandardScaler { mean, scale } => {
+                mean.as_ref().or(scale.as_ref()).map(|v| v.len())
+            }
+            Preprocess::MinMaxScaler { scale, .. } | Preprocess::MaxAbsScaler { scale, .. } => {
+                Some(scale.len())
+            }
+            Preprocess::Normalizer { .. } => None,
+            Preprocess::Projection(p) => Some(p.n_in()),
+        }
+    }
+
+    /// Checks the step against its input width `n_features`; returns its
+    /// output width.
+    pub(crate) fn check(&self, index: usize, n_features: usize) -> Result<usize, ModelError> {
         let field = |name: &str| format!("preprocessing[{index}].{name}");
         let vector = |name: &str, v: &Array1<f64>| -> Result<(), ModelError> {
             if v.len() != n_features {
@@ -165,8 +189,9 @@ impl Preprocess {
                 }
             }
             Preprocess::Normalizer { .. } => {}
+            Preprocess::Projection(p) => return p.check(&field, n_features),
         }
-        Ok(())
+        Ok(n_features)
     }
 
     /// Maps rows of the transformed space back to input space, where the
@@ -188,6 +213,7 @@ impl Preprocess {
             }
             Preprocess::MaxAbsScaler { scale, .. } => *x *= scale,
             Preprocess::Normalizer { .. } => {}
+            Preprocess::Projection(p) => *x = p.invert(x),
         }
     }
 
@@ -231,6 +257,33 @@ impl Preprocess {
                     row /= n;
                 }
             }
+            Preprocess::Projection(p) => *x = p.apply(x),
         }
     }
+}
+
+/// The width of a pipeline's input: the first step whose arrays fix one
+/// (the steps before it keep the width), else the estimator's.
+pub fn pipeline_input_width(steps: &[Preprocess], estimator_width: usize) -> usize {
+    steps
+        .iter()
+        .find_map(Preprocess::input_width)
+        .unwrap_or(estimator_width)
+}
+
+/// Checks every step in order, each against the width the previous one
+/// outputs, and that the last feeds the estimator `estimator_width`
+/// features.
+pub(crate) fn check_steps(steps: &[Preprocess], estimator_width: usize) -> Result<(), ModelError> {
+    let mut width = pipeline_input_width(steps, estimator_width);
+    for (i, step) in steps.iter().enumerate() {
+        width = step.check(i, width)?;
+    }
+    if width != estimator_width {
+        return Err(ModelError::new(
+            format!("preprocessing[{}]", steps.len().saturating_sub(1)),
+            format!("outputs {width} features, the estimator takes {estimator_width}"),
+        ));
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 //! replaced by 1 with Where.
 
 use crate::graph::{Graph, Value};
-use crate::ir::{Norm, Preprocess, TINY};
+use crate::ir::{Norm, Preprocess, Projection, TINY};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {
@@ -51,6 +51,7 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
                 }
             }
             Preprocess::Normalizer { norm } => normalize(g, x, *norm),
+            Preprocess::Projection(p) => project(g, x, p),
         };
     }
     x
@@ -85,4 +86,22 @@ fn normalize(g: &mut Graph, x: Value, norm: Norm) -> Value {
     let safe = g.op("Where", &[is_tiny, one, norms], vec![]);
     let safe = g.rename(safe, "row_norms");
     g.div(x, safe)
+}
+
+/// `(x − mean)·Cᵀ`, divided by the whitening scale when PCA whitens.
+fn project(g: &mut Graph, mut x: Value, p: &Projection) -> Value {
+    if let Some(m) = &p.mean {
+        let m = row_constant(g, "pca_mean", m);
+        x = g.sub(x, m);
+    }
+    let ct = g.constant(
+        "projection_components_t",
+        p.components.t().to_owned().into_dyn(),
+    );
+    let mut z = g.matmul(x, ct);
+    if let Some(s) = p.whiten_scale() {
+        let s = row_constant(g, "pca_whiten_scale", &s);
+        z = g.div(z, s);
+    }
+    z
 }

@@ -3,14 +3,14 @@
 //! CalibratedClassifierCV, and the preprocessing steps before them.
 
 use super::schema::{
-    array, classes, field_error, integer, kind, matrix_or_row, matrix_raw, number,
+    array, classes, field_error, integer, kind, matrix, matrix_or_row, matrix_raw, number,
     scalar_or_single, vector, Fields, FORMAT,
 };
 use crate::load::{LoadError, LoadedModel};
 use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
     Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearParts, Model, Norm,
-    PlattParameters, Preprocess, SvmModel, SvmParts,
+    PlattParameters, Preprocess, Projection, ProjectionKind, SvmModel, SvmParts,
 };
 use ndarray::Array1;
 use serde_json::Value;
@@ -314,10 +314,23 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
                 .ok_or_else(|| field_error(at("norm"), format!("'{name}' is not l1, l2 or max")))?;
             Preprocess::Normalizer { norm }
         }
+        "PCA" | "TruncatedSVD" => {
+            let pca = step == "PCA";
+            Preprocess::Projection(Projection {
+                kind: if pca {
+                    ProjectionKind::Pca
+                } else {
+                    ProjectionKind::TruncatedSvd
+                },
+                mean: optional_vector("mean")?,
+                components: matrix(&at("components"), required("components")?)?,
+                whiten_variance: optional_vector("explained_variance")?,
+            })
+        }
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD)"),
             ))
         }
     })

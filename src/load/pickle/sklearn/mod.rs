@@ -12,6 +12,7 @@ mod compose;
 mod est;
 mod estimators;
 mod preprocess;
+mod steps;
 
 use super::numpy;
 use super::object::{Arena, Global, Id};
@@ -41,7 +42,7 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV around SVC/NuSVC/LinearSVC, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV around SVC/NuSVC/LinearSVC, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/PCA/TruncatedSVD/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Plain data classes found inside the state of the estimators we read
 /// (search results, scorers). They are recorded, never constructed.
@@ -87,6 +88,7 @@ pub fn allow(g: &Global) -> Result<(), String> {
         )
         || is(g, SVM_MODULES, SVM_CLASSES)
         || is(g, SCALER_MODULES, SCALERS)
+        || steps::allowed(g)
         || g.is("sklearn.pipeline", "Pipeline")
         || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
         || is(
