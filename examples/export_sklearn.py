@@ -92,6 +92,15 @@ def _floats(a, name):
     return a.tolist()
 
 
+def _rows_with_missing(a):
+    """samples.X: nested lists of floats, None for NaN (a missing value, for SimpleImputer);
+    infinities refused."""
+    a = _dense(a)
+    if np.isinf(a).any():
+        raise ValueError("X_samples contains infinity; refusing to export")
+    return [[None if v != v else v for v in row] for row in a.tolist()]
+
+
 def _label_kind(classes):
     """'int', 'str' or 'float': how the labels in classes_ are written."""
     if classes.dtype.kind in "iu":
@@ -147,10 +156,24 @@ def _step(step):
                 "components": _floats(step.components_, "PCA.components"),
                 "explained_variance": (_floats(step.explained_variance_, "PCA.explained_variance")
                                        if step.whiten else None)}
+    if name == "SimpleImputer":
+        # transform: missing entries (isnan, or == missing_values) -> statistics_; features whose
+        # statistic is NaN (never observed at fit) dropped; indicator_'s mask columns appended
+        mv = step.missing_values
+        if not isinstance(mv, (int, float)) or isinstance(mv, bool):
+            raise ValueError(f"SimpleImputer missing_values {mv!r} is not a number or NaN")
+        stats = np.asarray(step.statistics_, dtype=np.float64)
+        if np.isinf(stats).any():
+            raise ValueError("SimpleImputer.statistics_ contains infinity; refusing to export")
+        return {"step": name, "strategy": str(step.strategy),
+                "missing_values": None if mv != mv else float(mv),
+                "statistics": [None if v != v else float(v) for v in stats],
+                "indicator_features": ([int(f) for f in step.indicator_.features_]
+                                       if step.add_indicator else None)}
     if name == "TruncatedSVD":
         return {"step": name, "components": _floats(step.components_, "TruncatedSVD.components")}
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
-                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD or 'passthrough'")
+                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer or 'passthrough'")
 
 
 def unwrap(estimator):
@@ -291,7 +314,7 @@ def export(estimator, X_samples=None):
         out["preprocessing"] = preprocessing
 
     if X_samples is not None:
-        X = _floats(X_samples, "X_samples")
+        X = _rows_with_missing(X_samples)
         whole = estimator  # the pipeline/search applies its own preprocessing
         predict = whole.predict(X_samples)
         samples = {

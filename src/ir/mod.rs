@@ -5,14 +5,17 @@
 
 mod calibrator;
 mod classes;
+mod imputer;
 mod kernel;
 mod outputs;
 mod preprocess;
 mod projection;
 mod samples;
+mod selection;
 
 pub use calibrator::{Calibration, Calibrator};
 pub use classes::{Classes, Label};
+pub use imputer::{Imputer, Missing};
 pub use kernel::Kernel;
 pub(crate) use outputs::describe_outputs;
 pub use outputs::label_type;
@@ -21,6 +24,7 @@ pub(crate) use preprocess::check_steps;
 pub use preprocess::{pipeline_input_width, Norm, Preprocess, TINY};
 pub use projection::{Projection, ProjectionKind};
 pub use samples::Samples;
+pub use selection::Selection;
 
 use ndarray::Array1;
 

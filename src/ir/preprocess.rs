@@ -1,7 +1,9 @@
 //! Preprocessing steps of a scikit-learn Pipeline in front of the SVM,
 //! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
 
+use super::imputer::Imputer;
 use super::projection::Projection;
+use super::selection::Selection;
 use super::ModelError;
 use ndarray::{Array1, Array2, Axis};
 
@@ -76,6 +78,12 @@ pub enum Preprocess {
     /// PCA or TruncatedSVD: `(x − mean)·componentsᵀ`, whitened for PCA when
     /// asked. Changes the number of features.
     Projection(Projection),
+    /// SimpleImputer: missing entries replaced by `statistics_`, features
+    /// never observed at fit time dropped, the missing-value indicator
+    /// appended when `add_indicator`.
+    Imputer(Imputer),
+    /// A feature selector's support mask: the kept columns.
+    Selection(Selection),
 }
 
 impl Preprocess {
@@ -87,6 +95,8 @@ impl Preprocess {
             Preprocess::MaxAbsScaler { .. } => "MaxAbsScaler",
             Preprocess::Normalizer { .. } => "Normalizer",
             Preprocess::Projection(p) => p.kind.name(),
+            Preprocess::Imputer(_) => "SimpleImputer",
+            Preprocess::Selection(s) => selector_name(&s.class),
         }
     }
 
@@ -108,6 +118,8 @@ impl Preprocess {
             Preprocess::MaxAbsScaler { clip, .. } => format!("MaxAbsScaler(clip={clip})"),
             Preprocess::Normalizer { norm } => format!("Normalizer(norm='{}')", norm.name()),
             Preprocess::Projection(p) => p.describe(),
+            Preprocess::Imputer(i) => i.describe(),
+            Preprocess::Selection(s) => s.describe(),
         }
     }
 
@@ -124,6 +136,8 @@ impl Preprocess {
             }
             Preprocess::Normalizer { .. } => None,
             Preprocess::Projection(p) => Some(p.n_in()),
+            Preprocess::Imputer(i) => Some(i.statistics.len()),
+            Preprocess::Selection(s) => Some(s.support.len()),
         }
     }
 
@@ -190,6 +204,8 @@ impl Preprocess {
             }
             Preprocess::Normalizer { .. } => {}
             Preprocess::Projection(p) => return p.check(&field, n_features),
+            Preprocess::Imputer(i) => return i.check(&field, n_features),
+            Preprocess::Selection(s) => return s.check(&field, n_features),
         }
         Ok(n_features)
     }
@@ -214,6 +230,8 @@ impl Preprocess {
             Preprocess::MaxAbsScaler { scale, .. } => *x *= scale,
             Preprocess::Normalizer { .. } => {}
             Preprocess::Projection(p) => *x = p.invert(x),
+            Preprocess::Imputer(i) => *x = i.invert(x),
+            Preprocess::Selection(s) => *x = s.invert(x),
         }
     }
 
@@ -258,6 +276,8 @@ impl Preprocess {
                 }
             }
             Preprocess::Projection(p) => *x = p.apply(x),
+            Preprocess::Imputer(i) => *x = i.apply(x),
+            Preprocess::Selection(s) => *x = s.apply(x),
         }
     }
 }
@@ -286,4 +306,24 @@ pub(crate) fn check_steps(steps: &[Preprocess], estimator_width: usize) -> Resul
         ));
     }
     Ok(())
+}
+
+/// The selector classes [`Preprocess::name`] can name (it returns a
+/// `&'static str`).
+const SELECTORS: &[&str] = &[
+    "VarianceThreshold",
+    "SelectKBest",
+    "SelectPercentile",
+    "GenericUnivariateSelect",
+    "SelectFpr",
+    "SelectFdr",
+    "SelectFwe",
+];
+
+fn selector_name(class: &str) -> &'static str {
+    SELECTORS
+        .iter()
+        .find(|n| **n == class)
+        .copied()
+        .unwrap_or("feature selection")
 }

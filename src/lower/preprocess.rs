@@ -2,8 +2,8 @@
 //! division where sklearn divides, clipping with Max/Min, tiny row norms
 //! replaced by 1 with Where.
 
-use crate::graph::{Graph, Value};
-use crate::ir::{Norm, Preprocess, Projection, TINY};
+use crate::graph::{Attribute, Graph, Value};
+use crate::ir::{Imputer, Missing, Norm, Preprocess, Projection, TINY};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {
@@ -52,6 +52,8 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
             }
             Preprocess::Normalizer { norm } => normalize(g, x, *norm),
             Preprocess::Projection(p) => project(g, x, p),
+            Preprocess::Imputer(i) => impute(g, x, i),
+            Preprocess::Selection(s) => gather_columns(g, x, &s.kept(), "selected_features"),
         };
     }
     x
@@ -104,4 +106,59 @@ fn project(g: &mut Graph, mut x: Value, p: &Projection) -> Value {
         z = g.div(z, s);
     }
     z
+}
+
+/// `Where(missing, statistics, x)` on the kept columns (a Gather when some
+/// are dropped), then the indicator's columns of the mask, cast to the
+/// float type, concatenated after them.
+fn impute(g: &mut Graph, x: Value, imputer: &Imputer) -> Value {
+    let mask = match imputer.missing {
+        // NaN is the one value not equal to itself: Not(Equal(x, x)) marks
+        // it with ops every runtime has in float64 (tract's IsNaN has no
+        // float64 kernel).
+        Missing::NaN => {
+            let same = g.op("Equal", &[x, x], vec![]);
+            g.not(same)
+        }
+        Missing::Value(v) => {
+            let v = g.scalar("missing_value", v);
+            g.op("Equal", &[x, v], vec![])
+        }
+    };
+    let mask = g.rename(mask, "missing_mask");
+    // Dropped features' statistics are NaN; their column is gathered away.
+    let fill = Array1::from_iter(
+        imputer
+            .statistics
+            .iter()
+            .map(|s| if s.is_nan() { 0.0 } else { *s }),
+    );
+    let fill = row_constant(g, "imputer_statistics", &fill);
+    let mut imputed = g.op("Where", &[mask, fill, x], vec![]);
+    let kept = imputer.kept();
+    if kept.len() < imputer.statistics.len() {
+        imputed = gather_columns(g, imputed, &kept, "imputer_kept");
+    }
+    let Some(features) = &imputer.indicator else {
+        return imputed;
+    };
+    if features.is_empty() {
+        return imputed;
+    }
+    let flags = gather_columns(g, mask, features, "indicator_features");
+    let elem = g.float.elem();
+    let flags = g.cast(flags, elem);
+    if kept.is_empty() {
+        return flags;
+    }
+    g.op("Concat", &[imputed, flags], vec![Attribute::Int("axis", 1)])
+}
+
+/// The listed columns of an N×d value (`Gather` along axis 1).
+fn gather_columns(g: &mut Graph, x: Value, columns: &[usize], name: &str) -> Value {
+    let idx = g.constant_i64(
+        name,
+        Array1::from_iter(columns.iter().map(|&c| c as i64)).into_dyn(),
+    );
+    g.op("Gather", &[x, idx], vec![Attribute::Int("axis", 1)])
 }

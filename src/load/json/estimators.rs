@@ -9,8 +9,9 @@ use super::schema::{
 use crate::load::{LoadError, LoadedModel};
 use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
-    Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearParts, Model, Norm,
-    PlattParameters, Preprocess, Projection, ProjectionKind, SvmModel, SvmParts,
+    Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel, LinearParts,
+    Missing, Model, Norm, PlattParameters, Preprocess, Projection, ProjectionKind, SvmModel,
+    SvmParts,
 };
 use ndarray::Array1;
 use serde_json::Value;
@@ -327,11 +328,66 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
                 whiten_variance: optional_vector("explained_variance")?,
             })
         }
+        "SimpleImputer" => Preprocess::Imputer(imputer(index, object)?),
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer)"),
             ))
         }
+    })
+}
+
+/// A `SimpleImputer` entry: `missing_values` (a number, or null for NaN),
+/// `statistics` (numbers, null for a feature dropped at fit time),
+/// `indicator_features` (null without `add_indicator`), `strategy`.
+fn imputer(index: usize, object: &serde_json::Map<String, Value>) -> Result<Imputer, LoadError> {
+    let at = |name: &str| format!("preprocessing[{index}].{name}");
+    let get = |name: &str| object.get(name).filter(|v| !v.is_null());
+    let missing = match get("missing_values") {
+        None => Missing::NaN,
+        Some(v) => Missing::Value(number(&at("missing_values"), v)?),
+    };
+    let statistics = array(
+        &at("statistics"),
+        get("statistics").ok_or_else(|| field_error(at("statistics"), "is missing"))?,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(j, v)| match v {
+        Value::Null => Ok(f64::NAN),
+        v => number(&format!("{}[{j}]", at("statistics")), v),
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let indicator = match get("indicator_features") {
+        None => None,
+        Some(v) => Some(
+            array(&at("indicator_features"), v)?
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let field = format!("{}[{i}]", at("indicator_features"));
+                    let f = integer(&field, f)?;
+                    usize::try_from(f)
+                        .map_err(|_| field_error(field, format!("{f} is not a feature index")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let strategy = match get("strategy") {
+        None => "mean".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(field_error(
+                at("strategy"),
+                format!("expected a string, found {}", kind(other)),
+            ))
+        }
+    };
+    Ok(Imputer {
+        strategy,
+        missing,
+        statistics,
+        indicator,
     })
 }

@@ -1,10 +1,13 @@
-//! Pipeline steps that change the number of features: PCA and
-//! TruncatedSVD. (The scalers and the Normalizer are in `preprocess`.)
+//! Pipeline steps that change the number of features: PCA, TruncatedSVD
+//! and SimpleImputer. (The scalers and the Normalizer are in `preprocess`.)
 
+use super::err;
 use super::est::Est;
+use crate::load::pickle::elements::Values;
+use crate::load::pickle::numpy;
 use crate::load::pickle::object::Global;
 use crate::load::LoadError;
-use crate::model::{Preprocess, Projection, ProjectionKind};
+use crate::model::{Imputer, Missing, Preprocess, Projection, ProjectionKind};
 
 /// (module, class) of every step read here, for the allowlist.
 const CLASSES: &[(&str, &str)] = &[
@@ -12,6 +15,9 @@ const CLASSES: &[(&str, &str)] = &[
     ("sklearn.decomposition.pca", "PCA"),
     ("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
     ("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
+    ("sklearn.impute._base", "SimpleImputer"),
+    // Inside a SimpleImputer with add_indicator=True (`indicator_`).
+    ("sklearn.impute._base", "MissingIndicator"),
 ];
 
 /// Whether `g` is a step class read here.
@@ -26,7 +32,12 @@ pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
     }
     Some(match est.class.name.as_str() {
         "PCA" => pca(est),
-        _ => truncated_svd(est),
+        "TruncatedSVD" => truncated_svd(est),
+        "SimpleImputer" => simple_imputer(est),
+        other => Err(err(
+            &est.path,
+            format!("{other} is not a Pipeline step (it is read inside a SimpleImputer)"),
+        )),
     })
 }
 
@@ -53,4 +64,79 @@ fn truncated_svd(est: &Est) -> Result<Preprocess, LoadError> {
         components: est.matrix("components_")?,
         whiten_variance: None,
     }))
+}
+
+/// `missing_values`, `statistics_`, and `indicator_.features_` when
+/// `add_indicator`. The strategy only chose the statistics.
+fn simple_imputer(est: &Est) -> Result<Preprocess, LoadError> {
+    let missing = match numpy::number(est.arena, est.require("missing_values")?) {
+        Ok(v) if v.is_nan() => Missing::NaN,
+        Ok(v) => Missing::Value(v),
+        Err(_) => {
+            return Err(err(
+                est.field("missing_values"),
+                "is not a number or NaN (string and None markers need non-numeric input, \
+                 which a float tensor cannot carry)",
+            ))
+        }
+    };
+    let statistics = statistics(est)?;
+    if est.flag("keep_empty_features", false)? {
+        if let Some(j) = statistics.iter().position(|s| s.is_nan()) {
+            return Err(err(
+                format!("{}[{j}]", est.field("statistics_")),
+                "is NaN with keep_empty_features=True",
+            ));
+        }
+    }
+    let indicator = if est.flag("add_indicator", false)? {
+        let id = est.require("indicator_")?;
+        let ind = Est::new(est.arena, id, &format!("{}.", est.field("indicator_")))?;
+        let (_, features) = ind.floats(ind.require("features_")?, "features_")?;
+        let features = features
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| {
+                if f >= 0.0 && f.fract() == 0.0 {
+                    Ok(f as usize)
+                } else {
+                    Err(err(
+                        format!("{}[{i}]", ind.field("features_")),
+                        format!("{f} is not a feature index"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Some(features)
+    } else {
+        None
+    };
+    Ok(Preprocess::Imputer(Imputer {
+        strategy: est.string("strategy")?,
+        missing,
+        statistics,
+        indicator,
+    }))
+}
+
+/// `statistics_`: a float array, or (strategy='constant') an object array
+/// of Python numbers; strings are refused.
+fn statistics(est: &Est) -> Result<Vec<f64>, LoadError> {
+    let id = est.require("statistics_")?;
+    let a = est.array(id, "statistics_")?;
+    match a.values {
+        Values::Object(items) => items
+            .iter()
+            .enumerate()
+            .map(|(j, item)| {
+                numpy::number(est.arena, *item).map_err(|_| {
+                    err(
+                        format!("{}[{j}]", est.field("statistics_")),
+                        "is not a number (a string fill value needs non-numeric input)",
+                    )
+                })
+            })
+            .collect(),
+        _ => Ok(est.floats(id, "statistics_")?.1),
+    }
 }
