@@ -122,6 +122,8 @@ def _labels(values, kind, name):
 
 
 SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
+SELECTORS = ("VarianceThreshold", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
+             "SelectFpr", "SelectFdr", "SelectFwe")
 
 
 def _is_passthrough(step):
@@ -170,10 +172,26 @@ def _step(step):
                 "statistics": [None if v != v else float(v) for v in stats],
                 "indicator_features": ([int(f) for f in step.indicator_.features_]
                                        if step.add_indicator else None)}
+    if name == "PolynomialFeatures":
+        # columns: itertools order of feature combinations, degree by degree (powers_)
+        return {"step": name, "n_features_in": int(step.n_features_in_),
+                "min_degree": int(step._min_degree), "max_degree": int(step._max_degree),
+                "interaction_only": bool(step.interaction_only), "include_bias": bool(step.include_bias)}
+    if name in SELECTORS:
+        # transform keeps the columns of get_support() (svm2onnx re-derives it from the pickled state)
+        return {"step": name, "support": [bool(v) for v in step.get_support()]}
     if name == "TruncatedSVD":
         return {"step": name, "components": _floats(step.components_, "TruncatedSVD.components")}
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
-                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer or 'passthrough'")
+                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, a feature selector "
+                    "or 'passthrough'")
+
+
+def _steps(step):
+    """The "preprocessing" entries of one transformer; a nested Pipeline gives its steps in order."""
+    if type(step).__name__ == "Pipeline":
+        return [d for _, s in step.steps if not _is_passthrough(s) for d in _steps(s)]
+    return [_step(step)]
 
 
 def unwrap(estimator):
@@ -191,7 +209,7 @@ def unwrap(estimator):
         if not steps or _is_passthrough(steps[-1]):
             raise TypeError("the pipeline's last step must be an SVM estimator "
                             f"({', '.join(SUPPORTED)})")
-        pre = [_step(s) for s in steps[:-1] if not _is_passthrough(s)]
+        pre = [d for s in steps[:-1] if not _is_passthrough(s) for d in _steps(s)]
         final, inner = unwrap(steps[-1])
         return final, pre + inner
     return estimator, []
@@ -302,6 +320,17 @@ def export(estimator, X_samples=None):
     if is_wrapped:
         n_in = out["n_features_in"]  # the width each step outputs, walking back from the estimator
         for step in reversed(preprocessing):
+            if "support" in step:  # a selector: len(support) inputs, sum(support) outputs
+                if sum(step["support"]) != n_in:
+                    raise ValueError(f"{step['step']} keeps {sum(step['support'])} features, "
+                                     f"the next step expects {n_in}")
+                n_in = len(step["support"])
+            if step["step"] == "SimpleImputer":
+                n_in = len(step["statistics"])
+                continue
+            if step["step"] == "PolynomialFeatures":
+                n_in = step["n_features_in"]
+                continue
             if "components" in step:  # PCA / TruncatedSVD: n_components rows of n_in values
                 if len(step["components"]) != n_in:
                     raise ValueError(f"{step['step']} has {len(step['components'])} components, "

@@ -2,6 +2,7 @@
 //! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
 
 use super::imputer::Imputer;
+use super::polynomial::Polynomial;
 use super::projection::Projection;
 use super::selection::Selection;
 use super::ModelError;
@@ -84,6 +85,8 @@ pub enum Preprocess {
     Imputer(Imputer),
     /// A feature selector's support mask: the kept columns.
     Selection(Selection),
+    /// PolynomialFeatures: products of features up to degree 3.
+    Polynomial(Polynomial),
 }
 
 impl Preprocess {
@@ -97,6 +100,7 @@ impl Preprocess {
             Preprocess::Projection(p) => p.kind.name(),
             Preprocess::Imputer(_) => "SimpleImputer",
             Preprocess::Selection(s) => selector_name(&s.class),
+            Preprocess::Polynomial(_) => "PolynomialFeatures",
         }
     }
 
@@ -120,6 +124,7 @@ impl Preprocess {
             Preprocess::Projection(p) => p.describe(),
             Preprocess::Imputer(i) => i.describe(),
             Preprocess::Selection(s) => s.describe(),
+            Preprocess::Polynomial(p) => p.describe(),
         }
     }
 
@@ -138,6 +143,7 @@ impl Preprocess {
             Preprocess::Projection(p) => Some(p.n_in()),
             Preprocess::Imputer(i) => Some(i.statistics.len()),
             Preprocess::Selection(s) => Some(s.support.len()),
+            Preprocess::Polynomial(p) => Some(p.n_in),
         }
     }
 
@@ -206,6 +212,7 @@ impl Preprocess {
             Preprocess::Projection(p) => return p.check(&field, n_features),
             Preprocess::Imputer(i) => return i.check(&field, n_features),
             Preprocess::Selection(s) => return s.check(&field, n_features),
+            Preprocess::Polynomial(p) => return p.check(&field, n_features),
         }
         Ok(n_features)
     }
@@ -232,6 +239,7 @@ impl Preprocess {
             Preprocess::Projection(p) => *x = p.invert(x),
             Preprocess::Imputer(i) => *x = i.invert(x),
             Preprocess::Selection(s) => *x = s.invert(x),
+            Preprocess::Polynomial(p) => *x = p.invert(x),
         }
     }
 
@@ -278,6 +286,7 @@ impl Preprocess {
             Preprocess::Projection(p) => *x = p.apply(x),
             Preprocess::Imputer(i) => *x = i.apply(x),
             Preprocess::Selection(s) => *x = s.apply(x),
+            Preprocess::Polynomial(p) => *x = p.apply(x),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! replaced by 1 with Where.
 
 use crate::graph::{Attribute, Graph, Value};
-use crate::ir::{Imputer, Missing, Norm, Preprocess, Projection, TINY};
+use crate::ir::{Imputer, Missing, Norm, Polynomial, Preprocess, Projection, TINY};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {
@@ -54,6 +54,7 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
             Preprocess::Projection(p) => project(g, x, p),
             Preprocess::Imputer(i) => impute(g, x, i),
             Preprocess::Selection(s) => gather_columns(g, x, &s.kept(), "selected_features"),
+            Preprocess::Polynomial(p) => polynomial(g, x, p),
         };
     }
     x
@@ -161,4 +162,49 @@ fn gather_columns(g: &mut Graph, x: Value, columns: &[usize], name: &str) -> Val
         Array1::from_iter(columns.iter().map(|&c| c as i64)).into_dyn(),
     );
     g.op("Gather", &[x, idx], vec![Attribute::Int("axis", 1)])
+}
+
+/// Each degree's block is the previous degree's block, gathered at each
+/// term's tail `[c1, …]`, times the gathered columns `x[c0]`: scikit-learn's
+/// multiplication order. The bias column is `x[:, 0]·0 + 1` (a row of ones
+/// for finite inputs, without shape ops).
+fn polynomial(g: &mut Graph, x: Value, p: &Polynomial) -> Value {
+    let mut parts = Vec::new();
+    if p.include_bias {
+        let first = gather_columns(g, x, &[0], "bias_source");
+        let zero = g.scalar("zero", 0.0);
+        let one = g.scalar("one", 1.0);
+        let zeros = g.mul(first, zero);
+        parts.push(g.add(zeros, one));
+    }
+    if p.min_degree <= 1 && p.max_degree >= 1 {
+        parts.push(x);
+    }
+    let mut previous = x;
+    let mut previous_terms = p.terms_of_degree(1);
+    for degree in 2..=p.max_degree {
+        let terms = p.terms_of_degree(degree);
+        let tails: Vec<usize> = terms
+            .iter()
+            .map(|t| {
+                previous_terms
+                    .iter()
+                    .position(|q| q[..] == t[1..])
+                    .expect("a term's tail is a term of the degree below")
+            })
+            .collect();
+        let heads: Vec<usize> = terms.iter().map(|t| t[0]).collect();
+        let tail = gather_columns(g, previous, &tails, "poly_tails");
+        let head = gather_columns(g, x, &heads, "poly_heads");
+        let block = g.mul(tail, head);
+        if degree >= p.min_degree {
+            parts.push(block);
+        }
+        previous = block;
+        previous_terms = terms;
+    }
+    match parts.as_slice() {
+        [one] => *one,
+        _ => g.op("Concat", &parts, vec![Attribute::Int("axis", 1)]),
+    }
 }

@@ -10,8 +10,8 @@ use crate::load::{LoadError, LoadedModel};
 use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
     Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel, LinearParts,
-    Missing, Model, Norm, PlattParameters, Preprocess, Projection, ProjectionKind, SvmModel,
-    SvmParts,
+    Missing, Model, Norm, PlattParameters, Polynomial, Preprocess, Projection, ProjectionKind,
+    Selection, SvmModel, SvmParts,
 };
 use ndarray::Array1;
 use serde_json::Value;
@@ -329,10 +329,42 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
             })
         }
         "SimpleImputer" => Preprocess::Imputer(imputer(index, object)?),
+        "PolynomialFeatures" => {
+            let count = |name: &str| -> Result<usize, LoadError> {
+                let v = integer(&at(name), required(name)?)?;
+                usize::try_from(v).map_err(|_| field_error(at(name), format!("{v} is not a count")))
+            };
+            Preprocess::Polynomial(Polynomial {
+                n_in: count("n_features_in")?,
+                min_degree: count("min_degree")?,
+                max_degree: count("max_degree")?,
+                interaction_only: flag("interaction_only")?,
+                include_bias: flag("include_bias")?,
+            })
+        }
+        "VarianceThreshold" | "SelectKBest" | "SelectPercentile" | "GenericUnivariateSelect"
+        | "SelectFpr" | "SelectFdr" | "SelectFwe" => {
+            let support = array(&at("support"), required("support")?)?
+                .iter()
+                .enumerate()
+                .map(|(j, v)| {
+                    v.as_bool().ok_or_else(|| {
+                        field_error(
+                            format!("{}[{j}]", at("support")),
+                            format!("expected a boolean, found {}", kind(v)),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Preprocess::Selection(Selection {
+                class: step.to_string(),
+                support,
+            })
+        }
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
             ))
         }
     })

@@ -7,7 +7,7 @@ use super::preprocess::scaler;
 use super::{err, to_model_at, SUPPORTED};
 use crate::load::pickle::object::{Arena, Obj};
 use crate::load::LoadError;
-use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator, Model};
+use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator, Model, Preprocess};
 
 pub(super) fn pipeline(est: &Est) -> Result<Model, LoadError> {
     let steps_id = est.require("steps")?;
@@ -34,12 +34,44 @@ pub(super) fn pipeline(est: &Est) -> Result<Model, LoadError> {
         if i == last {
             return estimator(&step_est, preprocessing);
         }
-        preprocessing.push(scaler(&step_est)?);
+        preprocessing.extend(transformer(&step_est, 0)?);
     }
     Err(err(
         est.field("steps"),
         format!("has no estimator: every step is 'passthrough' or None (supported: {SUPPORTED})"),
     ))
+}
+
+/// The steps of one transformer: itself, or, for a nested Pipeline of
+/// transformers, its steps in order ('passthrough' and None skipped).
+fn transformer(est: &Est, depth: usize) -> Result<Vec<Preprocess>, LoadError> {
+    if !est.class.is("sklearn.pipeline", "Pipeline") {
+        return Ok(vec![scaler(est)?]);
+    }
+    if depth >= 4 {
+        return Err(err(&est.path, "Pipelines nested more than 4 deep"));
+    }
+    let Obj::List(steps) = est.arena.get(est.require("steps")?) else {
+        return Err(err(est.field("steps"), "is not a list"));
+    };
+    let mut out = Vec::new();
+    for (i, step) in steps.iter().enumerate() {
+        let field = format!("{}[{i}]", est.field("steps"));
+        let object = match est.arena.get(*step) {
+            Obj::Tuple(pair) if pair.len() == 2 => pair[1],
+            _ => return Err(err(field, "is not a (name, transformer) pair")),
+        };
+        match est.arena.get(object) {
+            Obj::None => continue,
+            Obj::Str(s) if s == "passthrough" => continue,
+            _ => {}
+        }
+        out.extend(transformer(
+            &Est::new(est.arena, object, &format!("{field}."))?,
+            depth + 1,
+        )?);
+    }
+    Ok(out)
 }
 
 /// CalibratedClassifierCV: `calibrated_classifiers_`, each with its fitted

@@ -12,6 +12,7 @@ mod compose;
 mod est;
 mod estimators;
 mod preprocess;
+mod select;
 mod steps;
 
 use super::numpy;
@@ -42,7 +43,7 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV around SVC/NuSVC/LinearSVC, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/PCA/TruncatedSVD/SimpleImputer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, CalibratedClassifierCV around SVC/NuSVC/LinearSVC, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/PCA/TruncatedSVD/SimpleImputer/PolynomialFeatures/VarianceThreshold/SelectKBest/SelectPercentile/GenericUnivariateSelect/SelectFpr/SelectFdr/SelectFwe/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Plain data classes found inside the state of the estimators we read
 /// (search results, scorers). They are recorded, never constructed.

@@ -1,5 +1,5 @@
 //! Pipeline steps that change the number of features: PCA, TruncatedSVD
-//! and SimpleImputer. (The scalers and the Normalizer are in `preprocess`.)
+//! SimpleImputer and PolynomialFeatures. (The scalers and the Normalizer are in `preprocess`.)
 
 use super::err;
 use super::est::Est;
@@ -7,7 +7,7 @@ use crate::load::pickle::elements::Values;
 use crate::load::pickle::numpy;
 use crate::load::pickle::object::Global;
 use crate::load::LoadError;
-use crate::model::{Imputer, Missing, Preprocess, Projection, ProjectionKind};
+use crate::model::{Imputer, Missing, Polynomial, Preprocess, Projection, ProjectionKind};
 
 /// (module, class) of every step read here, for the allowlist.
 const CLASSES: &[(&str, &str)] = &[
@@ -16,17 +16,21 @@ const CLASSES: &[(&str, &str)] = &[
     ("sklearn.decomposition._truncated_svd", "TruncatedSVD"),
     ("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
     ("sklearn.impute._base", "SimpleImputer"),
+    ("sklearn.preprocessing._polynomial", "PolynomialFeatures"),
     // Inside a SimpleImputer with add_indicator=True (`indicator_`).
     ("sklearn.impute._base", "MissingIndicator"),
 ];
 
-/// Whether `g` is a step class read here.
+/// Whether `g` is a step class read here (or in `select`).
 pub(super) fn allowed(g: &Global) -> bool {
-    CLASSES.iter().any(|(m, n)| g.is(m, n))
+    CLASSES.iter().any(|(m, n)| g.is(m, n)) || super::select::allowed(g)
 }
 
 /// The step for `est`, or `None` when its class is not one read here.
 pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
+    if let Some(selection) = super::select::step(est) {
+        return Some(selection);
+    }
     if !allowed(&est.class) {
         return None;
     }
@@ -34,6 +38,7 @@ pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
         "PCA" => pca(est),
         "TruncatedSVD" => truncated_svd(est),
         "SimpleImputer" => simple_imputer(est),
+        "PolynomialFeatures" => polynomial(est),
         other => Err(err(
             &est.path,
             format!("{other} is not a Pipeline step (it is read inside a SimpleImputer)"),
@@ -139,4 +144,45 @@ fn statistics(est: &Est) -> Result<Vec<f64>, LoadError> {
             .collect(),
         _ => Ok(est.floats(id, "statistics_")?.1),
     }
+}
+
+/// `n_features_in_`, `_min_degree`, `_max_degree`, `interaction_only`,
+/// `include_bias`; `n_output_features_` must count the same columns.
+fn polynomial(est: &Est) -> Result<Preprocess, LoadError> {
+    let count = |name: &str| -> Result<usize, LoadError> {
+        let v = est.number(name)?;
+        if v >= 0.0 && v.fract() == 0.0 {
+            Ok(v as usize)
+        } else {
+            Err(err(est.field(name), format!("{v} is not a count")))
+        }
+    };
+    let p = Polynomial {
+        n_in: count("n_features_in_")?,
+        min_degree: count("_min_degree")?,
+        max_degree: count("_max_degree")?,
+        interaction_only: est.flag("interaction_only", false)?,
+        include_bias: est.flag("include_bias", true)?,
+    };
+    if p.max_degree > crate::model::MAX_DEGREE {
+        return Err(err(
+            est.field("degree"),
+            format!(
+                "{} is above {}, the largest degree svm2onnx expands",
+                p.max_degree,
+                crate::model::MAX_DEGREE
+            ),
+        ));
+    }
+    let n_out = count("n_output_features_")?;
+    if n_out != p.terms().len() {
+        return Err(err(
+            est.field("n_output_features_"),
+            format!(
+                "is {n_out}, but the degree and options give {} columns",
+                p.terms().len()
+            ),
+        ));
+    }
+    Ok(Preprocess::Polynomial(p))
 }
