@@ -172,6 +172,27 @@ def _step(step):
                 "statistics": [None if v != v else float(v) for v in stats],
                 "indicator_features": ([int(f) for f in step.indicator_.features_]
                                        if step.add_indicator else None)}
+    if name == "ColumnTransformer":
+        # transformers_ in order (remainder last when it has columns), each on its input indices;
+        # 'drop' and empty selections output nothing; 'passthrough' is stored as an identity
+        # FunctionTransformer (func=None)
+        if step.transformer_weights:
+            raise ValueError("ColumnTransformer.transformer_weights is not supported")
+        branches = []
+        for tname, trans, _ in step.transformers_:
+            cols = [int(c) for c in step._transformer_to_input_indices[tname]]
+            if not cols or (isinstance(trans, str) and trans == "drop"):
+                continue
+            branches.append({"name": tname, "columns": cols, "steps": _branch_steps(trans)})
+        return {"step": name, "n_features_in": int(step.n_features_in_), "branches": branches}
+    if name == "FeatureUnion":
+        if step.transformer_weights:
+            raise ValueError("FeatureUnion.transformer_weights is not supported")
+        n_in = int(step.n_features_in_)
+        return {"step": name, "n_features_in": n_in,
+                "branches": [{"name": tname, "columns": list(range(n_in)), "steps": _branch_steps(trans)}
+                             for tname, trans in step.transformer_list
+                             if not (isinstance(trans, str) and trans == "drop") and trans is not None]}
     if name == "PolynomialFeatures":
         # columns: itertools order of feature combinations, degree by degree (powers_)
         return {"step": name, "n_features_in": int(step.n_features_in_),
@@ -185,6 +206,16 @@ def _step(step):
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
                     "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, a feature selector "
                     "or 'passthrough'")
+
+
+def _branch_steps(trans):
+    """A ColumnTransformer/FeatureUnion branch's steps: none for 'passthrough' or an identity
+    FunctionTransformer."""
+    if isinstance(trans, str) and trans == "passthrough":
+        return []
+    if type(trans).__name__ == "FunctionTransformer" and trans.func is None:
+        return []
+    return _steps(trans)
 
 
 def _steps(step):
@@ -327,6 +358,9 @@ def export(estimator, X_samples=None):
                 n_in = len(step["support"])
             if step["step"] == "SimpleImputer":
                 n_in = len(step["statistics"])
+                continue
+            if step["step"] in ("ColumnTransformer", "FeatureUnion"):
+                n_in = step["n_features_in"]
                 continue
             if step["step"] == "PolynomialFeatures":
                 n_in = step["n_features_in"]

@@ -23,7 +23,7 @@ pub use outputs::label_type;
 pub use outputs::{LabelType, OutputKind, OutputOptions, OutputShape, OutputSpec, OutputType};
 pub use polynomial::{Polynomial, MAX_DEGREE};
 pub(crate) use preprocess::check_steps;
-pub use preprocess::{pipeline_input_width, Norm, Preprocess, TINY};
+pub use preprocess::{pipeline_input_width, Branch, Norm, Preprocess, Union, TINY};
 pub use projection::{Projection, ProjectionKind};
 pub use samples::Samples;
 pub use selection::Selection;

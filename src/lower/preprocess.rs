@@ -3,7 +3,7 @@
 //! replaced by 1 with Where.
 
 use crate::graph::{Attribute, Graph, Value};
-use crate::ir::{Imputer, Missing, Norm, Polynomial, Preprocess, Projection, TINY};
+use crate::ir::{Imputer, Missing, Norm, Polynomial, Preprocess, Projection, Union, TINY};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {
@@ -55,6 +55,7 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
             Preprocess::Imputer(i) => impute(g, x, i),
             Preprocess::Selection(s) => gather_columns(g, x, &s.kept(), "selected_features"),
             Preprocess::Polynomial(p) => polynomial(g, x, p),
+            Preprocess::Union(u) => union(g, x, u),
         };
     }
     x
@@ -203,6 +204,28 @@ fn polynomial(g: &mut Graph, x: Value, p: &Polynomial) -> Value {
         previous = block;
         previous_terms = terms;
     }
+    match parts.as_slice() {
+        [one] => *one,
+        _ => g.op("Concat", &parts, vec![Attribute::Int("axis", 1)]),
+    }
+}
+
+/// Each branch on its gathered columns (all of them: no Gather), its steps
+/// applied, the outputs concatenated in branch order.
+fn union(g: &mut Graph, x: Value, u: &Union) -> Value {
+    let all: Vec<usize> = (0..u.n_in).collect();
+    let parts: Vec<Value> = u
+        .branches
+        .iter()
+        .map(|b| {
+            let input = if b.columns == all {
+                x
+            } else {
+                gather_columns(g, x, &b.columns, "branch_columns")
+            };
+            apply(g, input, &b.steps)
+        })
+        .collect();
     match parts.as_slice() {
         [one] => *one,
         _ => g.op("Concat", &parts, vec![Attribute::Int("axis", 1)]),

@@ -7,12 +7,12 @@ use super::schema::{
     scalar_or_single, vector, Fields, FORMAT,
 };
 use crate::load::{LoadError, LoadedModel};
-use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
-    Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel, LinearParts,
-    Missing, Model, Norm, PlattParameters, Polynomial, Preprocess, Projection, ProjectionKind,
-    Selection, SvmModel, SvmParts,
+    Branch, Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel,
+    LinearParts, Missing, Model, Norm, PlattParameters, Polynomial, Preprocess, Projection,
+    ProjectionKind, Selection, SvmModel, SvmParts, Union,
 };
+use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use ndarray::Array1;
 use serde_json::Value;
 
@@ -329,6 +329,25 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
             })
         }
         "SimpleImputer" => Preprocess::Imputer(imputer(index, object)?),
+        "ColumnTransformer" | "FeatureUnion" => {
+            let n_in = integer(&at("n_features_in"), required("n_features_in")?)?;
+            let n_in = usize::try_from(n_in)
+                .map_err(|_| field_error(at("n_features_in"), format!("{n_in} is not a count")))?;
+            let branches = array(&at("branches"), required("branches")?)?
+                .iter()
+                .enumerate()
+                .map(|(b, branch)| union_branch(index, b, branch))
+                .collect::<Result<Vec<_>, _>>()?;
+            Preprocess::Union(Union {
+                class: if step == "FeatureUnion" {
+                    "FeatureUnion"
+                } else {
+                    "ColumnTransformer"
+                },
+                n_in,
+                branches,
+            })
+        }
         "PolynomialFeatures" => {
             let count = |name: &str| -> Result<usize, LoadError> {
                 let v = integer(&at(name), required(name)?)?;
@@ -364,7 +383,7 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
             ))
         }
     })
@@ -421,5 +440,45 @@ fn imputer(index: usize, object: &serde_json::Map<String, Value>) -> Result<Impu
         missing,
         statistics,
         indicator,
+    })
+}
+
+/// One entry of a ColumnTransformer/FeatureUnion's `branches`: `name`,
+/// `columns` (input indices), `steps` (pipeline steps; empty for
+/// 'passthrough').
+fn union_branch(index: usize, b: usize, v: &Value) -> Result<Branch, LoadError> {
+    let at = format!("preprocessing[{index}].branches[{b}]");
+    let object = v
+        .as_object()
+        .ok_or_else(|| field_error(&at, format!("expected an object, found {}", kind(v))))?;
+    let name = match object.get("name") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(field_error(format!("{at}.name"), "expected a string")),
+    };
+    let columns = array(
+        &format!("{at}.columns"),
+        object
+            .get("columns")
+            .ok_or_else(|| field_error(format!("{at}.columns"), "is missing"))?,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(i, c)| {
+        let field = format!("{at}.columns[{i}]");
+        let c = integer(&field, c)?;
+        usize::try_from(c).map_err(|_| field_error(field, format!("{c} is not a column index")))
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let steps = match object.get("steps") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(steps) => array(&format!("{at}.steps"), steps)?
+            .iter()
+            .map(|s| preprocess_step(index, s))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(Branch {
+        name,
+        columns,
+        steps,
     })
 }

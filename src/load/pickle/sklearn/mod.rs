@@ -60,6 +60,8 @@ const INERT: &[(&str, &str)] = &[
     ("sklearn.model_selection._split", "StratifiedShuffleSplit"),
     ("numpy", "bool_"),
     ("builtins", "slice"),
+    // Protocol 2 spells it so (ColumnTransformer's output_indices_).
+    ("__builtin__", "slice"),
     ("collections", "OrderedDict"),
     ("copyreg", "_reconstructor"),
     ("builtins", "object"),

@@ -17,6 +17,13 @@ const CLASSES: &[(&str, &str)] = &[
     ("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
     ("sklearn.impute._base", "SimpleImputer"),
     ("sklearn.preprocessing._polynomial", "PolynomialFeatures"),
+    // Read by `compose` (branches; FunctionTransformer only with func=None).
+    ("sklearn.compose._column_transformer", "ColumnTransformer"),
+    ("sklearn.pipeline", "FeatureUnion"),
+    (
+        "sklearn.preprocessing._function_transformer",
+        "FunctionTransformer",
+    ),
     // Inside a SimpleImputer with add_indicator=True (`indicator_`).
     ("sklearn.impute._base", "MissingIndicator"),
 ];
@@ -31,7 +38,10 @@ pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
     if let Some(selection) = super::select::step(est) {
         return Some(selection);
     }
-    if !allowed(&est.class) {
+    if !allowed(&est.class)
+        || ["ColumnTransformer", "FeatureUnion", "FunctionTransformer"]
+            .contains(&est.class.name.as_str())
+    {
         return None;
     }
     Some(match est.class.name.as_str() {
