@@ -45,8 +45,8 @@ method='temperature' and string labels scikit-learn fits the base estimators on
 the encoded labels, so their "classes" are 0..k-1; column j is classes[j].)
 
 Also accepted: a ``Pipeline`` whose last step is one of these and whose earlier
-steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer or
-'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
+steps are StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA,
+TruncatedSVD or 'passthrough'/None, and a fitted GridSearchCV/RandomizedSearchCV (its
 ``best_estimator_``; refit=False is refused).  The scalers are written, in
 order, under "preprocessing" (SVM_SEMANTICS.md 4); every other field comes
 from the final estimator.  "samples" are always recorded from the object passed
@@ -99,6 +99,15 @@ def _floats(a, name):
     return a.tolist()
 
 
+def _rows_with_missing(a):
+    """samples.X: nested lists of floats, None for NaN (a missing value, for SimpleImputer);
+    infinities refused."""
+    a = _dense(a)
+    if np.isinf(a).any():
+        raise ValueError("X_samples contains infinity; refusing to export")
+    return [[None if v != v else v for v in row] for row in a.tolist()]
+
+
 def _label_kind(classes):
     """'int', 'str' or 'float': how the labels in classes_ are written."""
     if classes.dtype.kind in "iu":
@@ -120,6 +129,8 @@ def _labels(values, kind, name):
 
 
 SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
+SELECTORS = ("VarianceThreshold", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
+             "SelectFpr", "SelectFdr", "SelectFwe")
 
 
 def _is_passthrough(step):
@@ -148,8 +159,77 @@ def _step(step):
         if step.norm not in ("l1", "l2", "max"):
             raise ValueError(f"unknown Normalizer norm {step.norm!r}")
         return {"step": name, "norm": str(step.norm)}
+    if name == "PCA":
+        # transform: (x - mean_) @ components_.T, / max(sqrt(explained_variance_), eps) if whiten
+        return {"step": name, "mean": _floats(step.mean_, "PCA.mean"),
+                "components": _floats(step.components_, "PCA.components"),
+                "explained_variance": (_floats(step.explained_variance_, "PCA.explained_variance")
+                                       if step.whiten else None)}
+    if name == "SimpleImputer":
+        # transform: missing entries (isnan, or == missing_values) -> statistics_; features whose
+        # statistic is NaN (never observed at fit) dropped; indicator_'s mask columns appended
+        mv = step.missing_values
+        if not isinstance(mv, (int, float)) or isinstance(mv, bool):
+            raise ValueError(f"SimpleImputer missing_values {mv!r} is not a number or NaN")
+        stats = np.asarray(step.statistics_, dtype=np.float64)
+        if np.isinf(stats).any():
+            raise ValueError("SimpleImputer.statistics_ contains infinity; refusing to export")
+        return {"step": name, "strategy": str(step.strategy),
+                "missing_values": None if mv != mv else float(mv),
+                "statistics": [None if v != v else float(v) for v in stats],
+                "indicator_features": ([int(f) for f in step.indicator_.features_]
+                                       if step.add_indicator else None)}
+    if name == "ColumnTransformer":
+        # transformers_ in order (remainder last when it has columns), each on its input indices;
+        # 'drop' and empty selections output nothing; 'passthrough' is stored as an identity
+        # FunctionTransformer (func=None)
+        if step.transformer_weights:
+            raise ValueError("ColumnTransformer.transformer_weights is not supported")
+        branches = []
+        for tname, trans, _ in step.transformers_:
+            cols = [int(c) for c in step._transformer_to_input_indices[tname]]
+            if not cols or (isinstance(trans, str) and trans == "drop"):
+                continue
+            branches.append({"name": tname, "columns": cols, "steps": _branch_steps(trans)})
+        return {"step": name, "n_features_in": int(step.n_features_in_), "branches": branches}
+    if name == "FeatureUnion":
+        if step.transformer_weights:
+            raise ValueError("FeatureUnion.transformer_weights is not supported")
+        n_in = int(step.n_features_in_)
+        return {"step": name, "n_features_in": n_in,
+                "branches": [{"name": tname, "columns": list(range(n_in)), "steps": _branch_steps(trans)}
+                             for tname, trans in step.transformer_list
+                             if not (isinstance(trans, str) and trans == "drop") and trans is not None]}
+    if name == "PolynomialFeatures":
+        # columns: itertools order of feature combinations, degree by degree (powers_)
+        return {"step": name, "n_features_in": int(step.n_features_in_),
+                "min_degree": int(step._min_degree), "max_degree": int(step._max_degree),
+                "interaction_only": bool(step.interaction_only), "include_bias": bool(step.include_bias)}
+    if name in SELECTORS:
+        # transform keeps the columns of get_support() (svm2onnx re-derives it from the pickled state)
+        return {"step": name, "support": [bool(v) for v in step.get_support()]}
+    if name == "TruncatedSVD":
+        return {"step": name, "components": _floats(step.components_, "TruncatedSVD.components")}
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
-                    "MaxAbsScaler, Normalizer or 'passthrough'")
+                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, a feature selector "
+                    "or 'passthrough'")
+
+
+def _branch_steps(trans):
+    """A ColumnTransformer/FeatureUnion branch's steps: none for 'passthrough' or an identity
+    FunctionTransformer."""
+    if isinstance(trans, str) and trans == "passthrough":
+        return []
+    if type(trans).__name__ == "FunctionTransformer" and trans.func is None:
+        return []
+    return _steps(trans)
+
+
+def _steps(step):
+    """The "preprocessing" entries of one transformer; a nested Pipeline gives its steps in order."""
+    if type(step).__name__ == "Pipeline":
+        return [d for _, s in step.steps if not _is_passthrough(s) for d in _steps(s)]
+    return [_step(step)]
 
 
 def unwrap(estimator):
@@ -167,7 +247,7 @@ def unwrap(estimator):
         if not steps or _is_passthrough(steps[-1]):
             raise TypeError("the pipeline's last step must be an SVM estimator "
                             f"({', '.join(SUPPORTED)})")
-        pre = [_step(s) for s in steps[:-1] if not _is_passthrough(s)]
+        pre = [d for s in steps[:-1] if not _is_passthrough(s) for d in _steps(s)]
         final, inner = unwrap(steps[-1])
         return final, pre + inner
     return estimator, []
@@ -299,16 +379,35 @@ def export(estimator, X_samples=None):
             "intercept": _intercept(est.intercept_, "intercept"),
         })
     if is_wrapped:
-        n_in = out["n_features_in"]
-        for step in preprocessing:
+        n_in = out["n_features_in"]  # the width each step outputs, walking back from the estimator
+        for step in reversed(preprocessing):
+            if "support" in step:  # a selector: len(support) inputs, sum(support) outputs
+                if sum(step["support"]) != n_in:
+                    raise ValueError(f"{step['step']} keeps {sum(step['support'])} features, "
+                                     f"the next step expects {n_in}")
+                n_in = len(step["support"])
+            if step["step"] == "SimpleImputer":
+                n_in = len(step["statistics"])
+                continue
+            if step["step"] in ("ColumnTransformer", "FeatureUnion"):
+                n_in = step["n_features_in"]
+                continue
+            if step["step"] == "PolynomialFeatures":
+                n_in = step["n_features_in"]
+                continue
+            if "components" in step:  # PCA / TruncatedSVD: n_components rows of n_in values
+                if len(step["components"]) != n_in:
+                    raise ValueError(f"{step['step']} has {len(step['components'])} components, "
+                                     f"the next step expects {n_in} features")
+                n_in = len(step["components"][0])
             for key in ("mean", "scale", "min"):
                 if step.get(key) is not None and len(step[key]) != n_in:
                     raise ValueError(f"{step['step']}.{key} has {len(step[key])} features, "
-                                     f"the final {name} expects {n_in}")
+                                     f"the next step expects {n_in}")
         out["preprocessing"] = preprocessing
 
     if X_samples is not None:
-        X = _floats(X_samples, "X_samples")
+        X = _rows_with_missing(X_samples)
         whole = estimator  # the pipeline/search applies its own preprocessing
         predict = whole.predict(X_samples)
         samples = {

@@ -5,19 +5,28 @@
 
 mod calibrator;
 mod classes;
+mod imputer;
 mod kernel;
 mod outputs;
+mod polynomial;
 mod preprocess;
+mod projection;
 mod samples;
+mod selection;
 
 pub use calibrator::{Calibration, Calibrator};
 pub use classes::{Classes, Label};
+pub use imputer::{Imputer, Missing};
 pub use kernel::Kernel;
 pub(crate) use outputs::describe_outputs;
 pub use outputs::label_type;
 pub use outputs::{LabelType, OutputKind, OutputOptions, OutputShape, OutputSpec, OutputType};
-pub use preprocess::{Norm, Preprocess, TINY};
+pub use polynomial::{Polynomial, MAX_DEGREE};
+pub(crate) use preprocess::check_steps;
+pub use preprocess::{pipeline_input_width, Branch, Norm, Preprocess, Union, TINY};
+pub use projection::{Projection, ProjectionKind};
 pub use samples::Samples;
+pub use selection::Selection;
 
 use ndarray::Array1;
 

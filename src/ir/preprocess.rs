@@ -1,6 +1,10 @@
 //! Preprocessing steps of a scikit-learn Pipeline in front of the SVM,
 //! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
 
+use super::imputer::Imputer;
+use super::polynomial::Polynomial;
+use super::projection::Projection;
+use super::selection::Selection;
 use super::ModelError;
 use ndarray::{Array1, Array2, Axis};
 
@@ -72,6 +76,117 @@ pub enum Preprocess {
         /// `norm`.
         norm: Norm,
     },
+    /// PCA or TruncatedSVD: `(x − mean)·componentsᵀ`, whitened for PCA when
+    /// asked. Changes the number of features.
+    Projection(Projection),
+    /// SimpleImputer: missing entries replaced by `statistics_`, features
+    /// never observed at fit time dropped, the missing-value indicator
+    /// appended when `add_indicator`.
+    Imputer(Imputer),
+    /// A feature selector's support mask: the kept columns.
+    Selection(Selection),
+    /// PolynomialFeatures: products of features up to degree 3.
+    Polynomial(Polynomial),
+    /// ColumnTransformer or FeatureUnion: branches side by side, their
+    /// outputs concatenated in order.
+    Union(Union),
+}
+
+/// One branch of a [`Union`]: its input columns, then its steps (none for
+/// 'passthrough').
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    /// The transformer's name.
+    pub name: String,
+    /// Input columns it receives (`_transformer_to_input_indices`; all
+    /// columns in a FeatureUnion).
+    pub columns: Vec<usize>,
+    /// Its steps, applied in order.
+    pub steps: Vec<Preprocess>,
+}
+
+/// A fitted ColumnTransformer or FeatureUnion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Union {
+    /// `ColumnTransformer` or `FeatureUnion`.
+    pub class: &'static str,
+    /// The input width.
+    pub n_in: usize,
+    /// The branches that output columns ('drop' and empty selections
+    /// left out), in output order.
+    pub branches: Vec<Branch>,
+}
+
+impl Union {
+    fn check(&self, at: &str, n_in: usize) -> Result<usize, ModelError> {
+        if self.n_in != n_in {
+            return Err(ModelError::new(
+                format!("{at}.n_features_in"),
+                format!("is {}, the step receives {n_in} features", self.n_in),
+            ));
+        }
+        let mut total = 0;
+        for (b, branch) in self.branches.iter().enumerate() {
+            let here = format!("{at}.branches[{b}]");
+            if let Some(i) = branch.columns.iter().position(|&c| c >= n_in) {
+                return Err(ModelError::new(
+                    format!("{here}.columns[{i}]"),
+                    format!(
+                        "{} is not below the {n_in} input features",
+                        branch.columns[i]
+                    ),
+                ));
+            }
+            let mut width = branch.columns.len();
+            for (s, step) in branch.steps.iter().enumerate() {
+                width = step.check_at(&format!("{here}.steps[{s}]"), width)?;
+            }
+            total += width;
+        }
+        if total == 0 {
+            return Err(ModelError::new(
+                format!("{at}.branches"),
+                "output no feature",
+            ));
+        }
+        Ok(total)
+    }
+
+    fn apply(&self, x: &Array2<f64>) -> Array2<f64> {
+        let parts: Vec<Array2<f64>> = self
+            .branches
+            .iter()
+            .map(|b| {
+                let mut t = x.select(Axis(1), &b.columns);
+                for step in &b.steps {
+                    step.apply(&mut t);
+                }
+                t
+            })
+            .collect();
+        let views: Vec<_> = parts.iter().map(|p| p.view()).collect();
+        ndarray::concatenate(Axis(1), &views).expect("branches have the batch's rows")
+    }
+
+    fn invert(&self, z: &Array2<f64>) -> Array2<f64> {
+        let mut x = Array2::zeros((z.nrows(), self.n_in));
+        let mut offset = 0;
+        for b in &self.branches {
+            let width = b
+                .steps
+                .iter()
+                .fold(b.columns.len(), |w, s| s.output_width(w));
+            let mut t = z.slice(ndarray::s![.., offset..offset + width]).to_owned();
+            offset += width;
+            for step in b.steps.iter().rev() {
+                step.invert(&mut t);
+            }
+            for (c, &j) in b.columns.iter().enumerate() {
+                x.column_mut(j).assign(&t.column(c));
+            }
+        }
+        x
+    }
 }
 
 impl Preprocess {
@@ -82,6 +197,11 @@ impl Preprocess {
             Preprocess::MinMaxScaler { .. } => "MinMaxScaler",
             Preprocess::MaxAbsScaler { .. } => "MaxAbsScaler",
             Preprocess::Normalizer { .. } => "Normalizer",
+            Preprocess::Projection(p) => p.kind.name(),
+            Preprocess::Imputer(_) => "SimpleImputer",
+            Preprocess::Selection(s) => selector_name(&s.class),
+            Preprocess::Polynomial(_) => "PolynomialFeatures",
+            Preprocess::Union(u) => u.class,
         }
     }
 
@@ -102,11 +222,65 @@ impl Preprocess {
             }
             Preprocess::MaxAbsScaler { clip, .. } => format!("MaxAbsScaler(clip={clip})"),
             Preprocess::Normalizer { norm } => format!("Normalizer(norm='{}')", norm.name()),
+            Preprocess::Projection(p) => p.describe(),
+            Preprocess::Imputer(i) => i.describe(),
+            Preprocess::Selection(s) => s.describe(),
+            Preprocess::Polynomial(p) => p.describe(),
+            Preprocess::Union(u) => {
+                let parts: Vec<String> = u
+                    .branches
+                    .iter()
+                    .map(|b| {
+                        let steps: Vec<&str> = b.steps.iter().map(|s| s.name()).collect();
+                        let steps = if steps.is_empty() {
+                            "passthrough".to_string()
+                        } else {
+                            steps.join(" -> ")
+                        };
+                        format!("{}: {} on {} columns", b.name, steps, b.columns.len())
+                    })
+                    .collect();
+                format!("{}({})", u.class, parts.join("; "))
+            }
         }
     }
 
-    pub(crate) fn check(&self, index: usize, n_features: usize) -> Result<(), ModelError> {
-        let field = |name: &str| format!("preprocessing[{index}].{name}");
+    /// The number of features the step's fitted arrays fix, if any (a
+    /// Normalizer, or a StandardScaler with neither mean nor scale, takes
+    /// any width).
+    pub fn input_width(&self) -> Option<usize> {
+        match self {
+            Preprocess::StandardScaler { mean, scale } => {
+                mean.as_ref().or(scale.as_ref()).map(|v| v.len())
+            }
+            Preprocess::MinMaxScaler { scale, .. } | Preprocess::MaxAbsScaler { scale, .. } => {
+                Some(scale.len())
+            }
+            Preprocess::Normalizer { .. } => None,
+            Preprocess::Projection(p) => Some(p.n_in()),
+            Preprocess::Imputer(i) => Some(i.statistics.len()),
+            Preprocess::Selection(s) => Some(s.support.len()),
+            Preprocess::Polynomial(p) => Some(p.n_in),
+            Preprocess::Union(u) => Some(u.n_in),
+        }
+    }
+
+    /// The width the step outputs for `n_in` input features (for a step
+    /// that passed its checks).
+    pub fn output_width(&self, n_in: usize) -> usize {
+        self.check_at("", n_in).unwrap_or(n_in)
+    }
+
+    /// Checks the step against its input width `n_features`; returns its
+    /// output width.
+    pub(crate) fn check(&self, index: usize, n_features: usize) -> Result<usize, ModelError> {
+        self.check_at(&format!("preprocessing[{index}]"), n_features)
+    }
+
+    /// [`Preprocess::check`] with the step's field path given (`at`), for
+    /// steps inside a ColumnTransformer or FeatureUnion branch.
+    fn check_at(&self, at: &str, n_features: usize) -> Result<usize, ModelError> {
+        let field = |name: &str| format!("{at}.{name}");
         let vector = |name: &str, v: &Array1<f64>| -> Result<(), ModelError> {
             if v.len() != n_features {
                 return Err(ModelError::new(
@@ -165,8 +339,13 @@ impl Preprocess {
                 }
             }
             Preprocess::Normalizer { .. } => {}
+            Preprocess::Projection(p) => return p.check(&field, n_features),
+            Preprocess::Imputer(i) => return i.check(&field, n_features),
+            Preprocess::Selection(s) => return s.check(&field, n_features),
+            Preprocess::Polynomial(p) => return p.check(&field, n_features),
+            Preprocess::Union(u) => return u.check(at, n_features),
         }
-        Ok(())
+        Ok(n_features)
     }
 
     /// Maps rows of the transformed space back to input space, where the
@@ -188,6 +367,11 @@ impl Preprocess {
             }
             Preprocess::MaxAbsScaler { scale, .. } => *x *= scale,
             Preprocess::Normalizer { .. } => {}
+            Preprocess::Projection(p) => *x = p.invert(x),
+            Preprocess::Imputer(i) => *x = i.invert(x),
+            Preprocess::Selection(s) => *x = s.invert(x),
+            Preprocess::Polynomial(p) => *x = p.invert(x),
+            Preprocess::Union(u) => *x = u.invert(x),
         }
     }
 
@@ -231,6 +415,57 @@ impl Preprocess {
                     row /= n;
                 }
             }
+            Preprocess::Projection(p) => *x = p.apply(x),
+            Preprocess::Imputer(i) => *x = i.apply(x),
+            Preprocess::Selection(s) => *x = s.apply(x),
+            Preprocess::Polynomial(p) => *x = p.apply(x),
+            Preprocess::Union(u) => *x = u.apply(x),
         }
     }
+}
+
+/// The width of a pipeline's input: the first step whose arrays fix one
+/// (the steps before it keep the width), else the estimator's.
+pub fn pipeline_input_width(steps: &[Preprocess], estimator_width: usize) -> usize {
+    steps
+        .iter()
+        .find_map(Preprocess::input_width)
+        .unwrap_or(estimator_width)
+}
+
+/// Checks every step in order, each against the width the previous one
+/// outputs, and that the last feeds the estimator `estimator_width`
+/// features.
+pub(crate) fn check_steps(steps: &[Preprocess], estimator_width: usize) -> Result<(), ModelError> {
+    let mut width = pipeline_input_width(steps, estimator_width);
+    for (i, step) in steps.iter().enumerate() {
+        width = step.check(i, width)?;
+    }
+    if width != estimator_width {
+        return Err(ModelError::new(
+            format!("preprocessing[{}]", steps.len().saturating_sub(1)),
+            format!("outputs {width} features, the estimator takes {estimator_width}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The selector classes [`Preprocess::name`] can name (it returns a
+/// `&'static str`).
+const SELECTORS: &[&str] = &[
+    "VarianceThreshold",
+    "SelectKBest",
+    "SelectPercentile",
+    "GenericUnivariateSelect",
+    "SelectFpr",
+    "SelectFdr",
+    "SelectFwe",
+];
+
+fn selector_name(class: &str) -> &'static str {
+    SELECTORS
+        .iter()
+        .find(|n| **n == class)
+        .copied()
+        .unwrap_or("feature selection")
 }

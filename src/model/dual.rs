@@ -124,9 +124,7 @@ impl DualModel {
         if let Some(sigma) = parts.svr_sigma {
             check_finite("probA", [sigma].iter(), 1)?;
         }
-        for (i, step) in parts.preprocessing.iter().enumerate() {
-            step.check(i, parts.n_features)?;
-        }
+        crate::ir::check_steps(&parts.preprocessing, parts.n_features)?;
         Ok(DualModel { parts })
     }
 
@@ -186,7 +184,7 @@ impl Family for DualModel {
         )
     }
     fn n_features(&self) -> usize {
-        self.parts.n_features
+        crate::ir::pipeline_input_width(&self.parts.preprocessing, self.parts.n_features)
     }
     fn kernel(&self) -> Option<&Kernel> {
         Some(&self.parts.kernel)

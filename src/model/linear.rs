@@ -255,9 +255,7 @@ impl LinearModel {
         }
         check_finite("coef", parts.coef.iter(), d)?;
         check_finite("intercept", parts.intercept.iter(), 1)?;
-        for (i, step) in parts.preprocessing.iter().enumerate() {
-            step.check(i, d)?;
-        }
+        crate::ir::check_steps(&parts.preprocessing, d)?;
         Ok(LinearModel { parts })
     }
 
@@ -311,13 +309,13 @@ impl Family for LinearModel {
                 "{} ({loss}{} classes, {} features)",
                 self.name(),
                 c.len(),
-                self.n_features()
+                self.parts.coef.ncols()
             ),
-            None => format!("{} ({loss}{} features)", self.name(), self.n_features()),
+            None => format!("{} ({loss}{} features)", self.name(), self.parts.coef.ncols()),
         }
     }
     fn n_features(&self) -> usize {
-        self.parts.coef.ncols()
+        crate::ir::pipeline_input_width(&self.parts.preprocessing, self.parts.coef.ncols())
     }
     fn kernel(&self) -> Option<&Kernel> {
         None
@@ -413,7 +411,7 @@ impl Family for LinearModel {
 
     fn anchor_points(&self) -> (Arc<Array2<f64>>, Vec<usize>) {
         // The unit ball scaled by the coefficients' reach: rows ±1 per feature.
-        let d = self.n_features();
+        let d = self.parts.coef.ncols();
         let mut pts = Array2::<f64>::zeros((2 * d, d));
         for f in 0..d {
             pts[[2 * f, f]] = 1.0;

@@ -3,15 +3,16 @@
 //! CalibratedClassifierCV, and the preprocessing steps before them.
 
 use super::schema::{
-    array, classes, field_error, integer, kind, matrix_or_row, matrix_raw, number,
+    array, classes, field_error, integer, kind, matrix, matrix_or_row, matrix_raw, number,
     scalar_or_single, vector, Fields, FORMAT,
 };
 use crate::load::{LoadError, LoadedModel};
-use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use crate::model::{
-    Convention, DecisionShape, DualKind, DualParts, Estimator, Kernel, LinearEstimator,
-    LinearParts, Model, Norm, PlattParameters, Preprocess, SvmModel, SvmParts,
+    Branch, Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel,
+    LinearEstimator, LinearParts, Missing, Model, Norm, PlattParameters, Polynomial, Preprocess,
+    Projection, ProjectionKind, Selection, SvmModel, SvmParts, Union,
 };
+use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use ndarray::Array1;
 use serde_json::Value;
 
@@ -330,11 +331,170 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
                 .ok_or_else(|| field_error(at("norm"), format!("'{name}' is not l1, l2 or max")))?;
             Preprocess::Normalizer { norm }
         }
+        "PCA" | "TruncatedSVD" => {
+            let pca = step == "PCA";
+            Preprocess::Projection(Projection {
+                kind: if pca {
+                    ProjectionKind::Pca
+                } else {
+                    ProjectionKind::TruncatedSvd
+                },
+                mean: optional_vector("mean")?,
+                components: matrix(&at("components"), required("components")?)?,
+                whiten_variance: optional_vector("explained_variance")?,
+            })
+        }
+        "SimpleImputer" => Preprocess::Imputer(imputer(index, object)?),
+        "ColumnTransformer" | "FeatureUnion" => {
+            let n_in = integer(&at("n_features_in"), required("n_features_in")?)?;
+            let n_in = usize::try_from(n_in)
+                .map_err(|_| field_error(at("n_features_in"), format!("{n_in} is not a count")))?;
+            let branches = array(&at("branches"), required("branches")?)?
+                .iter()
+                .enumerate()
+                .map(|(b, branch)| union_branch(index, b, branch))
+                .collect::<Result<Vec<_>, _>>()?;
+            Preprocess::Union(Union {
+                class: if step == "FeatureUnion" {
+                    "FeatureUnion"
+                } else {
+                    "ColumnTransformer"
+                },
+                n_in,
+                branches,
+            })
+        }
+        "PolynomialFeatures" => {
+            let count = |name: &str| -> Result<usize, LoadError> {
+                let v = integer(&at(name), required(name)?)?;
+                usize::try_from(v).map_err(|_| field_error(at(name), format!("{v} is not a count")))
+            };
+            Preprocess::Polynomial(Polynomial {
+                n_in: count("n_features_in")?,
+                min_degree: count("min_degree")?,
+                max_degree: count("max_degree")?,
+                interaction_only: flag("interaction_only")?,
+                include_bias: flag("include_bias")?,
+            })
+        }
+        "VarianceThreshold" | "SelectKBest" | "SelectPercentile" | "GenericUnivariateSelect"
+        | "SelectFpr" | "SelectFdr" | "SelectFwe" => {
+            let support = array(&at("support"), required("support")?)?
+                .iter()
+                .enumerate()
+                .map(|(j, v)| {
+                    v.as_bool().ok_or_else(|| {
+                        field_error(
+                            format!("{}[{j}]", at("support")),
+                            format!("expected a boolean, found {}", kind(v)),
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Preprocess::Selection(Selection {
+                class: step.to_string(),
+                support,
+            })
+        }
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
             ))
         }
+    })
+}
+
+/// A `SimpleImputer` entry: `missing_values` (a number, or null for NaN),
+/// `statistics` (numbers, null for a feature dropped at fit time),
+/// `indicator_features` (null without `add_indicator`), `strategy`.
+fn imputer(index: usize, object: &serde_json::Map<String, Value>) -> Result<Imputer, LoadError> {
+    let at = |name: &str| format!("preprocessing[{index}].{name}");
+    let get = |name: &str| object.get(name).filter(|v| !v.is_null());
+    let missing = match get("missing_values") {
+        None => Missing::NaN,
+        Some(v) => Missing::Value(number(&at("missing_values"), v)?),
+    };
+    let statistics = array(
+        &at("statistics"),
+        get("statistics").ok_or_else(|| field_error(at("statistics"), "is missing"))?,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(j, v)| match v {
+        Value::Null => Ok(f64::NAN),
+        v => number(&format!("{}[{j}]", at("statistics")), v),
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let indicator = match get("indicator_features") {
+        None => None,
+        Some(v) => Some(
+            array(&at("indicator_features"), v)?
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let field = format!("{}[{i}]", at("indicator_features"));
+                    let f = integer(&field, f)?;
+                    usize::try_from(f)
+                        .map_err(|_| field_error(field, format!("{f} is not a feature index")))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+    };
+    let strategy = match get("strategy") {
+        None => "mean".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(field_error(
+                at("strategy"),
+                format!("expected a string, found {}", kind(other)),
+            ))
+        }
+    };
+    Ok(Imputer {
+        strategy,
+        missing,
+        statistics,
+        indicator,
+    })
+}
+
+/// One entry of a ColumnTransformer/FeatureUnion's `branches`: `name`,
+/// `columns` (input indices), `steps` (pipeline steps; empty for
+/// 'passthrough').
+fn union_branch(index: usize, b: usize, v: &Value) -> Result<Branch, LoadError> {
+    let at = format!("preprocessing[{index}].branches[{b}]");
+    let object = v
+        .as_object()
+        .ok_or_else(|| field_error(&at, format!("expected an object, found {}", kind(v))))?;
+    let name = match object.get("name") {
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err(field_error(format!("{at}.name"), "expected a string")),
+    };
+    let columns = array(
+        &format!("{at}.columns"),
+        object
+            .get("columns")
+            .ok_or_else(|| field_error(format!("{at}.columns"), "is missing"))?,
+    )?
+    .iter()
+    .enumerate()
+    .map(|(i, c)| {
+        let field = format!("{at}.columns[{i}]");
+        let c = integer(&field, c)?;
+        usize::try_from(c).map_err(|_| field_error(field, format!("{c} is not a column index")))
+    })
+    .collect::<Result<Vec<_>, _>>()?;
+    let steps = match object.get("steps") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(steps) => array(&format!("{at}.steps"), steps)?
+            .iter()
+            .map(|s| preprocess_step(index, s))
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    Ok(Branch {
+        name,
+        columns,
+        steps,
     })
 }

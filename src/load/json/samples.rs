@@ -33,7 +33,7 @@ pub(super) fn samples(
     let x_value = object
         .get("X")
         .ok_or_else(|| field_error("samples.X", "is missing"))?;
-    let x = matrix("samples.X", x_value)?;
+    let x = rows_with_missing(x_value)?;
     let n = x.nrows();
     if n > 0 && x.ncols() != model.n_features() {
         return Err(field_error(
@@ -138,4 +138,44 @@ fn recorded_proba(
             Some(p)
         }
     })
+}
+
+/// `samples.X`: numbers, with null for a missing value (NaN), which only a
+/// SimpleImputer step can take.
+fn rows_with_missing(v: &Value) -> Result<Array2<f64>, LoadError> {
+    let has_null = v.as_array().is_some_and(|rows| {
+        rows.iter()
+            .any(|r| r.as_array().is_some_and(|r| r.iter().any(Value::is_null)))
+    });
+    if !has_null {
+        return matrix("samples.X", v);
+    }
+    let marked: Vec<Value> = v
+        .as_array()
+        .expect("checked above")
+        .iter()
+        .map(|row| match row.as_array() {
+            Some(r) => Value::Array(
+                r.iter()
+                    .map(|x| {
+                        if x.is_null() {
+                            Value::from(0.0)
+                        } else {
+                            x.clone()
+                        }
+                    })
+                    .collect(),
+            ),
+            None => row.clone(),
+        })
+        .collect();
+    let mut x = matrix("samples.X", &Value::Array(marked))?;
+    for (i, row) in v.as_array().expect("checked above").iter().enumerate() {
+        for (j, cell) in row.as_array().expect("rows are arrays").iter().enumerate() {
+            if cell.is_null() {
+                x[[i, j]] = f64::NAN;
+            }
+        }
+    }
+    Ok(x)
 }

@@ -71,9 +71,7 @@ impl SvmModel {
         check_shapes(&parts)?;
         check_values(&parts)?;
         check_conventions(&parts)?;
-        for (i, step) in parts.preprocessing.iter().enumerate() {
-            step.check(i, parts.n_features)?;
-        }
+        crate::ir::check_steps(&parts.preprocessing, parts.n_features)?;
         let mut class_starts = Vec::with_capacity(parts.n_support.len() + 1);
         let mut acc = 0;
         for n in &parts.n_support {
@@ -369,7 +367,7 @@ impl Family for SvmModel {
         SvmModel::describe(self)
     }
     fn n_features(&self) -> usize {
-        self.parts.n_features
+        crate::ir::pipeline_input_width(&self.parts.preprocessing, self.parts.n_features)
     }
     fn kernel(&self) -> Option<&Kernel> {
         Some(&self.parts.kernel)

@@ -15,6 +15,8 @@ mod est;
 mod estimators;
 mod names;
 mod preprocess;
+mod select;
+mod steps;
 
 use super::numpy;
 use super::object::{Arena, Global, Id};
@@ -50,12 +52,12 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV around SVC/NuSVC/LinearSVC/SGDClassifier, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/'passthrough' steps ending in one of them, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV around SVC/NuSVC/LinearSVC/SGDClassifier, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/PCA/TruncatedSVD/SimpleImputer/PolynomialFeatures/VarianceThreshold/SelectKBest/SelectPercentile/GenericUnivariateSelect/SelectFpr/SelectFdr/SelectFwe/'passthrough' steps (also nested Pipelines, ColumnTransformer and FeatureUnion of them) ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Names the VM evaluates itself because they are pure data (protocol 2's
 /// bytes). State classes the walk never reads (scorers, CV splitters,
-/// masked arrays of `cv_results_`, metadata requests) need no entry: they
-/// become inert placeholders.
+/// masked arrays of `cv_results_`, metadata requests, slices) need no
+/// entry: they become inert placeholders.
 const DATA: &[(&str, &str)] = &[("__builtin__", "bytes"), ("builtins", "bytes")];
 
 fn is(g: &Global, modules: &[&str], names: &[&str]) -> bool {
@@ -81,6 +83,7 @@ pub fn known(g: &Global) -> bool {
         || is(g, SVM_MODULES, SVM_CLASSES)
         || is(g, SGD_MODULES, SGD_CLASSES)
         || is(g, SCALER_MODULES, SCALERS)
+        || steps::allowed(g)
         || g.is("sklearn.pipeline", "Pipeline")
         || is(g, SEARCH_MODULES, &["GridSearchCV", "RandomizedSearchCV"])
         || is(

@@ -58,6 +58,9 @@ pub(super) fn scaler(est: &Est) -> Result<Preprocess, LoadError> {
             }
         }
         _ => {
+            if let Some(step) = super::steps::step(est) {
+                return step;
+            }
             let todo = if converts(&est.class) {
                 "only a Pipeline's last step may be an estimator: remove this step or make it last"
                     .to_string()
