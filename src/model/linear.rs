@@ -311,7 +311,11 @@ impl Family for LinearModel {
                 c.len(),
                 self.parts.coef.ncols()
             ),
-            None => format!("{} ({loss}{} features)", self.name(), self.parts.coef.ncols()),
+            None => format!(
+                "{} ({loss}{} features)",
+                self.name(),
+                self.parts.coef.ncols()
+            ),
         }
     }
     fn n_features(&self) -> usize {
