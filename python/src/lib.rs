@@ -135,7 +135,7 @@ fn convert<'py>(
 }
 
 /// Validates a graph against a reference model: `(report, warnings)`.
-/// `x` is `(little-endian f64 bytes, rows, columns)`.
+/// `x` is `(address, rows, columns)` of a C-ordered float64 array.
 #[pyfunction]
 #[pyo3(signature = (onnx_path, onnx_data, ref_path, ref_data, *, x, tolerance, n_features))]
 #[allow(clippy::too_many_arguments)]
@@ -145,39 +145,36 @@ fn validate<'py>(
     onnx_data: Option<Bound<'py, PyBytes>>,
     ref_path: Option<PathBuf>,
     ref_data: Option<Bound<'py, PyBytes>>,
-    x: Option<(Bound<'py, PyBytes>, usize, usize)>,
+    x: Option<(usize, usize, usize)>,
     tolerance: Option<f64>,
     n_features: Option<usize>,
 ) -> PyResult<((String, String), Vec<String>)> {
     let onnx = source(onnx_path, onnx_data.as_ref().map(|b| b.as_bytes()))?;
     let reference = source(ref_path, ref_data.as_ref().map(|b| b.as_bytes()))?;
-    let x = x.as_ref().map(|(b, r, c)| (b.as_bytes(), *r, *c));
-    let (report, warnings) = py
-        .detach(|| {
-            let data = x
-                .map(|(bytes, rows, cols)| rows_of(bytes, rows, cols))
-                .transpose()?;
-            core::validate(&onnx, &reference, data, tolerance, n_features)
+    // SAFETY: `x` is (address, rows, columns) of a C-ordered float64 numpy
+    // array that the Python caller (`validate` in python/svm2onnx/__init__.py,
+    // the only caller of this private function) keeps alive for the call;
+    // its values are copied into Rust here, while the GIL is held, and the
+    // slice is not used after.
+    let data = x
+        .map(|(address, rows, cols)| {
+            let n = rows
+                .checked_mul(cols)
+                .ok_or_else(|| Failure::BadInput(format!("X: {rows} x {cols} is too large")))?;
+            let values: &[f64] = match n {
+                0 => &[],
+                _ => unsafe { std::slice::from_raw_parts(address as *const f64, n) },
+            };
+            ndarray::Array2::from_shape_vec((rows, cols), values.to_vec())
+                .map_err(|e| Failure::BadInput(format!("X: {e}")))
         })
+        .transpose()
+        .map_err(raise)?;
+    let (report, warnings) = py
+        .detach(|| core::validate(&onnx, &reference, data, tolerance, n_features))
         .map_err(raise)?;
     let (json, text) = report_parts(Some(&report)).unwrap_or_default();
     Ok(((json, text), warnings))
-}
-
-/// The rows of a C-ordered float64 array's bytes.
-fn rows_of(bytes: &[u8], rows: usize, cols: usize) -> Result<ndarray::Array2<f64>, Failure> {
-    if rows.checked_mul(cols).and_then(|n| n.checked_mul(8)) != Some(bytes.len()) {
-        return Err(Failure::BadInput(format!(
-            "X: {} bytes do not hold {rows} x {cols} float64 values",
-            bytes.len()
-        )));
-    }
-    let values = bytes
-        .chunks_exact(8)
-        .map(|c| f64::from_ne_bytes(c.try_into().expect("8 bytes")))
-        .collect();
-    ndarray::Array2::from_shape_vec((rows, cols), values)
-        .map_err(|e| Failure::BadInput(format!("X: {e}")))
 }
 
 /// Describes a model or an svm2onnx graph: `(fields, ports, warnings)`,

@@ -35,7 +35,7 @@ def validate(
     ref_path: Optional[str],
     ref_data: Optional[bytes],
     *,
-    x: Optional[Tuple[bytes, int, int]],
+    x: Optional[Tuple[int, int, int]],
     tolerance: Optional[float],
     n_features: Optional[int],
 ) -> Tuple[_ReportParts, List[str]]: ...
