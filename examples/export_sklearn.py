@@ -200,6 +200,13 @@ def _step(step):
                 "branches": [{"name": tname, "columns": list(range(n_in)), "steps": _branch_steps(trans)}
                              for tname, trans in step.transformer_list
                              if not (isinstance(trans, str) and trans == "drop") and trans is not None]}
+    if name == "RBFSampler":
+        # transform: cos(x @ random_weights_ + random_offset_) * (2 / n_components) ** 0.5
+        if step.random_weights_.shape[1] != step.n_components:
+            raise ValueError(f"RBFSampler.n_components is {step.n_components} but random_weights_ has "
+                             f"{step.random_weights_.shape[1]} columns")
+        return {"step": name, "random_weights": _floats(step.random_weights_, "RBFSampler.random_weights"),
+                "random_offset": _floats(step.random_offset_, "RBFSampler.random_offset")}
     if name == "PolynomialFeatures":
         # columns: itertools order of feature combinations, degree by degree (powers_)
         return {"step": name, "n_features_in": int(step.n_features_in_),
@@ -211,7 +218,7 @@ def _step(step):
     if name == "TruncatedSVD":
         return {"step": name, "components": _floats(step.components_, "TruncatedSVD.components")}
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
-                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, a feature selector "
+                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, RBFSampler, a feature selector "
                     "or 'passthrough'")
 
 
@@ -394,6 +401,12 @@ def export(estimator, X_samples=None):
                 continue
             if step["step"] == "PolynomialFeatures":
                 n_in = step["n_features_in"]
+                continue
+            if step["step"] == "RBFSampler":  # random_weights: n_in rows of n_components values
+                if len(step["random_weights"][0]) != n_in:
+                    raise ValueError(f"RBFSampler has {len(step['random_weights'][0])} components, "
+                                     f"the next step expects {n_in} features")
+                n_in = len(step["random_weights"])
                 continue
             if "components" in step:  # PCA / TruncatedSVD: n_components rows of n_in values
                 if len(step["components"]) != n_in:

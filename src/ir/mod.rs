@@ -11,6 +11,7 @@ mod outputs;
 mod polynomial;
 mod preprocess;
 mod projection;
+mod random_features;
 mod samples;
 mod selection;
 
@@ -25,6 +26,7 @@ pub use polynomial::{Polynomial, MAX_DEGREE};
 pub(crate) use preprocess::check_steps;
 pub use preprocess::{pipeline_input_width, Branch, Norm, Preprocess, Union, TINY};
 pub use projection::{Projection, ProjectionKind};
+pub use random_features::RandomFeatures;
 pub use samples::Samples;
 pub use selection::Selection;
 

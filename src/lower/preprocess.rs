@@ -3,7 +3,9 @@
 //! replaced by 1 with Where.
 
 use crate::graph::{Attribute, Graph, Value};
-use crate::ir::{Imputer, Missing, Norm, Polynomial, Preprocess, Projection, Union, TINY};
+use crate::ir::{
+    Imputer, Missing, Norm, Polynomial, Preprocess, Projection, RandomFeatures, Union, TINY,
+};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {
@@ -55,6 +57,7 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
             Preprocess::Imputer(i) => impute(g, x, i),
             Preprocess::Selection(s) => gather_columns(g, x, &s.kept(), "selected_features"),
             Preprocess::Polynomial(p) => polynomial(g, x, p),
+            Preprocess::RandomFeatures(r) => random_features(g, x, r),
             Preprocess::Union(u) => union(g, x, u),
         };
     }
@@ -230,4 +233,16 @@ fn union(g: &mut Graph, x: Value, u: &Union) -> Value {
         [one] => *one,
         _ => g.op("Concat", &parts, vec![Attribute::Int("axis", 1)]),
     }
+}
+
+/// RBFSampler in scikit-learn's order: `MatMul(W)`, `Add(offset)`, `Cos`,
+/// `Mul(√(2/n))`.
+fn random_features(g: &mut Graph, x: Value, r: &RandomFeatures) -> Value {
+    let w = g.constant("rbf_sampler_weights", r.weights.clone().into_dyn());
+    let projected = g.matmul(x, w);
+    let offset = row_constant(g, "rbf_sampler_offset", &r.offset);
+    let shifted = g.add(projected, offset);
+    let waves = g.cos(shifted);
+    let scale = g.scalar("rbf_sampler_scale", r.scale());
+    g.mul(waves, scale)
 }

@@ -10,7 +10,7 @@ use crate::load::{LoadError, LoadedModel};
 use crate::model::{
     Branch, Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel,
     LinearEstimator, LinearParts, Missing, Model, Norm, PlattParameters, Polynomial, Preprocess,
-    Projection, ProjectionKind, Selection, SvmModel, SvmParts, Union,
+    Projection, ProjectionKind, RandomFeatures, Selection, SvmModel, SvmParts, Union,
 };
 use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use ndarray::Array1;
@@ -364,6 +364,10 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
                 branches,
             })
         }
+        "RBFSampler" => Preprocess::RandomFeatures(RandomFeatures {
+            weights: matrix(&at("random_weights"), required("random_weights")?)?,
+            offset: vector(&at("random_offset"), required("random_offset")?)?,
+        }),
         "PolynomialFeatures" => {
             let count = |name: &str| -> Result<usize, LoadError> {
                 let v = integer(&at(name), required(name)?)?;
@@ -399,7 +403,7 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, RBFSampler, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
             ))
         }
     })

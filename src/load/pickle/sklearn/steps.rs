@@ -1,5 +1,5 @@
 //! Pipeline steps that change the number of features: PCA, TruncatedSVD
-//! SimpleImputer and PolynomialFeatures. (The scalers and the Normalizer are in `preprocess`.)
+//! SimpleImputer, PolynomialFeatures and RBFSampler. (The scalers and the Normalizer are in `preprocess`.)
 
 use super::err;
 use super::est::Est;
@@ -7,7 +7,9 @@ use crate::load::pickle::elements::Values;
 use crate::load::pickle::numpy;
 use crate::load::pickle::object::Global;
 use crate::load::LoadError;
-use crate::model::{Imputer, Missing, Polynomial, Preprocess, Projection, ProjectionKind};
+use crate::model::{
+    Imputer, Missing, Polynomial, Preprocess, Projection, ProjectionKind, RandomFeatures,
+};
 
 /// (module, class) of every step read here, for the allowlist.
 const CLASSES: &[(&str, &str)] = &[
@@ -17,6 +19,7 @@ const CLASSES: &[(&str, &str)] = &[
     ("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
     ("sklearn.impute._base", "SimpleImputer"),
     ("sklearn.preprocessing._polynomial", "PolynomialFeatures"),
+    ("sklearn.kernel_approximation", "RBFSampler"),
     // Read by `compose` (branches; FunctionTransformer only with func=None).
     ("sklearn.compose._column_transformer", "ColumnTransformer"),
     ("sklearn.pipeline", "FeatureUnion"),
@@ -49,6 +52,7 @@ pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
         "TruncatedSVD" => truncated_svd(est),
         "SimpleImputer" => simple_imputer(est),
         "PolynomialFeatures" => polynomial(est),
+        "RBFSampler" => rbf_sampler(est),
         other => Err(err(
             &est.path,
             format!("{other} is not a Pipeline step (it is read inside a SimpleImputer)"),
@@ -195,4 +199,24 @@ fn polynomial(est: &Est) -> Result<Preprocess, LoadError> {
         ));
     }
     Ok(Preprocess::Polynomial(p))
+}
+
+/// `random_weights_` and `random_offset_`. `transform` scales by the
+/// `n_components` parameter, not the weights' width: the two must agree.
+fn rbf_sampler(est: &Est) -> Result<Preprocess, LoadError> {
+    let weights = est.matrix("random_weights_")?;
+    let n = est.number("n_components")?;
+    if n != weights.ncols() as f64 {
+        return Err(err(
+            est.field("n_components"),
+            format!(
+                "is {n}, but random_weights_ has {} columns (transform would scale by the parameter)",
+                weights.ncols()
+            ),
+        ));
+    }
+    Ok(Preprocess::RandomFeatures(RandomFeatures {
+        weights,
+        offset: est.vector("random_offset_")?,
+    }))
 }
