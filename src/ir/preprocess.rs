@@ -2,6 +2,7 @@
 //! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
 
 use super::imputer::Imputer;
+use super::nystroem::Nystroem;
 use super::polynomial::Polynomial;
 use super::projection::Projection;
 use super::random_features::RandomFeatures;
@@ -90,6 +91,8 @@ pub enum Preprocess {
     Polynomial(Polynomial),
     /// RBFSampler: random Fourier features `√(2/n)·cos(x·W + b)`.
     RandomFeatures(RandomFeatures),
+    /// Nystroem: `K(x, components)·normalizationᵀ`.
+    Nystroem(Nystroem),
     /// ColumnTransformer or FeatureUnion: branches side by side, their
     /// outputs concatenated in order.
     Union(Union),
@@ -205,6 +208,7 @@ impl Preprocess {
             Preprocess::Selection(s) => selector_name(&s.class),
             Preprocess::Polynomial(_) => "PolynomialFeatures",
             Preprocess::RandomFeatures(_) => "RBFSampler",
+            Preprocess::Nystroem(_) => "Nystroem",
             Preprocess::Union(u) => u.class,
         }
     }
@@ -231,6 +235,7 @@ impl Preprocess {
             Preprocess::Selection(s) => s.describe(),
             Preprocess::Polynomial(p) => p.describe(),
             Preprocess::RandomFeatures(r) => r.describe(),
+            Preprocess::Nystroem(n) => n.describe(),
             Preprocess::Union(u) => {
                 let parts: Vec<String> = u
                     .branches
@@ -267,6 +272,7 @@ impl Preprocess {
             Preprocess::Selection(s) => Some(s.support.len()),
             Preprocess::Polynomial(p) => Some(p.n_in),
             Preprocess::RandomFeatures(r) => Some(r.n_in()),
+            Preprocess::Nystroem(n) => Some(n.n_in()),
             Preprocess::Union(u) => Some(u.n_in),
         }
     }
@@ -350,6 +356,7 @@ impl Preprocess {
             Preprocess::Selection(s) => return s.check(&field, n_features),
             Preprocess::Polynomial(p) => return p.check(&field, n_features),
             Preprocess::RandomFeatures(r) => return r.check(&field, n_features),
+            Preprocess::Nystroem(n) => return n.check(&field, n_features),
             Preprocess::Union(u) => return u.check(at, n_features),
         }
         Ok(n_features)
@@ -379,6 +386,7 @@ impl Preprocess {
             Preprocess::Selection(s) => *x = s.invert(x),
             Preprocess::Polynomial(p) => *x = p.invert(x),
             Preprocess::RandomFeatures(r) => *x = r.invert(x),
+            Preprocess::Nystroem(n) => *x = n.invert(x),
             Preprocess::Union(u) => *x = u.invert(x),
         }
     }
@@ -428,6 +436,7 @@ impl Preprocess {
             Preprocess::Selection(s) => *x = s.apply(x),
             Preprocess::Polynomial(p) => *x = p.apply(x),
             Preprocess::RandomFeatures(r) => *x = r.apply(x),
+            Preprocess::Nystroem(n) => *x = n.apply(x),
             Preprocess::Union(u) => *x = u.apply(x),
         }
     }

@@ -4,7 +4,8 @@
 
 use crate::graph::{Attribute, Graph, Value};
 use crate::ir::{
-    Imputer, Missing, Norm, Polynomial, Preprocess, Projection, RandomFeatures, Union, TINY,
+    Imputer, Missing, Norm, Nystroem, Polynomial, Preprocess, Projection, RandomFeatures, Union,
+    TINY,
 };
 use ndarray::Array1;
 
@@ -58,6 +59,7 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
             Preprocess::Selection(s) => gather_columns(g, x, &s.kept(), "selected_features"),
             Preprocess::Polynomial(p) => polynomial(g, x, p),
             Preprocess::RandomFeatures(r) => random_features(g, x, r),
+            Preprocess::Nystroem(n) => nystroem(g, x, n),
             Preprocess::Union(u) => union(g, x, u),
         };
     }
@@ -245,4 +247,16 @@ fn random_features(g: &mut Graph, x: Value, r: &RandomFeatures) -> Value {
     let waves = g.cos(shifted);
     let scale = g.scalar("rbf_sampler_scale", r.scale());
     g.mul(waves, scale)
+}
+
+/// The kernel block against the basis rows (the SVMs' `kernel_block`, so
+/// the same exact forms), then `MatMul(normalizationᵀ)`.
+fn nystroem(g: &mut Graph, x: Value, n: &Nystroem) -> Value {
+    let basis = std::sync::Arc::new(n.components.clone());
+    let k = super::kernel::kernel_block(g, x, &n.kernel, &basis, None);
+    let nt = g.constant(
+        "nystroem_normalization_t",
+        n.normalization.t().to_owned().into_dyn(),
+    );
+    g.matmul(k, nt)
 }
