@@ -129,7 +129,7 @@ def _labels(values, kind, name):
 
 
 SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
-SELECTORS = ("VarianceThreshold", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
+SELECTORS = ("VarianceThreshold", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect", "SelectFromModel",
              "SelectFpr", "SelectFdr", "SelectFwe")
 
 

@@ -294,3 +294,28 @@ fn kernel_approximations_with_an_unsupported_kernel_are_refused() {
         &["preprocessing[1].normalization", "expected 20×20"],
     );
 }
+
+#[test]
+fn select_from_model_masks_that_cannot_be_derived_exactly_are_refused() {
+    // norm_order 2 (BININT1 after its memoized key) becomes 3.
+    let file = "pipe_frommodel_norm2_mean_sgd_hinge_k3.p3.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    assert_converts("frommodel-good", file, &good);
+    let bad = replace_bytes(&good, b"norm_orderqNK\x02", b"norm_orderqNK\x03");
+    assert_refused(
+        "frommodel-norm-order",
+        file,
+        &bad,
+        &["steps[1]", "norm_order", "3 is not supported"],
+    );
+    // A custom importance getter names an attribute svm2onnx cannot follow.
+    let file = "pipe_frommodel_l1_svc_rbf_k3.p3.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    let bad = replace_p3_string(&good, "auto", "named_steps.x.coef_");
+    assert_refused(
+        "frommodel-getter",
+        file,
+        &bad,
+        &["steps[1]", "importance_getter", "is not 'auto' or 'coef_'"],
+    );
+}

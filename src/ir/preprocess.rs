@@ -478,6 +478,7 @@ const SELECTORS: &[&str] = &[
     "SelectFpr",
     "SelectFdr",
     "SelectFwe",
+    "SelectFromModel",
 ];
 
 fn selector_name(class: &str) -> &'static str {

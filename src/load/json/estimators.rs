@@ -400,7 +400,7 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
             })
         }
         "VarianceThreshold" | "SelectKBest" | "SelectPercentile" | "GenericUnivariateSelect"
-        | "SelectFpr" | "SelectFdr" | "SelectFwe" => {
+        | "SelectFpr" | "SelectFdr" | "SelectFwe" | "SelectFromModel" => {
             let support = array(&at("support"), required("support")?)?
                 .iter()
                 .enumerate()
@@ -421,7 +421,7 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, RBFSampler, Nystroem, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, RBFSampler, Nystroem, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe, SelectFromModel)"),
             ))
         }
     })
