@@ -129,7 +129,7 @@ def _labels(values, kind, name):
 
 
 SEARCHES = ("GridSearchCV", "RandomizedSearchCV")
-SELECTORS = ("VarianceThreshold", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect",
+SELECTORS = ("VarianceThreshold", "SelectKBest", "SelectPercentile", "GenericUnivariateSelect", "SelectFromModel",
              "SelectFpr", "SelectFdr", "SelectFwe")
 
 
@@ -200,6 +200,28 @@ def _step(step):
                 "branches": [{"name": tname, "columns": list(range(n_in)), "steps": _branch_steps(trans)}
                              for tname, trans in step.transformer_list
                              if not (isinstance(trans, str) and trans == "drop") and trans is not None]}
+    if name == "Nystroem":
+        # transform: pairwise_kernels(x, components_) @ normalization_.T, parameters resolved as
+        # pairwise_kernels resolves them (gamma None -> 1/n_features, coef0 None -> 1, degree None -> 3)
+        kernel = {"polynomial": "poly"}.get(step.kernel, step.kernel)
+        if not isinstance(kernel, str) or kernel not in ("rbf", "poly", "sigmoid", "linear"):
+            raise ValueError(f"Nystroem kernel {step.kernel!r} is not supported (rbf, poly, sigmoid, linear)")
+        if step.kernel_params is not None:
+            raise ValueError("Nystroem.kernel_params is not supported (set gamma, coef0 and degree)")
+        n = step.components_.shape[1]
+        return {"step": name, "kernel": kernel,
+                "gamma": float(1.0 / n if step.gamma is None else step.gamma),
+                "coef0": float(1.0 if step.coef0 is None else step.coef0),
+                "degree": int(3 if step.degree is None else step.degree),
+                "components": _floats(step.components_, "Nystroem.components"),
+                "normalization": _floats(step.normalization_, "Nystroem.normalization")}
+    if name == "RBFSampler":
+        # transform: cos(x @ random_weights_ + random_offset_) * (2 / n_components) ** 0.5
+        if step.random_weights_.shape[1] != step.n_components:
+            raise ValueError(f"RBFSampler.n_components is {step.n_components} but random_weights_ has "
+                             f"{step.random_weights_.shape[1]} columns")
+        return {"step": name, "random_weights": _floats(step.random_weights_, "RBFSampler.random_weights"),
+                "random_offset": _floats(step.random_offset_, "RBFSampler.random_offset")}
     if name == "PolynomialFeatures":
         # columns: itertools order of feature combinations, degree by degree (powers_)
         return {"step": name, "n_features_in": int(step.n_features_in_),
@@ -211,7 +233,7 @@ def _step(step):
     if name == "TruncatedSVD":
         return {"step": name, "components": _floats(step.components_, "TruncatedSVD.components")}
     raise TypeError(f"unsupported pipeline step {name}: expected StandardScaler, MinMaxScaler, "
-                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, a feature selector "
+                    "MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, RBFSampler, Nystroem, a feature selector "
                     "or 'passthrough'")
 
 
@@ -394,6 +416,18 @@ def export(estimator, X_samples=None):
                 continue
             if step["step"] == "PolynomialFeatures":
                 n_in = step["n_features_in"]
+                continue
+            if step["step"] == "Nystroem":  # components: n_components rows of n_in values
+                if len(step["components"]) != n_in:
+                    raise ValueError(f"Nystroem has {len(step['components'])} components, "
+                                     f"the next step expects {n_in} features")
+                n_in = len(step["components"][0])
+                continue
+            if step["step"] == "RBFSampler":  # random_weights: n_in rows of n_components values
+                if len(step["random_weights"][0]) != n_in:
+                    raise ValueError(f"RBFSampler has {len(step['random_weights'][0])} components, "
+                                     f"the next step expects {n_in} features")
+                n_in = len(step["random_weights"])
                 continue
             if "components" in step:  # PCA / TruncatedSVD: n_components rows of n_in values
                 if len(step["components"]) != n_in:

@@ -35,6 +35,7 @@ const STANDARD_OPS: &[&str] = &[
     "Neg",
     "Concat",
     "Equal",
+    "Cos",
 ];
 
 #[test]

@@ -217,3 +217,105 @@ fn sgd_models_with_an_unknown_or_misplaced_loss_are_refused() {
         &["coef", "has 2 rows, expected 3"],
     );
 }
+
+/// Replaces the one protocol-3 string `from` (BINUNICODE, 4-byte length)
+/// by `to`, of any length: protocol 3 has no frames, so nothing else in
+/// the stream records an offset.
+fn replace_p3_string(bytes: &[u8], from: &str, to: &str) -> Vec<u8> {
+    let op = |s: &str| {
+        let mut v = vec![b'X'];
+        v.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        v.extend_from_slice(s.as_bytes());
+        v
+    };
+    let (from, to) = (op(from), op(to));
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from.as_slice())
+        .expect("string not found");
+    [&bytes[..at], to.as_slice(), &bytes[at + from.len()..]].concat()
+}
+
+#[test]
+fn kernel_approximations_with_an_unsupported_kernel_are_refused() {
+    let file = "pipe_nystroem_rbf_linearsvc_k2.p3.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    assert_converts("nystroem-good", file, &good);
+    for kernel in ["laplacian", "chi2", "cosine", "additive_chi2"] {
+        let bad = replace_p3_string(&good, "rbf", kernel);
+        assert_refused(
+            &format!("nystroem-{kernel}"),
+            file,
+            &bad,
+            &[
+                "steps[1]",
+                "kernel",
+                &format!("'{kernel}' is not supported"),
+            ],
+        );
+    }
+    // An RBFSampler whose n_components (30, BININT1 after its memoized
+    // key) no longer matches random_weights_: transform would scale by it.
+    let file = "pipe_rbfsampler_linearsvc_k2.p3.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    assert_converts("rbfsampler-good", file, &good);
+    let bad = replace_bytes(&good, b"n_componentsq8K\x1e", b"n_componentsq8K\x1f");
+    assert_refused(
+        "rbfsampler-n-components",
+        file,
+        &bad,
+        &["steps[1].RBFSampler.n_components", "is 31", "30 columns"],
+    );
+    // The JSON twin: a kernel outside the four, and a normalization of the
+    // wrong shape, each named.
+    let json = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&fixture("pipe_nystroem_rbf_linearsvc_k2.json")).unwrap();
+        f(&mut v);
+        serde_json::to_vec(&v).unwrap()
+    };
+    let bad = json(&|v| v["preprocessing"][1]["kernel"] = "laplacian".into());
+    assert_refused(
+        "nystroem-json-kernel",
+        "m.json",
+        &bad,
+        &["preprocessing[1].kernel", "'laplacian'"],
+    );
+    let bad = json(&|v| {
+        v["preprocessing"][1]["normalization"]
+            .as_array_mut()
+            .unwrap()
+            .pop();
+    });
+    assert_refused(
+        "nystroem-json-normalization",
+        "m.json",
+        &bad,
+        &["preprocessing[1].normalization", "expected 20×20"],
+    );
+}
+
+#[test]
+fn select_from_model_masks_that_cannot_be_derived_exactly_are_refused() {
+    // norm_order 2 (BININT1 after its memoized key) becomes 3.
+    let file = "pipe_frommodel_norm2_mean_sgd_hinge_k3.p3.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    assert_converts("frommodel-good", file, &good);
+    let bad = replace_bytes(&good, b"norm_orderqNK\x02", b"norm_orderqNK\x03");
+    assert_refused(
+        "frommodel-norm-order",
+        file,
+        &bad,
+        &["steps[1]", "norm_order", "3 is not supported"],
+    );
+    // A custom importance getter names an attribute svm2onnx cannot follow.
+    let file = "pipe_frommodel_l1_svc_rbf_k3.p3.pkl";
+    let good = fixture(&format!("pickles/{file}"));
+    let bad = replace_p3_string(&good, "auto", "named_steps.x.coef_");
+    assert_refused(
+        "frommodel-getter",
+        file,
+        &bad,
+        &["steps[1]", "importance_getter", "is not 'auto' or 'coef_'"],
+    );
+}

@@ -277,6 +277,10 @@ impl Graph {
     pub fn tanh(&mut self, a: Value) -> Value {
         self.op("Tanh", &[a], vec![])
     }
+    /// Cosine (radians).
+    pub fn cos(&mut self, a: Value) -> Value {
+        self.op("Cos", &[a], vec![])
+    }
     /// Square root.
     pub fn sqrt(&mut self, a: Value) -> Value {
         self.op("Sqrt", &[a], vec![])

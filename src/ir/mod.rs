@@ -7,10 +7,12 @@ mod calibrator;
 mod classes;
 mod imputer;
 mod kernel;
+mod nystroem;
 mod outputs;
 mod polynomial;
 mod preprocess;
 mod projection;
+mod random_features;
 mod samples;
 mod selection;
 
@@ -18,6 +20,7 @@ pub use calibrator::{Calibration, Calibrator};
 pub use classes::{Classes, Label};
 pub use imputer::{Imputer, Missing};
 pub use kernel::Kernel;
+pub use nystroem::Nystroem;
 pub(crate) use outputs::describe_outputs;
 pub use outputs::label_type;
 pub use outputs::{LabelType, OutputKind, OutputOptions, OutputShape, OutputSpec, OutputType};
@@ -25,6 +28,7 @@ pub use polynomial::{Polynomial, MAX_DEGREE};
 pub(crate) use preprocess::check_steps;
 pub use preprocess::{pipeline_input_width, Branch, Norm, Preprocess, Union, TINY};
 pub use projection::{Projection, ProjectionKind};
+pub use random_features::RandomFeatures;
 pub use samples::Samples;
 pub use selection::Selection;
 

@@ -2,8 +2,10 @@
 //! with scikit-learn's exact formulas (SVM_SEMANTICS.md §4).
 
 use super::imputer::Imputer;
+use super::nystroem::Nystroem;
 use super::polynomial::Polynomial;
 use super::projection::Projection;
+use super::random_features::RandomFeatures;
 use super::selection::Selection;
 use super::ModelError;
 use ndarray::{Array1, Array2, Axis};
@@ -87,6 +89,10 @@ pub enum Preprocess {
     Selection(Selection),
     /// PolynomialFeatures: products of features up to degree 3.
     Polynomial(Polynomial),
+    /// RBFSampler: random Fourier features `√(2/n)·cos(x·W + b)`.
+    RandomFeatures(RandomFeatures),
+    /// Nystroem: `K(x, components)·normalizationᵀ`.
+    Nystroem(Nystroem),
     /// ColumnTransformer or FeatureUnion: branches side by side, their
     /// outputs concatenated in order.
     Union(Union),
@@ -201,6 +207,8 @@ impl Preprocess {
             Preprocess::Imputer(_) => "SimpleImputer",
             Preprocess::Selection(s) => selector_name(&s.class),
             Preprocess::Polynomial(_) => "PolynomialFeatures",
+            Preprocess::RandomFeatures(_) => "RBFSampler",
+            Preprocess::Nystroem(_) => "Nystroem",
             Preprocess::Union(u) => u.class,
         }
     }
@@ -226,6 +234,8 @@ impl Preprocess {
             Preprocess::Imputer(i) => i.describe(),
             Preprocess::Selection(s) => s.describe(),
             Preprocess::Polynomial(p) => p.describe(),
+            Preprocess::RandomFeatures(r) => r.describe(),
+            Preprocess::Nystroem(n) => n.describe(),
             Preprocess::Union(u) => {
                 let parts: Vec<String> = u
                     .branches
@@ -261,6 +271,8 @@ impl Preprocess {
             Preprocess::Imputer(i) => Some(i.statistics.len()),
             Preprocess::Selection(s) => Some(s.support.len()),
             Preprocess::Polynomial(p) => Some(p.n_in),
+            Preprocess::RandomFeatures(r) => Some(r.n_in()),
+            Preprocess::Nystroem(n) => Some(n.n_in()),
             Preprocess::Union(u) => Some(u.n_in),
         }
     }
@@ -343,6 +355,8 @@ impl Preprocess {
             Preprocess::Imputer(i) => return i.check(&field, n_features),
             Preprocess::Selection(s) => return s.check(&field, n_features),
             Preprocess::Polynomial(p) => return p.check(&field, n_features),
+            Preprocess::RandomFeatures(r) => return r.check(&field, n_features),
+            Preprocess::Nystroem(n) => return n.check(&field, n_features),
             Preprocess::Union(u) => return u.check(at, n_features),
         }
         Ok(n_features)
@@ -371,6 +385,8 @@ impl Preprocess {
             Preprocess::Imputer(i) => *x = i.invert(x),
             Preprocess::Selection(s) => *x = s.invert(x),
             Preprocess::Polynomial(p) => *x = p.invert(x),
+            Preprocess::RandomFeatures(r) => *x = r.invert(x),
+            Preprocess::Nystroem(n) => *x = n.invert(x),
             Preprocess::Union(u) => *x = u.invert(x),
         }
     }
@@ -419,6 +435,8 @@ impl Preprocess {
             Preprocess::Imputer(i) => *x = i.apply(x),
             Preprocess::Selection(s) => *x = s.apply(x),
             Preprocess::Polynomial(p) => *x = p.apply(x),
+            Preprocess::RandomFeatures(r) => *x = r.apply(x),
+            Preprocess::Nystroem(n) => *x = n.apply(x),
             Preprocess::Union(u) => *x = u.apply(x),
         }
     }
@@ -460,6 +478,7 @@ const SELECTORS: &[&str] = &[
     "SelectFpr",
     "SelectFdr",
     "SelectFwe",
+    "SelectFromModel",
 ];
 
 fn selector_name(class: &str) -> &'static str {

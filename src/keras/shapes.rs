@@ -227,7 +227,7 @@ fn node_spec(graph: &Graph, node: &Node, inputs: &[Spec]) -> Result<Spec, String
             dims: pair()?,
             dtype: KerasDtype::Bool,
         },
-        "Abs" | "Exp" | "Tanh" | "Sqrt" | "Relu" | "Neg" | "Identity" | "Not" => {
+        "Abs" | "Exp" | "Cos" | "Tanh" | "Sqrt" | "Relu" | "Neg" | "Identity" | "Not" => {
             same(first.dims.clone())
         }
         "Cast" => Spec {

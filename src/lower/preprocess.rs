@@ -3,7 +3,10 @@
 //! replaced by 1 with Where.
 
 use crate::graph::{Attribute, Graph, Value};
-use crate::ir::{Imputer, Missing, Norm, Polynomial, Preprocess, Projection, Union, TINY};
+use crate::ir::{
+    Imputer, Missing, Norm, Nystroem, Polynomial, Preprocess, Projection, RandomFeatures, Union,
+    TINY,
+};
 use ndarray::Array1;
 
 fn row_constant(g: &mut Graph, name: &str, v: &Array1<f64>) -> Value {
@@ -55,6 +58,8 @@ pub fn apply(g: &mut Graph, mut x: Value, steps: &[Preprocess]) -> Value {
             Preprocess::Imputer(i) => impute(g, x, i),
             Preprocess::Selection(s) => gather_columns(g, x, &s.kept(), "selected_features"),
             Preprocess::Polynomial(p) => polynomial(g, x, p),
+            Preprocess::RandomFeatures(r) => random_features(g, x, r),
+            Preprocess::Nystroem(n) => nystroem(g, x, n),
             Preprocess::Union(u) => union(g, x, u),
         };
     }
@@ -230,4 +235,28 @@ fn union(g: &mut Graph, x: Value, u: &Union) -> Value {
         [one] => *one,
         _ => g.op("Concat", &parts, vec![Attribute::Int("axis", 1)]),
     }
+}
+
+/// RBFSampler in scikit-learn's order: `MatMul(W)`, `Add(offset)`, `Cos`,
+/// `Mul(√(2/n))`.
+fn random_features(g: &mut Graph, x: Value, r: &RandomFeatures) -> Value {
+    let w = g.constant("rbf_sampler_weights", r.weights.clone().into_dyn());
+    let projected = g.matmul(x, w);
+    let offset = row_constant(g, "rbf_sampler_offset", &r.offset);
+    let shifted = g.add(projected, offset);
+    let waves = g.cos(shifted);
+    let scale = g.scalar("rbf_sampler_scale", r.scale());
+    g.mul(waves, scale)
+}
+
+/// The kernel block against the basis rows (the SVMs' `kernel_block`, so
+/// the same exact forms), then `MatMul(normalizationᵀ)`.
+fn nystroem(g: &mut Graph, x: Value, n: &Nystroem) -> Value {
+    let basis = std::sync::Arc::new(n.components.clone());
+    let k = super::kernel::kernel_block(g, x, &n.kernel, &basis, None);
+    let nt = g.constant(
+        "nystroem_normalization_t",
+        n.normalization.t().to_owned().into_dyn(),
+    );
+    g.matmul(k, nt)
 }

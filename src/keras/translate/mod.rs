@@ -503,6 +503,7 @@ fn elementwise(op: &str) -> Option<&'static str> {
         "Equal" => "Equal",
         "Abs" => "Absolute",
         "Exp" => "Exp",
+        "Cos" => "Cos",
         "Sqrt" => "Sqrt",
         "Neg" => "Negative",
         "Not" => "LogicalNot",

@@ -42,3 +42,27 @@ fn einsum_subscripts_follow_numpy_matmul() {
     assert_eq!(einsum_subscripts(4, 3).unwrap(), "abxy,byz->abxz");
     assert!(einsum_subscripts(2, 3).is_err());
 }
+
+#[test]
+fn cosine_is_keras_ops_cos() {
+    // RBFSampler's Cos: keras.ops.cos, element-wise, same shape.
+    let mut g = Graph::new(FloatType::F64, 17);
+    let x = g.input("X", ElemType::F64, vec![Dim::Batch, Dim::Fixed(3)]);
+    let y = g.cos(x);
+    g.output(y, "scores", ElemType::F64, vec![Dim::Batch, Dim::Fixed(3)]);
+    let k = translate(&g).unwrap();
+    let last = k.operations.last().unwrap();
+    assert!(
+        matches!(
+            last.kind,
+            Kind::Op {
+                module: "keras.src.ops.numpy",
+                class: "Cos",
+                ..
+            }
+        ),
+        "{:?}",
+        last.kind
+    );
+    assert_eq!(last.args.len(), 1);
+}

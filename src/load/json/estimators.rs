@@ -9,8 +9,8 @@ use super::schema::{
 use crate::load::{LoadError, LoadedModel};
 use crate::model::{
     Branch, Convention, DecisionShape, DualKind, DualParts, Estimator, Imputer, Kernel,
-    LinearEstimator, LinearParts, Missing, Model, Norm, PlattParameters, Polynomial, Preprocess,
-    Projection, ProjectionKind, Selection, SvmModel, SvmParts, Union,
+    LinearEstimator, LinearParts, Missing, Model, Norm, Nystroem, PlattParameters, Polynomial,
+    Preprocess, Projection, ProjectionKind, RandomFeatures, Selection, SvmModel, SvmParts, Union,
 };
 use crate::model::{CalibratedMember, CalibratedParts, Calibration, Calibrator};
 use ndarray::Array1;
@@ -364,6 +364,28 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
                 branches,
             })
         }
+        "Nystroem" => {
+            let name = required("kernel")?
+                .as_str()
+                .ok_or_else(|| field_error(at("kernel"), "expected a string"))?;
+            let degree = integer(&at("degree"), required("degree")?)?;
+            let kernel = Kernel::from_parts(
+                name,
+                number(&at("gamma"), required("gamma")?)?,
+                number(&at("coef0"), required("coef0")?)?,
+                degree,
+            )
+            .map_err(|e| field_error(at(&e.field), e.problem))?;
+            Preprocess::Nystroem(Nystroem {
+                kernel,
+                components: matrix(&at("components"), required("components")?)?,
+                normalization: matrix(&at("normalization"), required("normalization")?)?,
+            })
+        }
+        "RBFSampler" => Preprocess::RandomFeatures(RandomFeatures {
+            weights: matrix(&at("random_weights"), required("random_weights")?)?,
+            offset: vector(&at("random_offset"), required("random_offset")?)?,
+        }),
         "PolynomialFeatures" => {
             let count = |name: &str| -> Result<usize, LoadError> {
                 let v = integer(&at(name), required(name)?)?;
@@ -378,7 +400,7 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
             })
         }
         "VarianceThreshold" | "SelectKBest" | "SelectPercentile" | "GenericUnivariateSelect"
-        | "SelectFpr" | "SelectFdr" | "SelectFwe" => {
+        | "SelectFpr" | "SelectFdr" | "SelectFwe" | "SelectFromModel" => {
             let support = array(&at("support"), required("support")?)?
                 .iter()
                 .enumerate()
@@ -399,7 +421,7 @@ pub(super) fn preprocess_step(index: usize, v: &Value) -> Result<Preprocess, Loa
         other => {
             return Err(field_error(
                 at("step"),
-                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe)"),
+                format!("'{other}' is not supported (supported: StandardScaler, MinMaxScaler, MaxAbsScaler, Normalizer, PCA, TruncatedSVD, SimpleImputer, PolynomialFeatures, RBFSampler, Nystroem, ColumnTransformer, FeatureUnion, VarianceThreshold, SelectKBest, SelectPercentile, GenericUnivariateSelect, SelectFpr, SelectFdr, SelectFwe, SelectFromModel)"),
             ))
         }
     })

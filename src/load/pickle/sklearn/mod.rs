@@ -13,6 +13,7 @@ mod advice;
 mod compose;
 mod est;
 mod estimators;
+mod from_model;
 mod names;
 mod preprocess;
 mod select;
@@ -52,7 +53,7 @@ const SCALERS: &[&str] = &[
 ];
 
 /// What the error for an unsupported estimator lists.
-pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV around SVC/NuSVC/LinearSVC/SGDClassifier, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/PCA/TruncatedSVD/SimpleImputer/PolynomialFeatures/VarianceThreshold/SelectKBest/SelectPercentile/GenericUnivariateSelect/SelectFpr/SelectFdr/SelectFwe/'passthrough' steps (also nested Pipelines, ColumnTransformer and FeatureUnion of them) ending in one of them, GridSearchCV, RandomizedSearchCV";
+pub const SUPPORTED: &str = "SVC, NuSVC, SVR, NuSVR, OneClassSVM, LinearSVC, LinearSVR, SGDClassifier, SGDRegressor, SGDOneClassSVM, CalibratedClassifierCV around SVC/NuSVC/LinearSVC/SGDClassifier, a Pipeline of StandardScaler/MinMaxScaler/MaxAbsScaler/Normalizer/PCA/TruncatedSVD/SimpleImputer/PolynomialFeatures/RBFSampler/Nystroem/VarianceThreshold/SelectKBest/SelectPercentile/GenericUnivariateSelect/SelectFpr/SelectFdr/SelectFwe/SelectFromModel/'passthrough' steps (also nested Pipelines, ColumnTransformer and FeatureUnion of them) ending in one of them, GridSearchCV, RandomizedSearchCV";
 
 /// Names the VM evaluates itself because they are pure data (protocol 2's
 /// bytes). State classes the walk never reads (scorers, CV splitters,

@@ -1,7 +1,7 @@
 //! Feature selectors: their support mask derived from the pickled state
 //! exactly as `_get_support_mask` computes it in scikit-learn 1.9
 //! (sklearn/feature_selection/_univariate_selection.py and
-//! _variance_threshold.py). SelectFromModel is not read.
+//! _variance_threshold.py); SelectFromModel's in `from_model`.
 
 use super::err;
 use super::est::Est;
@@ -15,23 +15,25 @@ const UNIVARIATE: &str = "sklearn.feature_selection._univariate_selection";
 /// Selector classes read here, and the score functions their state names
 /// (recorded as globals, never called).
 pub(super) fn allowed(g: &Global) -> bool {
-    g.is(
-        "sklearn.feature_selection._variance_threshold",
-        "VarianceThreshold",
-    ) || (g.module == UNIVARIATE
-        && [
-            "SelectKBest",
-            "SelectPercentile",
-            "GenericUnivariateSelect",
-            "SelectFpr",
-            "SelectFdr",
-            "SelectFwe",
-            "f_classif",
-            "f_regression",
-            "r_regression",
-            "chi2",
-        ]
-        .contains(&g.name.as_str()))
+    super::from_model::allowed(g)
+        || g.is(
+            "sklearn.feature_selection._variance_threshold",
+            "VarianceThreshold",
+        )
+        || (g.module == UNIVARIATE
+            && [
+                "SelectKBest",
+                "SelectPercentile",
+                "GenericUnivariateSelect",
+                "SelectFpr",
+                "SelectFdr",
+                "SelectFwe",
+                "f_classif",
+                "f_regression",
+                "r_regression",
+                "chi2",
+            ]
+            .contains(&g.name.as_str()))
         || (g.module == "sklearn.feature_selection._mutual_info"
             && ["mutual_info_classif", "mutual_info_regression"].contains(&g.name.as_str()))
 }
@@ -49,6 +51,7 @@ pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
             number(est, "alpha").and_then(|a| error_rate(est, class, a))
         }
         "GenericUnivariateSelect" => generic(est),
+        "SelectFromModel" => super::from_model::support(est),
         _ if allowed(&est.class) => Err(err(
             &est.path,
             format!("{class} is a score function, not a Pipeline step"),

@@ -1,5 +1,5 @@
 //! Pipeline steps that change the number of features: PCA, TruncatedSVD
-//! SimpleImputer and PolynomialFeatures. (The scalers and the Normalizer are in `preprocess`.)
+//! SimpleImputer, PolynomialFeatures, RBFSampler and Nystroem. (The scalers and the Normalizer are in `preprocess`.)
 
 use super::err;
 use super::est::Est;
@@ -7,7 +7,10 @@ use crate::load::pickle::elements::Values;
 use crate::load::pickle::numpy;
 use crate::load::pickle::object::Global;
 use crate::load::LoadError;
-use crate::model::{Imputer, Missing, Polynomial, Preprocess, Projection, ProjectionKind};
+use crate::model::{
+    Imputer, Kernel, Missing, Nystroem, Polynomial, Preprocess, Projection, ProjectionKind,
+    RandomFeatures,
+};
 
 /// (module, class) of every step read here, for the allowlist.
 const CLASSES: &[(&str, &str)] = &[
@@ -17,6 +20,8 @@ const CLASSES: &[(&str, &str)] = &[
     ("sklearn.decomposition.truncated_svd", "TruncatedSVD"),
     ("sklearn.impute._base", "SimpleImputer"),
     ("sklearn.preprocessing._polynomial", "PolynomialFeatures"),
+    ("sklearn.kernel_approximation", "RBFSampler"),
+    ("sklearn.kernel_approximation", "Nystroem"),
     // Read by `compose` (branches; FunctionTransformer only with func=None).
     ("sklearn.compose._column_transformer", "ColumnTransformer"),
     ("sklearn.pipeline", "FeatureUnion"),
@@ -49,6 +54,8 @@ pub(super) fn step(est: &Est) -> Option<Result<Preprocess, LoadError>> {
         "TruncatedSVD" => truncated_svd(est),
         "SimpleImputer" => simple_imputer(est),
         "PolynomialFeatures" => polynomial(est),
+        "RBFSampler" => rbf_sampler(est),
+        "Nystroem" => nystroem(est),
         other => Err(err(
             &est.path,
             format!("{other} is not a Pipeline step (it is read inside a SimpleImputer)"),
@@ -195,4 +202,73 @@ fn polynomial(est: &Est) -> Result<Preprocess, LoadError> {
         ));
     }
     Ok(Preprocess::Polynomial(p))
+}
+
+/// `random_weights_` and `random_offset_`. `transform` scales by the
+/// `n_components` parameter, not the weights' width: the two must agree.
+fn rbf_sampler(est: &Est) -> Result<Preprocess, LoadError> {
+    let weights = est.matrix("random_weights_")?;
+    let n = est.number("n_components")?;
+    if n != weights.ncols() as f64 {
+        return Err(err(
+            est.field("n_components"),
+            format!(
+                "is {n}, but random_weights_ has {} columns (transform would scale by the parameter)",
+                weights.ncols()
+            ),
+        ));
+    }
+    Ok(Preprocess::RandomFeatures(RandomFeatures {
+        weights,
+        offset: est.vector("random_offset_")?,
+    }))
+}
+
+/// `components_`, `normalization_` and the kernel with its parameters
+/// resolved as `pairwise_kernels` does: gamma `None` → 1/n_features, coef0
+/// `None` → 1, degree `None` → 3 (the kernel functions' defaults).
+/// `kernel_params`, callables and kernels svm2onnx does not have
+/// (laplacian, chi2, additive_chi2, cosine, precomputed) are refused.
+fn nystroem(est: &Est) -> Result<Preprocess, LoadError> {
+    let name = est.string("kernel")?;
+    if est.get("kernel_params").is_some() {
+        return Err(err(
+            est.field("kernel_params"),
+            "is not supported (set gamma, coef0 and degree on the Nystroem itself)",
+        ));
+    }
+    let components = est.matrix("components_")?;
+    let normalization = est.matrix("normalization_")?;
+    let or = |field: &str, default: f64| -> Result<f64, LoadError> {
+        match est.get(field) {
+            Some(_) => est.number(field),
+            None => Ok(default),
+        }
+    };
+    let gamma = or("gamma", 1.0 / components.ncols() as f64)?;
+    let coef0 = or("coef0", 1.0)?;
+    let degree = or("degree", 3.0)?;
+    let kernel_name = match name.as_str() {
+        "rbf" | "poly" | "sigmoid" | "linear" => name.as_str(),
+        "polynomial" => "poly",
+        other => {
+            return Err(err(
+                est.field("kernel"),
+                format!("'{other}' is not supported (supported: rbf, poly, sigmoid, linear)"),
+            ))
+        }
+    };
+    if kernel_name == "poly" && !(degree.fract() == 0.0 && (0.0..=64.0).contains(&degree)) {
+        return Err(err(
+            est.field("degree"),
+            format!("{degree} is not a whole degree from 0 to 64"),
+        ));
+    }
+    let kernel = Kernel::from_parts(kernel_name, gamma, coef0, degree as i64)
+        .map_err(|e| err(est.field(&e.field), e.problem))?;
+    Ok(Preprocess::Nystroem(Nystroem {
+        kernel,
+        components,
+        normalization,
+    }))
 }
