@@ -10,7 +10,8 @@
 //! and the same MatMul is 4.5e-6 from scikit-learn, about the kernel
 //! values' own float32 error. The sum is mathematically the same in any
 //! order, and the reordering costs nothing at run time: the support
-//! vectors and the weight rows are written permuted.
+//! vectors and the weight rows are written permuted. Float64 graphs keep
+//! the stored order (`decision::dual_values`).
 
 use ndarray::Array2;
 use std::collections::HashMap;
