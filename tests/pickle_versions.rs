@@ -291,6 +291,16 @@ fn the_version_matrix_covers_sklearn_1_0_to_1_9_and_numpy_1_and_2() {
         let name = format!("sk1.2.2-np1/{search}");
         assert!(all.iter().any(|c| c.name == name), "missing {name}");
     }
+    // A ColumnTransformer that selects DataFrame columns by name (issue 12),
+    // from pandas 2 with numpy 1 and pandas 3 with numpy 2.
+    for dir in ["sk1.2.2-np1", "sk1.6.1-np2"] {
+        let name = format!("{dir}/dataframe_columns_by_name_svc");
+        let case = all.iter().find(|c| c.name == name);
+        assert!(
+            case.is_some_and(|c| c.meta["expect"] == "convert"),
+            "missing {name}"
+        );
+    }
 }
 
 /// Models fitted on a pandas DataFrame: `feature_names_in_` (a numpy
