@@ -70,7 +70,7 @@ echo "   venv ready after $((SECONDS - t_c)) s"
 # SGDOneClassSVM (exact zeros), SGDRegressor; one pipeline per issue-12 step (PCA whiten,
 # TruncatedSVD, SimpleImputer with indicator on rows with NaN, SelectKBest, PolynomialFeatures,
 # ColumnTransformer, FeatureUnion, RBFSampler → SGDClassifier, Nystroem → LinearSVC,
-# SelectFromModel).
+# SelectFromModel, VarianceThreshold, SelectPercentile, GenericUnivariateSelect).
 keras_models="svc_rbf_iris_k3_ovr_str svc_rbf_unscaled_k3 svc_sigmoid_clf_k2 svc_poly3_cancer_k2_str
   svc_linear_wine_k3_ovo_int3711 pipe_minmax_clip_svc_rbf_k3 pipe_normalizer_max_svc_rbf
   pipe_standard_svc_rbf_unscaled_k3 svc_rbf_wine_k3_ovr_proba svr_rbf_diabetes oneclass_rbf
@@ -80,7 +80,8 @@ keras_models="svc_rbf_iris_k3_ovr_str svc_rbf_unscaled_k3 svc_sigmoid_clf_k2 svc
   pipe_standard_pca_whiten_svc_rbf_k3 pipe_tsvd_linearsvc_k3 pipe_imputer_median_indicator_nusvc_k3
   pipe_standard_kbest_scoretie_svc_rbf_k3 pipe_poly3_standard_svc_linear_k3 pipe_columns_svc_rbf_k3
   pipe_union_linearsvc_k3 pipe_rbfsampler_sgd_hinge_k3 pipe_nystroem_rbf_linearsvc_k2
-  pipe_frommodel_l1_svc_rbf_k3"
+  pipe_frommodel_l1_svc_rbf_k3 pipe_variance_linearsvc_k3 pipe_percentile_scoretie_nusvc_k3_ovo
+  pipe_generic_fdr_svr_rbf"
 mkdir -p "$work/keras"
 for name in $keras_models; do
   fixture="$work/fixtures/$name.json"
