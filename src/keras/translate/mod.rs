@@ -318,6 +318,7 @@ impl Builder<'_> {
             "MatMul" => return self.matmul(node, name, out),
             "ArgMax" => return self.argmax(node, name, out),
             "Tanh" => return self.tanh(node, name, out),
+            "Cos" if self.float == KerasDtype::F64 => return self.cos(node, name, out),
             "Max" | "Min" => return self.extremum(node, name, out),
             "ReduceSum" | "ReduceMax" => {
                 let axes = shapes::reduce_axes(self.graph, node, first.rank())?;

@@ -44,25 +44,38 @@ fn einsum_subscripts_follow_numpy_matmul() {
 }
 
 #[test]
-fn cosine_is_keras_ops_cos() {
-    // RBFSampler's Cos: keras.ops.cos, element-wise, same shape.
-    let mut g = Graph::new(FloatType::F64, 17);
-    let x = g.input("X", ElemType::F64, vec![Dim::Batch, Dim::Fixed(3)]);
-    let y = g.cos(x);
-    g.output(y, "scores", ElemType::F64, vec![Dim::Batch, Dim::Fixed(3)]);
-    let k = translate(&g).unwrap();
-    let last = k.operations.last().unwrap();
-    assert!(
-        matches!(
-            last.kind,
-            Kind::Op {
-                module: "keras.src.ops.numpy",
-                class: "Cos",
-                ..
+fn cosine_is_keras_ops_cos_in_f32_and_a_reduced_series_in_f64() {
+    // RBFSampler's Cos. keras.ops.cos casts float64 to float32 on JAX, so a
+    // float64 graph gets the range-reduced Taylor series (exact.rs) instead.
+    let class_of = |kind: &Kind| match kind {
+        Kind::Op { class, .. } => Some(*class),
+        _ => None,
+    };
+    for (float, elem) in [
+        (FloatType::F32, ElemType::F32),
+        (FloatType::F64, ElemType::F64),
+    ] {
+        let mut g = Graph::new(float, 17);
+        let x = g.input("X", elem, vec![Dim::Batch, Dim::Fixed(3)]);
+        let y = g.cos(x);
+        g.output(y, "scores", elem, vec![Dim::Batch, Dim::Fixed(3)]);
+        let k = translate(&g).unwrap();
+        let classes: Vec<&str> = k
+            .operations
+            .iter()
+            .filter_map(|o| class_of(&o.kind))
+            .collect();
+        match float {
+            FloatType::F32 => {
+                assert_eq!(classes, vec!["Cos"], "{classes:?}");
+                assert_eq!(k.operations.last().unwrap().args.len(), 1);
             }
-        ),
-        "{:?}",
-        last.kind
-    );
-    assert_eq!(last.args.len(), 1);
+            FloatType::F64 => {
+                assert!(!classes.contains(&"Cos"), "{classes:?}");
+                assert!(classes.contains(&"Floor"), "{classes:?}");
+                assert_eq!(classes.iter().filter(|c| **c == "Multiply").count(), 3 + 18);
+                assert_eq!(classes.last(), Some(&"Add"));
+            }
+        }
+    }
 }
