@@ -164,11 +164,7 @@ pub fn convert(
     request: &Request,
     keras_dest: Destination,
 ) -> Result<Converted, Failure> {
-    let tolerance = check_tolerance(request.tolerance)?;
-    let float = request.dtype.as_deref().map(parse_dtype).transpose()?;
-    if let Some(dest) = keras_dest {
-        check_keras_name(dest)?;
-    }
+    let Checked { float, tolerance } = check(request, keras_dest)?;
     let context = source.context();
     let file = open(source)?;
     if onnxml::recognise(file.bytes()) {
@@ -186,7 +182,23 @@ pub fn convert(
         })
         .map_err(|e| bad(context.as_deref())(&e))?;
     drop(file);
-    convert_loaded(loaded, request, keras_dest)
+    convert_loaded(loaded, Checked { float, tolerance }, request, keras_dest)
+}
+
+/// A request's options checked before any model is read.
+pub struct Checked {
+    float: Option<FloatType>,
+    tolerance: Option<f64>,
+}
+
+/// Checks the options that need no model: dtype, tolerance, the Keras name.
+pub fn check(request: &Request, keras_dest: Destination) -> Result<Checked, Failure> {
+    let tolerance = check_tolerance(request.tolerance)?;
+    let float = request.dtype.as_deref().map(parse_dtype).transpose()?;
+    if let Some(dest) = keras_dest {
+        check_keras_name(dest)?;
+    }
+    Ok(Checked { float, tolerance })
 }
 
 /// Loads a live estimator's pickle: a protocol-5 stream and its
@@ -201,17 +213,15 @@ pub fn load_pickle(
         .map_err(|e| bad(None)(&e))
 }
 
-/// [`convert`] of a model already loaded (by [`load_pickle`]).
+/// [`convert`] of a model already loaded (by [`load_pickle`]), with the
+/// options [`check`] accepted.
 pub fn convert_loaded(
     loaded: LoadedModel,
+    checked: Checked,
     request: &Request,
     keras_dest: Destination,
 ) -> Result<Converted, Failure> {
-    let tolerance = check_tolerance(request.tolerance)?;
-    let float = request.dtype.as_deref().map(parse_dtype).transpose()?;
-    if let Some(dest) = keras_dest {
-        check_keras_name(dest)?;
-    }
+    let Checked { float, tolerance } = checked;
     let options = CompileOptions {
         float: float.unwrap_or(FloatType::F32),
         opset: request.opset,

@@ -117,9 +117,11 @@ fn convert<'py>(
                     _ => unsafe { std::slice::from_raw_parts(address as *const u8, len) },
                 })
                 .collect();
+            // Bad options are refused before the model is read.
+            let checked = core::check(&request, keras_path.as_deref()).map_err(raise)?;
             let loaded = core::load_pickle(stream, &slices, request.n_features).map_err(raise)?;
             drop(slices);
-            py.detach(|| core::convert_loaded(loaded, &request, keras_path.as_deref()))
+            py.detach(|| core::convert_loaded(loaded, checked, &request, keras_path.as_deref()))
         }
         None => {
             let src = source(path, data.as_ref().map(|b| b.as_bytes()))?;
