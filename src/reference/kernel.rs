@@ -62,13 +62,33 @@ pub fn for_each_kernel_row(
     svs: ArrayView2<f64>,
     mut f: impl FnMut(usize, &[f64]),
 ) {
+    for_each_kernel_row_with_sums(kernel, x, svs, |n, values, _| f(n, values));
+}
+
+/// [`for_each_kernel_row`], also giving each value's sum before the kernel
+/// finishes it (`‖x − s‖²` for RBF, `x·s` otherwise): the float32 error
+/// model (`bound`) needs it.
+pub(crate) fn for_each_kernel_row_with_sums(
+    kernel: &Kernel,
+    x: ArrayView2<f64>,
+    svs: ArrayView2<f64>,
+    mut f: impl FnMut(usize, &[f64], &[f64]),
+) {
     let s = svs.nrows();
-    let mut block = vec![0.0; ROW_BLOCK.min(x.nrows()) * s];
+    let capacity = ROW_BLOCK.min(x.nrows()) * s;
+    let (mut sums, mut values) = (vec![0.0; capacity], vec![0.0; capacity]);
     for (b, rows) in x.axis_chunks_iter(Axis(0), ROW_BLOCK).enumerate() {
-        let out = &mut block[..rows.nrows() * s];
-        kernel_rows(kernel, rows, svs, out);
+        let (sums, values) = (
+            &mut sums[..rows.nrows() * s],
+            &mut values[..rows.nrows() * s],
+        );
+        kernel_sums(kernel, rows, svs, sums);
+        for (v, &sum) in values.iter_mut().zip(sums.iter()) {
+            *v = finish_kernel(kernel, sum);
+        }
         for r in 0..rows.nrows() {
-            f(b * ROW_BLOCK + r, &out[r * s..(r + 1) * s]);
+            let at = r * s..(r + 1) * s;
+            f(b * ROW_BLOCK + r, &values[at.clone()], &sums[at]);
         }
     }
 }
@@ -76,14 +96,20 @@ pub fn for_each_kernel_row(
 /// `K(x_r, s)` for a block of rows and every support vector, row-major
 /// (`out[r·S + s]`), each value bit-identical to [`kernel_value`]: every
 /// pair's sum still runs left to right from 0, only the pairs are
-/// interleaved (4 rows × 4 support vectors, 16 independent chains).
+/// interleaved (8 rows × 4 support vectors, 32 independent chains).
 pub fn kernel_rows(kernel: &Kernel, xs: ArrayView2<f64>, svs: ArrayView2<f64>, out: &mut [f64]) {
+    kernel_sums(kernel, xs, svs, out);
+    for v in out.iter_mut() {
+        *v = finish_kernel(kernel, *v);
+    }
+}
+
+/// The sums kernel values are finished from: Σ(x−s)² for RBF, x·s
+/// otherwise, each left to right (libsvm's order).
+fn kernel_sums(kernel: &Kernel, xs: ArrayView2<f64>, svs: ArrayView2<f64>, out: &mut [f64]) {
     match kernel {
         Kernel::Rbf { .. } => tile_sums(xs, svs, out, |a, b| (a - b) * (a - b)),
         _ => tile_sums(xs, svs, out, |a, b| a * b),
-    }
-    for v in out.iter_mut() {
-        *v = finish_kernel(kernel, *v);
     }
 }
 
@@ -101,7 +127,16 @@ fn finish_kernel(kernel: &Kernel, sum: f64) -> f64 {
     }
 }
 
-/// `out[r·S + s] = Σ_j term(x_r[j], s[j])`, left to right, in 4 × 4 tiles.
+/// Rows per tile: the rows of a tile are packed feature-major, so that one
+/// feature of all of them is one vector load.
+const TILE_ROWS: usize = 8;
+/// Support vectors per tile (each feature broadcast once per tile row set).
+const TILE_SVS: usize = 4;
+
+/// `out[r·S + s] = Σ_j term(x_r[j], s[j])`, left to right, in tiles of
+/// 8 rows × 4 support vectors. Each lane performs the scalar loop's very
+/// operations (no fused multiply-add: Rust never contracts), so the values
+/// are bit-identical whatever the vector width; AVX2 only widens the lanes.
 fn tile_sums(
     xs: ArrayView2<f64>,
     svs: ArrayView2<f64>,
@@ -110,54 +145,108 @@ fn tile_sums(
 ) {
     let (rows, d) = xs.dim();
     let n = svs.nrows();
-    let (Some(xall), Some(sall)) = (xs.as_slice(), svs.as_slice()) else {
+    let Some(sall) = svs.as_slice() else {
         for (r, x) in xs.outer_iter().enumerate() {
             sums_by_four(x, svs, &mut out[r * n..(r + 1) * n], term);
         }
         return;
     };
-    let full_rows = rows - rows % 4;
-    let full_svs = n - n % 4;
-    // Row i of a row-major matrix of width d, and four consecutive rows.
-    fn row_of(all: &[f64], d: usize, i: usize) -> &[f64] {
-        &all[i * d..(i + 1) * d]
-    }
-    fn four_rows(all: &[f64], d: usize, first: usize) -> [&[f64]; 4] {
-        std::array::from_fn(|k| row_of(all, d, first + k))
-    }
-    for s0 in (0..full_svs).step_by(4) {
-        let sv = four_rows(sall, d, s0);
-        for r0 in (0..full_rows).step_by(4) {
-            let x = four_rows(xall, d, r0);
-            let mut acc = [[0.0f64; 4]; 4];
-            for j in 0..d {
-                let sj = [sv[0][j], sv[1][j], sv[2][j], sv[3][j]];
-                for (acc, x) in acc.iter_mut().zip(&x) {
-                    let xj = x[j];
-                    for (slot, &s) in acc.iter_mut().zip(&sj) {
-                        *slot += term(xj, s);
-                    }
-                }
-            }
-            for (a, acc) in acc.iter().enumerate() {
-                let at = (r0 + a) * n + s0;
-                out[at..at + 4].copy_from_slice(acc);
+    let full_rows = rows - rows % TILE_ROWS;
+    let full_svs = n - n % TILE_SVS;
+    // The tiled rows, feature-major per tile: packed[t·d·8 + j·8 + l].
+    let mut packed = vec![0.0; full_rows * d];
+    for (t, tile) in packed.chunks_exact_mut(d * TILE_ROWS).enumerate() {
+        for l in 0..TILE_ROWS {
+            for (j, &v) in xs.row(t * TILE_ROWS + l).iter().enumerate() {
+                tile[j * TILE_ROWS + l] = v;
             }
         }
     }
+    let tiles = Tiles {
+        packed: &packed,
+        svs: sall,
+        d,
+        n,
+        full_svs,
+    };
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F (checked just above).
+            unsafe { tiles_avx512(&tiles, out, term) };
+        } else if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked just above).
+            unsafe { tiles_avx2(&tiles, out, term) };
+        } else {
+            tiles.run(out, term);
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    tiles.run(out, term);
+
     // The edges: support vectors past the last full tile for the tiled
     // rows, every support vector for the rows past them.
     for r in 0..rows {
-        let x = row_of(xall, d, r);
+        let x = xs.row(r);
         let from = if r < full_rows { full_svs } else { 0 };
         for s in from..n {
             let mut acc = 0.0;
-            for (&a, &b) in x.iter().zip(row_of(sall, d, s)) {
+            for (&a, &b) in x.iter().zip(&sall[s * d..(s + 1) * d]) {
                 acc += term(a, b);
             }
             out[r * n + s] = acc;
         }
     }
+}
+
+/// The full tiles of one [`tile_sums`] call.
+struct Tiles<'a> {
+    packed: &'a [f64],
+    svs: &'a [f64],
+    d: usize,
+    n: usize,
+    full_svs: usize,
+}
+
+impl Tiles<'_> {
+    #[inline(always)]
+    fn run(&self, out: &mut [f64], term: impl Fn(f64, f64) -> f64 + Copy) {
+        let (d, n) = (self.d, self.n);
+        for (t, tile) in self.packed.chunks_exact(d * TILE_ROWS).enumerate() {
+            for s0 in (0..self.full_svs).step_by(TILE_SVS) {
+                let sv: [&[f64]; TILE_SVS] =
+                    std::array::from_fn(|k| &self.svs[(s0 + k) * d..(s0 + k + 1) * d]);
+                let mut acc = [[0.0f64; TILE_ROWS]; TILE_SVS];
+                for (j, x) in tile.chunks_exact(TILE_ROWS).enumerate() {
+                    for (acc, sv) in acc.iter_mut().zip(&sv) {
+                        let s = sv[j];
+                        for (slot, &a) in acc.iter_mut().zip(x) {
+                            *slot += term(a, s);
+                        }
+                    }
+                }
+                for (k, acc) in acc.iter().enumerate() {
+                    for (l, &v) in acc.iter().enumerate() {
+                        out[(t * TILE_ROWS + l) * n + s0 + k] = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// [`Tiles::run`] compiled for AVX-512: the same operations eight lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn tiles_avx512(tiles: &Tiles, out: &mut [f64], term: impl Fn(f64, f64) -> f64 + Copy) {
+    tiles.run(out, term);
+}
+
+/// [`Tiles::run`] compiled for AVX2: the same operations four lanes wide.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn tiles_avx2(tiles: &Tiles, out: &mut [f64], term: impl Fn(f64, f64) -> f64 + Copy) {
+    tiles.run(out, term);
 }
 
 /// `K(x, s)` for every support vector, each value bit-identical to
@@ -244,8 +333,8 @@ mod tests {
                 let want = kernel_value(&kernel, x.view(), svs.row(s));
                 assert_eq!(v.to_bits(), want.to_bits(), "{kernel:?} sv {s}");
             }
-            // Blocks of 1..=9 rows: full 4×4 tiles and both edges.
-            for rows in 1..=9 {
+            // Blocks of 1..=17 rows: full 8×4 tiles and both edges.
+            for rows in 1..=17 {
                 let xs = ndarray::Array2::from_shape_fn((rows, 7), |(r, j)| {
                     ((r * 3 + j) as f64 * 0.71).cos() * 4.0 - r as f64
                 });
