@@ -137,7 +137,7 @@ pub fn validate_onnx(
     tolerance: Option<f64>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::new(onnx).map_err(validate::ValidateError::from)?;
-    validate_with(&runner, loaded, data, tolerance, None)
+    validate_with(&runner, loaded, data.into(), tolerance, None)
 }
 
 /// [`validate_onnx`] for a model file, which may use ONNX external data.
@@ -149,7 +149,7 @@ pub fn validate_onnx_path(
     tolerance: Option<f64>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
-    validate_with(&runner, loaded, data, tolerance, None)
+    validate_with(&runner, loaded, data.into(), tolerance, None)
 }
 
 /// [`validate_onnx_path`], telling `progress(rows_done, rows_in_all)` after
@@ -158,36 +158,76 @@ pub fn validate_onnx_path(
 pub fn validate_onnx_path_reporting(
     path: &std::path::Path,
     loaded: &LoadedModel,
-    data: Option<ndarray::Array2<f64>>,
+    rows: impl Into<validate::Rows>,
     tolerance: Option<f64>,
     progress: validate::Progress<'_>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
-    validate_with(&runner, loaded, data, tolerance, Some(progress))
+    validate_with(&runner, loaded, rows.into(), tolerance, Some(progress))
+}
+
+/// [`validate_onnx_path_reporting`] on `batches` whose reference was
+/// evaluated ahead ([`validate::Expected::compute`], e.g. while the graph
+/// was compiled and written).
+#[cfg(feature = "tract")]
+pub fn validate_onnx_path_expecting(
+    path: &std::path::Path,
+    loaded: &LoadedModel,
+    ready: (Vec<validate::Batch>, validate::Expected),
+    tolerance: Option<f64>,
+    progress: validate::Progress<'_>,
+) -> Result<validate::Report, Error> {
+    let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
+    validate_ready(&runner, loaded, ready, tolerance, Some(progress))
+}
+
+/// [`validate_onnx`] on `batches` whose reference was evaluated ahead
+/// ([`validate::Expected::compute`], e.g. while the graph was compiled).
+#[cfg(feature = "tract")]
+pub fn validate_onnx_expecting(
+    onnx: &[u8],
+    loaded: &LoadedModel,
+    ready: (Vec<validate::Batch>, validate::Expected),
+    tolerance: Option<f64>,
+) -> Result<validate::Report, Error> {
+    let runner = run::Runner::new(onnx).map_err(validate::ValidateError::from)?;
+    validate_ready(&runner, loaded, ready, tolerance, None)
+}
+
+#[cfg(feature = "tract")]
+fn validate_ready(
+    runner: &run::Runner,
+    loaded: &LoadedModel,
+    (batches, expected): (Vec<validate::Batch>, validate::Expected),
+    tolerance: Option<f64>,
+    progress: Option<validate::Progress<'_>>,
+) -> Result<validate::Report, Error> {
+    let tolerance = validate::Tolerance::given_or_default(tolerance, runner.info().input_elem);
+    Ok(validate::validate_expecting(
+        runner,
+        &loaded.model,
+        &batches,
+        Some(expected),
+        tolerance,
+        progress,
+    )?)
 }
 
 #[cfg(feature = "tract")]
 fn validate_with(
     runner: &run::Runner,
     loaded: &LoadedModel,
-    data: Option<ndarray::Array2<f64>>,
+    rows: validate::Rows,
     tolerance: Option<f64>,
     progress: Option<validate::Progress<'_>>,
 ) -> Result<validate::Report, Error> {
-    let tolerance =
-        tolerance.unwrap_or_else(|| validate::default_tolerance(runner.info().input_elem));
-    let batches = match data {
-        Some(x) => vec![validate::Batch {
-            name: "data".into(),
-            x,
-            recorded: None,
-        }],
-        None => validate::default_batches(&loaded.model, loaded.samples.as_ref()),
-    };
-    Ok(validate::validate_reporting(
+    let tolerance = validate::Tolerance::given_or_default(tolerance, runner.info().input_elem);
+    let batches = rows.batches(&loaded.model, loaded.samples.as_ref());
+    Ok(validate::validate_expecting(
         runner,
         &loaded.model,
         &batches,
+        None,
         tolerance,
         progress,
     )?)

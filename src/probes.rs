@@ -25,31 +25,55 @@ impl SplitMix {
     }
 }
 
-/// How many rows of each kind to generate: up to `per_kind`, fewer for big
-/// models so validation stays around 2·10⁸ kernel multiply-adds.
-pub fn rows_per_kind(anchors: usize, per_kind: usize) -> usize {
-    let work = anchors.max(1);
-    (200_000_000 / work / 3).clamp(8, per_kind)
+/// The fewest probe rows [`default_count`] gives, whatever the model's size.
+pub const MIN_PROBES: usize = 256;
+/// The most: small models get this many, which costs them nothing.
+pub const MAX_PROBES: usize = 768;
+
+/// How many probe rows to generate by default: [`MAX_PROBES`] for small
+/// models, fewer for big ones so that the f64 reference stays around 4·10⁸
+/// kernel multiply-adds, and never fewer than [`MIN_PROBES`].
+pub fn default_count(model: &Model) -> usize {
+    let (anchors, _) = model.anchor_points();
+    let work = anchors.len().max(1);
+    (400_000_000 / work).clamp(MIN_PROBES, MAX_PROBES)
 }
 
-/// Builds the probe rows.
-pub fn probes(model: &Model, per_kind: usize) -> Array2<f64> {
+/// Builds `count` probe rows (at least 4), a quarter of each kind: support
+/// vectors, rows near them, midpoints between support vectors of different
+/// classes, and uniform rows in their bounding box.
+pub fn probes(model: &Model, count: usize) -> Array2<f64> {
     let (anchors, groups) = model.anchor_points();
     let svs = &anchors;
     let (s, d) = svs.dim();
-    let n = rows_per_kind(svs.len(), per_kind);
+    let n = count.max(4).div_ceil(4);
     let mut rng = SplitMix(PROBE_SEED);
-    let mut rows: Vec<f64> = Vec::with_capacity(3 * n * d);
+    let mut rows: Vec<f64> = Vec::with_capacity(4 * n * d);
+    let lo = svs.fold_axis(Axis(0), f64::INFINITY, |m, v| m.min(*v));
+    let hi = svs.fold_axis(Axis(0), f64::NEG_INFINITY, |m, v| m.max(*v));
 
     // Support vectors, evenly strided when there are more than n.
     let step = s.div_ceil(n).max(1);
     for r in (0..s).step_by(step) {
         rows.extend(svs.row(r).iter());
     }
-    // Midpoints between anchors of two different groups (classes), or of any
-    // two anchors when there is a single group.
-    let single = groups.iter().all(|&g| g == groups[0]);
+    // Rows near support vectors: each feature moved by up to 5 % of its
+    // range, where kernel values are largest and change fastest.
     for _ in 0..n {
+        let a = rng.below(s);
+        for (f, &v) in svs.row(a).iter().enumerate() {
+            rows.push(v + 0.05 * (2.0 * rng.unit() - 1.0) * (hi[f] - lo[f]));
+        }
+    }
+    // Midpoints between anchors of two different groups (classes), or of any
+    // two anchors when there is a single group; draws of one group are
+    // retried a bounded number of times.
+    let single = groups.iter().all(|&g| g == groups[0]);
+    let mut made = 0;
+    for _ in 0..8 * n {
+        if made == n {
+            break;
+        }
         let a = rng.below(s);
         let b = rng.below(s);
         if !single && groups[a] == groups[b] {
@@ -61,10 +85,9 @@ pub fn probes(model: &Model, per_kind: usize) -> Array2<f64> {
                 .zip(svs.row(b).iter())
                 .map(|(x, y)| 0.5 * (x + y)),
         );
+        made += 1;
     }
     // Uniform rows in the bounding box.
-    let lo = svs.fold_axis(Axis(0), f64::INFINITY, |m, v| m.min(*v));
-    let hi = svs.fold_axis(Axis(0), f64::NEG_INFINITY, |m, v| m.max(*v));
     for _ in 0..n {
         for f in 0..d {
             rows.push(lo[f] + rng.unit() * (hi[f] - lo[f]));

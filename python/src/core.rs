@@ -213,6 +213,12 @@ pub fn load_pickle(
         .map_err(|e| bad(None)(&e))
 }
 
+/// The reference evaluated on the default validation rows, in a thread.
+type Ahead<'scope> = std::thread::ScopedJoinHandle<
+    'scope,
+    (Vec<svm2onnx::validate::Batch>, svm2onnx::validate::Expected),
+>;
+
 /// [`convert`] of a model already loaded (by [`load_pickle`]), with the
 /// options [`check`] accepted.
 pub fn convert_loaded(
@@ -232,6 +238,33 @@ pub fn convert_loaded(
         Some(_) => keras_options(&loaded.model, &options).0,
         None => options,
     };
+    // As in the CLI, the reference is evaluated on the validation rows while
+    // the graph is compiled and written: it needs no graph.
+    std::thread::scope(|scope| {
+        let ahead = request.validate.then(|| {
+            let model = &loaded.model;
+            let samples = loaded.samples.as_ref();
+            let float = options.float.elem();
+            scope.spawn(move || {
+                let batches = svm2onnx::validate::default_batches(model, samples);
+                let expected = svm2onnx::validate::Expected::compute(model, &batches, float);
+                (batches, expected)
+            })
+        });
+        compile_and_check(&loaded, options, tolerance, request, keras_dest, ahead)
+    })
+}
+
+/// The rest of [`convert_loaded`]: compile, write into memory, validate
+/// against the reference evaluated `ahead`, translate to Keras.
+fn compile_and_check(
+    loaded: &LoadedModel,
+    options: CompileOptions,
+    tolerance: Option<f64>,
+    request: &Request,
+    keras_dest: Destination,
+    ahead: Option<Ahead<'_>>,
+) -> Result<Converted, Failure> {
     let mut compiled = lower_model(&loaded.model, &options).map_err(|e| bad(None)(&e))?;
     if let Some(names) = &loaded.feature_names {
         compiled.record_feature_names(names);
@@ -260,7 +293,16 @@ pub fn convert_loaded(
         .expect("writing into memory cannot fail");
     drop(compiled);
     let report = if request.validate {
-        let report = validate_onnx(&onnx, &loaded, None, tolerance).map_err(|e| bad(None)(&e))?;
+        let report = match ahead {
+            Some(handle) => {
+                let ready = handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                svm2onnx::validate_onnx_expecting(&onnx, loaded, ready, tolerance)
+            }
+            None => validate_onnx(&onnx, loaded, None, tolerance),
+        }
+        .map_err(|e| bad(None)(&e))?;
         if !report.passed {
             let what = match keras_dest {
                 Some(dest) => format!("{} was not written", dest.display()),
@@ -272,7 +314,13 @@ pub fn convert_loaded(
                 " (tolerance= accepts a larger error)"
             };
             return Err(Failure::Mismatch {
-                message: format!("validation failed; {what}{hint}"),
+                message: format!(
+                    "validation failed{}; {what}{hint}",
+                    report
+                        .diagnosis()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                ),
                 report,
             });
         }
@@ -292,7 +340,7 @@ pub fn convert_loaded(
     Ok(Converted {
         bytes,
         report,
-        warnings: loaded.warnings,
+        warnings: loaded.warnings.clone(),
     })
 }
 

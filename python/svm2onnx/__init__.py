@@ -58,11 +58,16 @@ class Report:
     """What validation found: the command line's report as an object.
 
     ``passed`` is True when every comparison is within the tolerance (labels:
-    at least 99.9 % agree and every disagreement is a near tie). ``comparisons``
-    lists every comparison (one output, one batch of rows, one source of truth:
-    ``"reference"`` or ``"scikit-learn"``) as a dict with ``inputs``, ``output``,
-    ``against``, ``rows``, ``passed`` and, as they apply, ``max_abs_error``,
-    ``max_rel_error``, ``worst_row``, ``label_agreement``, ``label_mismatches``.
+    at least 99.9 % agree and every disagreement is a near tie); with the
+    default tolerance, a float32 graph's decision values also pass where their
+    error is within what float32 arithmetic explains on the row
+    (docs/PRECISION.md). ``comparisons`` lists every comparison (one output,
+    one batch of rows, one source of truth: ``"reference"`` or
+    ``"scikit-learn"``) as a dict with ``inputs``, ``output``, ``against``,
+    ``rows``, ``passed`` and, as they apply, ``max_abs_error``,
+    ``max_rel_error``, ``worst_row``, ``label_agreement``, ``label_mismatches``
+    and ``f32_bound`` (``max_ratio``, ``bound_at_max_ratio``, ``max_bound``,
+    ``explained``, ``beyond``, ``first_beyond``).
     ``outputs`` summarises them per graph output. ``str(report)`` is the text
     the command line prints; ``to_json()`` the JSON of ``--json``.
     """

@@ -96,6 +96,10 @@ pub struct ConvertArgs {
     /// optional header line) instead of the recorded samples and generated probes.
     #[arg(long, conflicts_with = "no_validate")]
     pub data: Option<PathBuf>,
+    /// Generated probe rows to validate on when no --data is given (default:
+    /// 768 for small models, down to 256 for big ones).
+    #[arg(long, conflicts_with_all = ["no_validate", "data"], value_parser = clap::value_parser!(u32).range(4..))]
+    pub probes: Option<u32>,
     /// Print the validation report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -122,6 +126,10 @@ pub struct ValidateArgs {
     /// Input rows: a 2-D .npy file or a CSV file (an optional header line).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Generated probe rows when no --data is given (default: 768 for small
+    /// models, down to 256 for big ones).
+    #[arg(long, conflicts_with = "data", value_parser = clap::value_parser!(u32).range(4..))]
+    pub probes: Option<u32>,
     /// Relative tolerance (default 1e-9 for f64 graphs, 1e-4 for f32 graphs).
     #[arg(long)]
     pub tolerance: Option<f64>,

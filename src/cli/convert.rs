@@ -3,15 +3,16 @@
 
 use super::args::{ConvertArgs, OutputFormat};
 use super::{
-    check_tolerance, print_report, read_data, validate_with_progress, warn, Mismatch, Outcome,
+    check_tolerance, print_report, read_rows, validate_with_progress, warn, Mismatch, Outcome,
+    Validation,
 };
 use anyhow::{anyhow, bail, Context, Result};
-use ndarray::Array2;
 use std::path::{Path, PathBuf};
 use svm2onnx::graph::FloatType;
 use svm2onnx::model::Model;
 use svm2onnx::publish::{stage_bytes, stage_compiled, Published};
 use svm2onnx::smoke::{smoke_run, SmokeError};
+use svm2onnx::validate::{Batch, Expected, Rows, EXPECT_AHEAD_ROWS};
 use svm2onnx::{keras_options, lower_model, CompileError, CompileOptions, LoadOptions};
 use svm2onnx::{onnxml, ModelFile};
 
@@ -25,8 +26,8 @@ struct Plan {
     external_data: bool,
     validate: bool,
     tolerance: Option<f64>,
-    /// Validation rows (`--data`), read before any work.
-    data: Option<Array2<f64>>,
+    /// Validation rows (`--data` or `--probes`), read before any work.
+    rows: Rows,
     json: bool,
     keras: bool,
 }
@@ -74,7 +75,7 @@ impl Plan {
             external_data: args.external_data,
             validate: !args.no_validate,
             tolerance: check_tolerance(args.tolerance)?,
-            data: read_data(args.data.as_deref())?,
+            rows: read_rows(args.data.as_deref(), args.probes)?,
             json: args.json,
             keras,
         })
@@ -99,8 +100,9 @@ impl OnnxPlan {
             || args.external_data
             || args.load.n_features.is_some()
             || args.data.is_some()
+            || args.probes.is_some()
         {
-            bail!("--label-index, --opset, --tolerance, --json, --outputs, --external-data, --n-features and --data do not apply to ONNX input: the rewritten graph keeps the original's interface and opset");
+            bail!("--label-index, --opset, --tolerance, --json, --outputs, --external-data, --n-features, --data and --probes do not apply to ONNX input: the rewritten graph keeps the original's interface and opset");
         }
         Ok(OnnxPlan {
             model: args.model.clone(),
@@ -140,6 +142,41 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
     } else {
         (plan.compile, false)
     };
+    // The reference needs no graph: it is evaluated on the validation rows
+    // while the graph is compiled and written (a big model's validation is
+    // mostly the f64 reference). Many rows are left to validation's blocks,
+    // which report progress.
+    std::thread::scope(|scope| {
+        let ahead = plan
+            .validate
+            .then(|| {
+                plan.rows
+                    .clone()
+                    .batches(&loaded.model, loaded.samples.as_ref())
+            })
+            .filter(|b| b.iter().map(|b| b.x.nrows()).sum::<usize>() <= EXPECT_AHEAD_ROWS)
+            .map(|batches| {
+                let model = &loaded.model;
+                let float = options.float.elem();
+                scope.spawn(move || {
+                    let expected = Expected::compute(model, &batches, float);
+                    (batches, expected)
+                })
+            });
+        compile_and_write(plan, &loaded, (options, indices_forced), ahead)
+    })
+}
+
+/// The reference evaluated ahead, when it is.
+type Ahead<'scope> = Option<std::thread::ScopedJoinHandle<'scope, (Vec<Batch>, Expected)>>;
+
+/// Compiles, writes to the staging folder, validates, publishes.
+fn compile_and_write(
+    plan: &Plan,
+    loaded: &svm2onnx::LoadedModel,
+    (options, indices_forced): (CompileOptions, bool),
+    ahead: Ahead<'_>,
+) -> Outcome {
     let mut compiled = lower_model(&loaded.model, &options)?;
     if let Some(names) = &loaded.feature_names {
         compiled.record_feature_names(names);
@@ -161,7 +198,7 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
         if plan.validate {
             let staged = stage_compiled(&compiled, &plan.output, false)?;
             drop(compiled);
-            if !validated(plan, &staged.model_path(), &loaded)? {
+            if !validated(plan, &staged.model_path(), loaded, ahead)? {
                 return Ok(Err(Mismatch));
             }
         }
@@ -188,7 +225,7 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
     // The graph's constants are on disk now; free them before tract loads
     // its own copy.
     drop(compiled);
-    if plan.validate && !validated(plan, &staged.model_path(), &loaded)? {
+    if plan.validate && !validated(plan, &staged.model_path(), loaded, ahead)? {
         return Ok(Err(Mismatch));
     }
     let published = staged.publish()?;
@@ -205,9 +242,21 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
 
 /// Runs the staged ONNX graph with tract against the reference and the
 /// recorded outputs, prints the report, and says whether it passed.
-fn validated(plan: &Plan, onnx: &Path, loaded: &svm2onnx::LoadedModel) -> Result<bool> {
-    let report =
-        validate_with_progress(onnx, loaded, plan.data.clone(), plan.tolerance, plan.json)?;
+fn validated(
+    plan: &Plan,
+    onnx: &Path,
+    loaded: &svm2onnx::LoadedModel,
+    ahead: Ahead<'_>,
+) -> Result<bool> {
+    let rows = match ahead {
+        Some(handle) => Validation::Ready(
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        ),
+        None => Validation::Rows(plan.rows.clone()),
+    };
+    let report = validate_with_progress(onnx, loaded, rows, plan.tolerance, plan.json)?;
     print_report(&report, plan.json)?;
     if !report.passed {
         let hint = if plan.compile.float == FloatType::F32 {
@@ -217,8 +266,12 @@ fn validated(plan: &Plan, onnx: &Path, loaded: &svm2onnx::LoadedModel) -> Result
         } else {
             " (--tolerance accepts a larger error)"
         };
+        let why = report
+            .diagnosis()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default();
         eprintln!(
-            "error: validation failed; {} was not written{hint}",
+            "error: validation failed{why}; {} was not written{hint}",
             plan.output.display()
         );
     }

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use std::ffi::OsString;
 use std::path::Path;
-use svm2onnx::validate::Report;
+use svm2onnx::validate::{Report, Rows};
 
 /// A run that worked but found the graph disagreeing with the model
 /// (exit code 1), as opposed to bad input (an error, exit code 2).
@@ -111,24 +111,40 @@ impl Drop for ProgressLine {
 fn validate_with_progress(
     onnx: &Path,
     loaded: &svm2onnx::LoadedModel,
-    data: Option<ndarray::Array2<f64>>,
+    rows: Validation,
     tolerance: Option<f64>,
     json: bool,
 ) -> std::result::Result<Report, svm2onnx::Error> {
     let line = ProgressLine::new(json);
-    svm2onnx::validate_onnx_path_reporting(onnx, loaded, data, tolerance, &|done, total| {
-        line.update(done, total)
-    })
+    let progress = |done, total| line.update(done, total);
+    match rows {
+        Validation::Rows(rows) => {
+            svm2onnx::validate_onnx_path_reporting(onnx, loaded, rows, tolerance, &progress)
+        }
+        Validation::Ready(ready) => {
+            svm2onnx::validate_onnx_path_expecting(onnx, loaded, ready, tolerance, &progress)
+        }
+    }
 }
 
-/// Input rows for validation (`--data`): a 2-D .npy or CSV file.
-fn read_data(path: Option<&Path>) -> Result<Option<ndarray::Array2<f64>>> {
+/// What validation runs on: rows whose reference is still to evaluate, or
+/// batches whose reference was evaluated ahead (`convert`).
+enum Validation {
+    Rows(Rows),
+    Ready((Vec<svm2onnx::validate::Batch>, svm2onnx::validate::Expected)),
+}
+
+/// Input rows for validation: `--data` (a 2-D .npy or CSV file), or the
+/// recorded samples and `--probes` generated rows.
+fn read_rows(path: Option<&Path>, probes: Option<u32>) -> Result<Rows> {
     let Some(p) = path else {
-        return Ok(None);
+        return Ok(Rows::Default {
+            probes: probes.map(|n| n as usize),
+        });
     };
     let bytes = std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))?;
     let rows = svm2onnx::data::read_rows(&bytes).with_context(|| p.display().to_string())?;
-    Ok(Some(rows))
+    Ok(Rows::Data(rows))
 }
 
 fn check_tolerance(t: Option<f64>) -> Result<Option<f64>> {

@@ -3,7 +3,8 @@
 
 use super::args::ValidateArgs;
 use super::{
-    check_tolerance, print_report, read_data, validate_with_progress, warn, Mismatch, Outcome,
+    check_tolerance, print_report, read_rows, validate_with_progress, warn, Mismatch, Outcome,
+    Validation,
 };
 use anyhow::Context;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ struct Plan {
     reference: PathBuf,
     load: LoadOptions,
     data: Option<PathBuf>,
+    probes: Option<u32>,
     tolerance: Option<f64>,
     json: bool,
 }
@@ -26,6 +28,7 @@ impl Plan {
             reference: args.reference.clone(),
             load: args.load.options(),
             data: args.data.clone(),
+            probes: args.probes,
             tolerance: check_tolerance(args.tolerance)?,
             json: args.json,
         })
@@ -37,9 +40,18 @@ pub fn run(args: &ValidateArgs) -> Outcome {
     let loaded = load_path_with(&plan.reference, &plan.load)
         .with_context(|| plan.reference.display().to_string())?;
     warn(&plan.reference, &loaded.warnings);
-    let data = read_data(plan.data.as_deref())?;
-    let report = validate_with_progress(&plan.onnx, &loaded, data, plan.tolerance, plan.json)
-        .with_context(|| plan.onnx.display().to_string())?;
+    let rows = read_rows(plan.data.as_deref(), plan.probes)?;
+    let report = validate_with_progress(
+        &plan.onnx,
+        &loaded,
+        Validation::Rows(rows),
+        plan.tolerance,
+        plan.json,
+    )
+    .with_context(|| plan.onnx.display().to_string())?;
     print_report(&report, plan.json)?;
+    if let Some(why) = report.diagnosis() {
+        eprintln!("error: {why}");
+    }
     Ok(if report.passed { Ok(()) } else { Err(Mismatch) })
 }

@@ -82,6 +82,49 @@ impl Nystroem {
         Ok(m)
     }
 
+    /// Per row, the size of what the step rounds
+    /// (`Preprocess::magnitude`): each kernel value's rounding, `|K|` plus
+    /// its slope times its argument's magnitude (`γ(‖x‖² + ‖s‖²)` for RBF's
+    /// expansion, `γ‖x‖‖s‖` for the dot products), carried through
+    /// `|normalization|ᵀ`, where an ill-conditioned basis amplifies it.
+    pub(crate) fn magnitude(&self, x: &Array2<f64>) -> Vec<f64> {
+        let s = &self.components;
+        let xx = x.map_axis(Axis(1), |r| r.dot(&r));
+        let ss = s.map_axis(Axis(1), |r| r.dot(&r));
+        let k = {
+            // The kernel values, from the same formulas as `apply`.
+            let plain = Nystroem {
+                kernel: self.kernel,
+                components: s.clone(),
+                normalization: Array2::eye(s.nrows()),
+            };
+            plain.apply(x)
+        };
+        let m = Array2::from_shape_fn(k.dim(), |(i, j)| {
+            let kv = k[[i, j]];
+            let slope_times_arg = match self.kernel {
+                Kernel::Linear => (xx[i] * ss[j]).sqrt(),
+                Kernel::Rbf { gamma } => kv.abs() * gamma * (xx[i] + ss[j]),
+                Kernel::Poly {
+                    gamma,
+                    coef0,
+                    degree,
+                } => {
+                    let base = (xx[i] * ss[j]).sqrt() * gamma + coef0.abs();
+                    f64::from(degree) * base.powi(degree as i32)
+                }
+                Kernel::Sigmoid { gamma, coef0 } => {
+                    (1.0 - kv * kv) * ((xx[i] * ss[j]).sqrt() * gamma + coef0.abs())
+                }
+            };
+            kv.abs() + slope_times_arg
+        })
+        .dot(&self.normalization.mapv(f64::abs).t());
+        m.outer_iter()
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect()
+    }
+
     /// Applies the step in f64 with `pairwise_kernels`' formulas: RBF from
     /// `euclidean_distances`' expansion `‖x‖² − 2x·s + ‖s‖²` (summed in
     /// that order: `−2·dot`, then `+ ‖x‖²`, then `+ ‖s‖²`), clipped at 0,

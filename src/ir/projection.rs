@@ -137,6 +137,22 @@ impl Projection {
         Ok(k)
     }
 
+    /// Per row, the size of what the projection rounds, given `|x|`:
+    /// `(|x| + |mean|)·|components|ᵀ`, whitened (`Preprocess::magnitude`).
+    pub(crate) fn magnitude(&self, abs_x: &Array2<f64>) -> Vec<f64> {
+        let mut m = match &self.mean {
+            Some(mean) => abs_x + &mean.mapv(f64::abs),
+            None => abs_x.clone(),
+        }
+        .dot(&self.components.mapv(f64::abs).t());
+        if let Some(s) = self.whiten_scale() {
+            m /= &s;
+        }
+        m.outer_iter()
+            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+            .collect()
+    }
+
     /// Applies the projection in f64.
     pub fn apply(&self, x: &Array2<f64>) -> Array2<f64> {
         let centred;

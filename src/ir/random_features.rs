@@ -77,6 +77,17 @@ impl RandomFeatures {
         Ok(k)
     }
 
+    /// Per row, the size of what the map rounds, given `|x|`: the cosine's
+    /// argument `|x|·|W| + |offset|` (cos is 1-Lipschitz), times the factor
+    /// (`Preprocess::magnitude`).
+    pub(crate) fn magnitude(&self, abs_x: &Array2<f64>) -> Vec<f64> {
+        let m = abs_x.dot(&self.weights.mapv(f64::abs)) + &self.offset.mapv(f64::abs);
+        let s = self.scale().abs();
+        m.outer_iter()
+            .map(|r| s * (1.0 + r.iter().map(|v| v * v).sum::<f64>().sqrt()))
+            .collect()
+    }
+
     /// Applies the map in f64, in scikit-learn's order: the product, the
     /// offset added, the cosine, the factor.
     pub fn apply(&self, x: &Array2<f64>) -> Array2<f64> {

@@ -310,6 +310,7 @@ impl Family for CalibratedModel {
             label_index,
             probabilities: Some(mean),
             probability_label: None,
+            f32_bound: None,
         }
     }
 }

@@ -10,7 +10,10 @@ use crate::facts::meta;
 pub use crate::facts::DENSITY_MARKS;
 use crate::graph::{Graph, Value};
 use crate::lower::{decision, probability, votes, OutputSink};
-use crate::reference::{for_each_kernel_row, one_class_probability, single_output, Evaluation};
+use crate::reference::bound::{dual_sum_bound, KernelErrors};
+use crate::reference::{
+    for_each_kernel_row_with_sums, one_class_probability, single_output, Evaluation, F32Bound,
+};
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use std::sync::Arc;
 
@@ -318,15 +321,37 @@ impl Family for DualModel {
     }
 
     fn evaluate(&self, x: ArrayView2<f64>) -> Evaluation {
+        self.evaluate_with(x, None)
+    }
+
+    fn evaluate_bounded(&self, x: ArrayView2<f64>, input_error: &[f64]) -> Evaluation {
+        self.evaluate_with(x, Some(input_error))
+    }
+}
+
+impl DualModel {
+    /// The reference, with the float32 bound of the decision values when
+    /// `input_error` is given (`bound`).
+    fn evaluate_with(&self, x: ArrayView2<f64>, input_error: Option<&[f64]>) -> Evaluation {
         // libsvm's single-output sum: Σ_s coef_s·K(x, s), then − rho (§2).
         let m = &self.parts;
         let mut values = Vec::with_capacity(x.nrows());
-        for_each_kernel_row(&m.kernel, x, m.support_vectors.view(), |_, kvalue| {
+        let errors = input_error.map(|_| KernelErrors::new(&m.kernel, m.support_vectors.view()));
+        let mut bounds = Vec::new();
+        let mut dk = vec![0.0; m.support_vectors.nrows()];
+        let svs = m.support_vectors.view();
+        for_each_kernel_row_with_sums(&m.kernel, x, svs, |n, kvalue, sums| {
             let mut sum = 0.0;
             for (k, c) in kvalue.iter().zip(m.dual_coef.iter()) {
                 sum += c * k;
             }
             values.push(sum + m.intercept);
+            if let (Some(errors), Some(input_error)) = (&errors, input_error) {
+                errors.row(x.row(n), input_error[n], kvalue, sums, &mut dk);
+                let terms = m.dual_coef.iter().zip(kvalue).zip(&dk);
+                let terms = terms.map(|((&a, &k), &e)| (a, k, e));
+                bounds.push(dual_sum_bound(terms, m.intercept));
+            }
         });
         let probabilities = m.density_marks.as_ref().map(|marks| {
             let mut p = Array2::<f64>::zeros((values.len(), 2));
@@ -338,6 +363,11 @@ impl Family for DualModel {
         });
         let mut eval = single_output(values, self.one_class());
         eval.probabilities = probabilities;
+        if errors.is_some() {
+            let n = bounds.len();
+            let bounds = Array2::from_shape_vec((n, 1), bounds).expect("one bound per row");
+            eval.f32_bound = Some(F32Bound::of_scores(bounds));
+        }
         eval
     }
 }

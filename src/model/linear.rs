@@ -11,7 +11,10 @@ use super::{
 use crate::facts::meta;
 use crate::graph::{Graph, Value};
 use crate::lower::{decision, probability, votes, OutputSink};
-use crate::reference::{argmax_rows, logistic_ovr, modified_huber_ovr, single_output, Evaluation};
+use crate::reference::bound::affine_bound;
+use crate::reference::{
+    argmax_rows, logistic_ovr, modified_huber_ovr, single_output, Evaluation, F32Bound,
+};
 use ndarray::{Array1, Array2, ArrayView2};
 use std::sync::Arc;
 
@@ -460,6 +463,16 @@ impl Family for LinearModel {
         }
     }
 
+    fn evaluate_bounded(&self, x: ArrayView2<f64>, input_error: &[f64]) -> Evaluation {
+        let mut eval = self.evaluate(x);
+        let (coef, intercept) = (&self.parts.coef, &self.parts.intercept);
+        let bounds = Array2::from_shape_fn((x.nrows(), coef.nrows()), |(r, c)| {
+            affine_bound(coef.row(c), x.row(r), intercept[c], input_error[r])
+        });
+        eval.f32_bound = Some(F32Bound::of_scores(bounds));
+        eval
+    }
+
     fn evaluate(&self, x: ArrayView2<f64>) -> Evaluation {
         let dec = x.dot(&self.parts.coef.t()) + &self.parts.intercept;
         let mut eval = match (self.task(), dec.ncols()) {
@@ -485,6 +498,7 @@ impl Family for LinearModel {
                     label_index,
                     probabilities: None,
                     probability_label: None,
+                    f32_bound: None,
                 }
             }
         };

@@ -61,6 +61,13 @@ pub(crate) trait Family {
     fn lower(&self, g: &mut Graph, x: Value, out: &mut OutputSink<'_>);
     /// scikit-learn's outputs on a (preprocessed) batch, in f64.
     fn evaluate(&self, x: ArrayView2<f64>) -> Evaluation;
+    /// [`Family::evaluate`] with the float32 bound of the scores
+    /// (`Evaluation::f32_bound`, `reference::bound`) where the family has
+    /// an error model; `input_error[r]` is row r's input error (a norm).
+    fn evaluate_bounded(&self, x: ArrayView2<f64>, input_error: &[f64]) -> Evaluation {
+        let _ = input_error;
+        self.evaluate(x)
+    }
 }
 
 /// Any model svm2onnx compiles.
@@ -262,10 +269,62 @@ impl Model {
         if self.preprocessing().is_empty() {
             return self.family().evaluate(x);
         }
+        self.family().evaluate(self.preprocess(x).view())
+    }
+
+    /// [`Model::evaluate`] with, where the family has an error model, the
+    /// error a float32 graph may honestly carry on each score
+    /// (`reference::bound`). The input's error is its rounding to float32,
+    /// carried through the pipeline's steps by evaluating them again on the
+    /// input moved by one unit roundoff per feature (alternating signs), plus
+    /// the steps' own rounding of their output.
+    pub fn evaluate_bounded(&self, x: ArrayView2<f64>) -> Evaluation {
+        use crate::reference::bound::{input_rounding, UNIT_ROUNDOFF_F32};
+        if self.preprocessing().is_empty() {
+            return self.family().evaluate_bounded(x, &input_rounding(x));
+        }
+        // Each step's own rounding (unit roundoff times its magnitude) …
+        let mut t = x.to_owned();
+        let mut input_error = vec![0.0; x.nrows()];
+        for step in self.preprocessing() {
+            for (e, m) in input_error.iter_mut().zip(step.magnitude(&t)) {
+                *e += UNIT_ROUNDOFF_F32 * m;
+            }
+            step.apply(&mut t);
+        }
+        // … plus the input's rounding carried through all of them.
+        let moved = ndarray::Array2::from_shape_fn(x.dim(), |(r, j)| {
+            let sign = if (r + j) % 2 == 0 { 1.0 } else { -1.0 };
+            x[[r, j]] * (1.0 + sign * UNIT_ROUNDOFF_F32)
+        });
+        let t_moved = self.preprocess(moved.view());
+        for ((e, a), b) in input_error
+            .iter_mut()
+            .zip(t.outer_iter())
+            .zip(t_moved.outer_iter())
+        {
+            let moved: f64 = a
+                .iter()
+                .zip(b)
+                .map(|(p, q)| {
+                    if (p - q).is_nan() {
+                        0.0
+                    } else {
+                        (p - q) * (p - q)
+                    }
+                })
+                .sum();
+            *e += moved.sqrt();
+        }
+        self.family().evaluate_bounded(t.view(), &input_error)
+    }
+
+    /// The batch after the pipeline's steps.
+    fn preprocess(&self, x: ArrayView2<f64>) -> ndarray::Array2<f64> {
         let mut t = x.to_owned();
         for step in self.preprocessing() {
             step.apply(&mut t);
         }
-        self.family().evaluate(t.view())
+        t
     }
 }

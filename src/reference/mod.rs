@@ -8,10 +8,12 @@
 //! Tests hold both this evaluator and the emitted graphs against outputs
 //! recorded from scikit-learn itself.
 
+pub mod bound;
 mod kernel;
 mod probability;
 mod votes;
 
+pub(crate) use kernel::for_each_kernel_row_with_sums;
 pub use kernel::{for_each_kernel_row, kernel_row, kernel_rows, kernel_value};
 pub use probability::{
     couple, logistic_ovr, modified_huber_ovr, one_class_probability, pairwise_probabilities,
@@ -40,6 +42,32 @@ pub struct Evaluation {
     /// LIBSVM models with probabilities: the label `svm-predict -b 1`
     /// prints, argmax of the probabilities (first maximum), as class indices.
     pub probability_label: Option<Vec<usize>>,
+    /// The error float32 arithmetic explains (`bound`), when the family has
+    /// an error model and it was asked for (`Model::evaluate_bounded`).
+    pub f32_bound: Option<F32Bound>,
+}
+
+/// The float32 error model's verdict on one batch (`bound`).
+#[derive(Debug, Clone)]
+pub struct F32Bound {
+    /// Per row and column of `scores`: the absolute error a float32 graph
+    /// may carry.
+    pub scores: Array2<f64>,
+    /// Per row: the error of the decision values a label is decided on
+    /// (the largest over the row's pairwise values), in `tie_margins` units.
+    pub ties: Vec<f64>,
+}
+
+impl F32Bound {
+    /// A bound whose label margins are the scores' own (one decision value
+    /// per row, or a label taken by argmax of the scores).
+    pub(crate) fn of_scores(scores: Array2<f64>) -> F32Bound {
+        let ties = scores
+            .outer_iter()
+            .map(|r| 2.0 * r.iter().fold(0.0f64, |m, v| m.max(*v)))
+            .collect();
+        F32Bound { scores, ties }
+    }
 }
 
 /// Per row, the first maximum's column and its lead over the runner-up
@@ -71,5 +99,6 @@ pub(crate) fn single_output(values: Vec<f64>, labels: bool) -> Evaluation {
         label_index,
         probabilities: None,
         probability_label: None,
+        f32_bound: None,
     }
 }

@@ -35,6 +35,9 @@ pub(crate) struct Case<'a> {
     pub(crate) float: ElemType,
     /// The tolerance of every comparison.
     pub(crate) tolerance: f64,
+    /// Whether an error beyond the tolerance but within the float32 bound
+    /// passes (the default tolerance; not one the user gave).
+    pub(crate) within_bound_passes: bool,
 }
 
 /// The order in which a batch's outputs are checked and reported, whatever
@@ -200,14 +203,20 @@ fn against_both(
     reference: ArrayView2<f64>,
     recorded: Option<ArrayView2<f64>>,
 ) -> Vec<Comparison> {
+    // The float32 bound is of the decision values (`scores`, a regressor's
+    // `prediction`); probabilities are held to the tolerance alone.
+    let bound = match measure {
+        Measure::Relative => case.eval.f32_bound.as_ref().map(|b| b.scores.view()),
+        Measure::Absolute => None,
+    };
     let compare = |against, want| {
         compare_numbers(
             measure,
             spec.name(),
             case.inputs,
             against,
-            got.view(),
-            want,
+            (got.view(), want),
+            bound.map(|b| (b, case.within_bound_passes)),
             case.tolerance,
         )
     };
@@ -296,6 +305,7 @@ fn probability_label(case: &Case, column: &LabelColumn) -> Result<Vec<Comparison
     let margins = Margins {
         per_row: &gaps,
         scale: 1.0,
+        bound: None,
     };
     Ok(vec![compare_labels(
         name,

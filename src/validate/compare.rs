@@ -2,7 +2,7 @@
 //! two label columns with every disagreement weighed against its distance
 //! from a tie.
 
-use super::report::{Comparison, LabelMismatch};
+use super::report::{Beyond, BoundCheck, Comparison, LabelMismatch};
 use super::{MIN_LABEL_AGREEMENT, PROBES};
 use crate::graph::ElemType;
 use crate::model::{Classes, Label};
@@ -72,14 +72,23 @@ pub(crate) enum Measure {
     Absolute,
 }
 
-/// A numeric output compared with `want` by `measure`.
+/// A numeric output compared with `want` by `measure`, and, for a float32
+/// graph's decision values, with the error float32 explains on each row
+/// (`bound`, the same shape as `want`).
+///
+/// Without a bound the output passes when its error is within the
+/// tolerance. With one whose flag is set (the default tolerance), an element
+/// passes when its error is within the tolerance or within its bound:
+/// float32 explains it, and only an error beyond both fails (see
+/// [`BoundCheck`]). With the flag unset (a tolerance the user gave), the
+/// tolerance decides and the bound is reported.
 pub(crate) fn compare_numbers(
     measure: Measure,
     output: &'static str,
     inputs: &str,
     against: &'static str,
-    got: ArrayView2<f64>,
-    want: ArrayView2<f64>,
+    (got, want): (ArrayView2<f64>, ArrayView2<f64>),
+    bound: Option<(ArrayView2<f64>, bool)>,
     tolerance: f64,
 ) -> Comparison {
     let e = Errors::between(got, want);
@@ -87,6 +96,18 @@ pub(crate) fn compare_numbers(
         Measure::Relative => (Some(e.max_rel), e.max_rel),
         Measure::Absolute => (None, e.max_abs),
     };
+    let allowed_abs = match measure {
+        Measure::Relative => tolerance * (1.0 + want.iter().fold(0.0f64, |m, v| m.max(v.abs()))),
+        Measure::Absolute => tolerance,
+    };
+    let bound = bound
+        .filter(|(b, _)| b.dim() == want.dim() && b.dim() == got.dim())
+        .map(|(b, passes)| (BoundCheck::of(got, want, b, allowed_abs), passes));
+    let passed = match &bound {
+        Some((b, true)) => b.beyond == 0,
+        _ => error <= tolerance,
+    };
+    let bound = bound.map(|(b, _)| b);
     Comparison {
         inputs: inputs.to_string(),
         output,
@@ -97,15 +118,68 @@ pub(crate) fn compare_numbers(
         worst_row: Some(e.worst_row),
         label_agreement: None,
         label_mismatches: Vec::new(),
-        passed: error <= tolerance,
+        f32_bound: bound,
+        passed,
     }
 }
 
-/// Per row, how far a label is from flipping, and the scale the tolerance
-/// is multiplied by.
+impl BoundCheck {
+    /// Each element's error against its bound and the tolerance
+    /// (`allowed_abs`, in absolute units).
+    fn of(
+        got: ArrayView2<f64>,
+        want: ArrayView2<f64>,
+        bound: ArrayView2<f64>,
+        allowed_abs: f64,
+    ) -> BoundCheck {
+        let mut check = BoundCheck {
+            max_ratio: 0.0,
+            ratio_row: 0,
+            bound_at_max_ratio: 0.0,
+            max_bound: 0.0,
+            explained: 0,
+            beyond: 0,
+            first_beyond: None,
+        };
+        for (((r, _), &w), (&g, &bound)) in want.indexed_iter().zip(got.iter().zip(bound.iter())) {
+            let e = (g - w).abs();
+            let e = if e.is_nan() { f64::INFINITY } else { e };
+            check.max_bound = check.max_bound.max(bound);
+            let ratio = match (e, bound) {
+                (0.0, _) => 0.0,
+                (e, b) if b > 0.0 => e / b,
+                _ => f64::INFINITY,
+            };
+            if ratio > check.max_ratio {
+                check.max_ratio = ratio;
+                check.ratio_row = r;
+                check.bound_at_max_ratio = bound;
+            }
+            if e > allowed_abs && e <= bound {
+                check.explained += 1;
+            } else if e > allowed_abs {
+                check.beyond += 1;
+                if check.first_beyond.is_none() {
+                    check.first_beyond = Some(Beyond {
+                        row: r,
+                        error: e,
+                        bound,
+                        ill_conditioned: bound > allowed_abs,
+                    });
+                }
+            }
+        }
+        check
+    }
+}
+
+/// Per row, how far a label is from flipping, the scale the tolerance is
+/// multiplied by, and (float32 graphs) the margin's float32 bound: a flip
+/// within either is a near tie.
 pub(crate) struct Margins<'a> {
     pub(crate) per_row: &'a [f64],
     pub(crate) scale: f64,
+    pub(crate) bound: Option<&'a [f64]>,
 }
 
 impl<'a> Margins<'a> {
@@ -114,6 +188,7 @@ impl<'a> Margins<'a> {
         Margins {
             per_row: &eval.tie_margins,
             scale: 1.0 + eval.pairwise.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+            bound: eval.f32_bound.as_ref().map(|b| b.ties.as_slice()),
         }
     }
 }
@@ -157,7 +232,8 @@ pub(crate) fn compare_labels(
                 got: label_text(classes, *g, raw),
                 expected: classes.label(want).to_string(),
                 tie_margin,
-                near_tie: tie_margin <= tolerance * scale,
+                near_tie: tie_margin <= tolerance * scale
+                    || margins.bound.is_some_and(|b| tie_margin <= b[row]),
             });
         }
     }
@@ -190,6 +266,7 @@ pub(crate) fn compare_labels(
         worst_row: None,
         label_agreement: Some(agreement),
         label_mismatches: mismatches,
+        f32_bound: None,
         passed,
     }
 }

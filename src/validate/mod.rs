@@ -16,12 +16,13 @@ mod parallel;
 mod report;
 
 pub use compare::relative_error;
-pub use report::{Comparison, LabelMismatch, Report};
+pub use report::{Beyond, BoundCheck, Comparison, LabelMismatch, Report};
 
 use crate::facts::meta;
 use crate::graph::ElemType;
 use crate::ir::OutputOptions;
 use crate::model::{Model, Samples};
+use crate::reference::Evaluation;
 use crate::run::{GraphOutputs, RunError, Runner};
 use checks::Case;
 use ndarray::{Array2, Axis};
@@ -51,6 +52,46 @@ pub struct Batch {
     pub recorded: Option<Samples>,
 }
 
+/// The rows to validate on.
+#[derive(Debug, Clone)]
+pub enum Rows {
+    /// The user's rows (`--data`), with no recorded outputs.
+    Data(Array2<f64>),
+    /// The samples recorded in the model file and generated probes
+    /// (`probes` rows, default `probes::default_count`).
+    Default {
+        /// How many probe rows to generate.
+        probes: Option<usize>,
+    },
+}
+
+impl From<Option<Array2<f64>>> for Rows {
+    fn from(data: Option<Array2<f64>>) -> Rows {
+        match data {
+            Some(x) => Rows::Data(x),
+            None => Rows::Default { probes: None },
+        }
+    }
+}
+
+impl Rows {
+    /// The batches these rows make for `model`.
+    pub fn batches(self, model: &Model, samples: Option<&Samples>) -> Vec<Batch> {
+        match self {
+            Rows::Data(x) => vec![Batch {
+                name: "data".into(),
+                x,
+                recorded: None,
+            }],
+            Rows::Default { probes } => default_batches_with(
+                model,
+                samples,
+                probes.unwrap_or_else(|| crate::probes::default_count(model)),
+            ),
+        }
+    }
+}
+
 /// Why validation could not be carried out (bad input, not a mismatch).
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
@@ -68,6 +109,11 @@ pub enum ValidateError {
 /// The rows `convert` and `validate` use when no data file is given: the
 /// samples recorded in the model file, then generated probes.
 pub fn default_batches(model: &Model, samples: Option<&Samples>) -> Vec<Batch> {
+    default_batches_with(model, samples, crate::probes::default_count(model))
+}
+
+/// [`default_batches`] with `probes` generated rows.
+pub fn default_batches_with(model: &Model, samples: Option<&Samples>, probes: usize) -> Vec<Batch> {
     let mut batches = Vec::new();
     if let Some(s) = samples.filter(|s| s.x.nrows() > 0) {
         batches.push(Batch {
@@ -78,7 +124,7 @@ pub fn default_batches(model: &Model, samples: Option<&Samples>) -> Vec<Batch> {
     }
     batches.push(Batch {
         name: PROBES.into(),
-        x: crate::probes::probes(model, 256),
+        x: crate::probes::probes(model, probes),
         recorded: None,
     });
     batches
@@ -117,7 +163,40 @@ pub type Progress<'a> = &'a dyn Fn(usize, usize);
 /// bounded. Smaller batches run whole.
 const ROWS_PER_STEP: usize = 1024;
 
-/// Runs the graph on every batch and compares its outputs.
+/// Validation's fixed tolerance, and whether the user gave it.
+///
+/// A float32 graph's decision values pass when their error is within the
+/// tolerance; with the default tolerance they also pass when it is within
+/// what float32 arithmetic explains on the row (`reference::bound`), so
+/// that only a graph beyond both is refused. A tolerance the user gave is
+/// the limit: the bound is reported, and the diagnosis says when float32
+/// explains an error the tolerance refuses.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tolerance {
+    /// Relative to `1 + max|reference|` (absolute for probabilities).
+    pub value: f64,
+    /// Given by the user (`--tolerance`, `tolerance=`).
+    pub explicit: bool,
+}
+
+impl Tolerance {
+    /// The user's tolerance if given, else the default of `float`.
+    pub fn given_or_default(given: Option<f64>, float: ElemType) -> Tolerance {
+        match given {
+            Some(value) => Tolerance {
+                value,
+                explicit: true,
+            },
+            None => Tolerance {
+                value: default_tolerance(float),
+                explicit: false,
+            },
+        }
+    }
+}
+
+/// Runs the graph on every batch and compares its outputs, `tolerance`
+/// being a default one (see [`Tolerance`]).
 pub fn validate(
     runner: &Runner,
     model: &Model,
@@ -135,7 +214,59 @@ pub fn validate_reporting(
     tolerance: f64,
     progress: Option<Progress<'_>>,
 ) -> Result<Report, ValidateError> {
+    let tolerance = Tolerance {
+        value: tolerance,
+        explicit: false,
+    };
+    validate_expecting(runner, model, batches, None, tolerance, progress)
+}
+
+/// The reference's side of a validation, computed before the graph exists
+/// (`convert` evaluates it while it compiles and writes the graph): the
+/// reference on every block of every batch, with float32 bounds or not.
+#[derive(Debug)]
+pub struct Expected {
+    blocks: Vec<Vec<Evaluation>>,
+    bounded: bool,
+}
+
+/// Rows up to which `convert` evaluates the reference ahead of the graph;
+/// above it, block by block beside tract, so that progress shows.
+pub const EXPECT_AHEAD_ROWS: usize = 4 * ROWS_PER_STEP;
+
+impl Expected {
+    /// Evaluates the reference on `batches` for a graph of float type
+    /// `float` (a float32 graph's scores get their float32 bound).
+    pub fn compute(model: &Model, batches: &[Batch], float: ElemType) -> Expected {
+        let bounded = float != ElemType::F64;
+        let blocks = batches
+            .iter()
+            .map(|b| {
+                b.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP)
+                    .map(|rows| parallel::evaluate_in_parallel(model, rows, bounded))
+                    .collect()
+            })
+            .collect();
+        Expected { blocks, bounded }
+    }
+}
+
+/// [`validate_reporting`] with the reference already evaluated
+/// ([`Expected::compute`] on the same batches); evaluated here when None or
+/// computed for another float type.
+pub fn validate_expecting(
+    runner: &Runner,
+    model: &Model,
+    batches: &[Batch],
+    expected: Option<Expected>,
+    tolerance: Tolerance,
+    progress: Option<Progress<'_>>,
+) -> Result<Report, ValidateError> {
     check_interface(runner, model)?;
+    let bounded = runner.info().input_elem != ElemType::F64;
+    let mut expected = expected
+        .filter(|e| e.bounded == bounded && e.blocks.len() == batches.len())
+        .map(|e| e.blocks.into_iter());
     let total: usize = batches.iter().map(|b| b.x.nrows()).sum();
     let mut done = 0;
     let mut step = |rows: usize| {
@@ -146,7 +277,10 @@ pub fn validate_reporting(
     };
     let mut comparisons = Vec::new();
     for batch in batches {
-        comparisons.extend(check_batch(runner, model, batch, tolerance, &mut step)?);
+        let ready = expected.as_mut().and_then(Iterator::next);
+        comparisons.extend(check_batch(
+            runner, model, batch, ready, tolerance, &mut step,
+        )?);
     }
     if comparisons.is_empty() {
         return Err(ValidateError::Mismatch(
@@ -160,7 +294,8 @@ pub fn validate_reporting(
     let passed = comparisons.iter().all(|c| c.passed);
     Ok(Report {
         dtype,
-        tolerance,
+        tolerance: tolerance.value,
+        tolerance_given: tolerance.explicit,
         comparisons,
         passed,
     })
@@ -175,7 +310,8 @@ fn check_batch(
     runner: &Runner,
     model: &Model,
     batch: &Batch,
-    tolerance: f64,
+    ready: Option<Vec<Evaluation>>,
+    tolerance: Tolerance,
     step: &mut dyn FnMut(usize),
 ) -> Result<Vec<Comparison>, ValidateError> {
     if batch.x.ncols() != model.n_features() {
@@ -188,10 +324,31 @@ fn check_batch(
     }
     let mut outs = Vec::new();
     let mut evals = Vec::new();
-    for rows in batch.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP) {
-        outs.push(runner.run(rows)?);
-        evals.push(parallel::evaluate_in_parallel(model, rows));
-        step(rows.nrows());
+    // A float32 graph is also held to the error float32 explains.
+    let bounded = runner.info().input_elem != ElemType::F64;
+    let blocks = batch.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP);
+    match ready.filter(|r| r.len() == blocks.len()) {
+        Some(ready) => {
+            for (rows, eval) in blocks.zip(ready) {
+                outs.push(runner.run(rows)?);
+                evals.push(eval);
+                step(rows.nrows());
+            }
+        }
+        None => {
+            for rows in blocks {
+                // tract and the reference run side by side: neither needs
+                // the other until the comparison.
+                let (out, eval) = std::thread::scope(|scope| {
+                    let graph = scope.spawn(|| runner.run(rows));
+                    let eval = parallel::evaluate_in_parallel(model, rows, bounded);
+                    (graph.join(), eval)
+                });
+                outs.push(out.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+                evals.push(eval);
+                step(rows.nrows());
+            }
+        }
     }
     let out = GraphOutputs::concat(outs);
     let eval = parallel::stack(evals);
@@ -215,7 +372,8 @@ fn check_batch(
         classes: classes.as_ref(),
         as_index,
         float: info.input_elem,
-        tolerance,
+        tolerance: tolerance.value,
+        within_bound_passes: !tolerance.explicit,
     };
     let mut comparisons = Vec::new();
     for kind in checks::REPORT_ORDER {

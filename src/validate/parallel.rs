@@ -1,23 +1,37 @@
 //! The reference evaluator on a large batch, split across threads.
 
 use crate::model::Model;
-use crate::reference::Evaluation;
+use crate::reference::{Evaluation, F32Bound};
 use ndarray::{ArrayView2, Axis};
+
+/// Below this many rows per thread, starting threads costs more than it
+/// saves (a small model's whole batch takes microseconds).
+const MIN_ROWS_PER_THREAD: usize = 16;
 
 /// The reference on a batch with its rows split across threads. The f64
 /// reference is a plain loop in libsvm's order, one kernel value at a time;
 /// on 10,000 rows of a large model one core would take minutes. Rows are
 /// independent, so the result is the same as one call.
-pub(crate) fn evaluate_in_parallel(model: &Model, x: ArrayView2<f64>) -> Evaluation {
+///
+/// With `bounded`, each score also gets its float32 bound
+/// (`Model::evaluate_bounded`).
+pub(crate) fn evaluate_in_parallel(model: &Model, x: ArrayView2<f64>, bounded: bool) -> Evaluation {
+    let evaluate = |rows: ArrayView2<f64>| {
+        if bounded {
+            model.evaluate_bounded(rows)
+        } else {
+            model.evaluate(rows)
+        }
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || x.nrows() < 64 {
-        return model.evaluate(x);
+    if threads < 2 || x.nrows() < 2 * MIN_ROWS_PER_THREAD {
+        return evaluate(x);
     }
     let chunk = x.nrows().div_ceil(threads);
     let parts: Vec<Evaluation> = std::thread::scope(|scope| {
         let handles: Vec<_> = x
             .axis_chunks_iter(Axis(0), chunk)
-            .map(|rows| scope.spawn(move || model.evaluate(rows)))
+            .map(|rows| scope.spawn(move || evaluate(rows)))
             .collect();
         handles
             .into_iter()
@@ -50,6 +64,17 @@ pub(crate) fn stack(parts: Vec<Evaluation>) -> Evaluation {
                         .expect("every part has probability labels")
                 })
                 .collect()
+        }),
+        f32_bound: parts[0].f32_bound.as_ref().map(|_| {
+            let bounds: Vec<&F32Bound> = parts
+                .iter()
+                .map(|e| e.f32_bound.as_ref().expect("every part has bounds"))
+                .collect();
+            let views: Vec<_> = bounds.iter().map(|b| b.scores.view()).collect();
+            F32Bound {
+                scores: ndarray::concatenate(Axis(0), &views).expect("equal widths"),
+                ties: bounds.iter().flat_map(|b| b.ties.clone()).collect(),
+            }
         }),
         probabilities: parts[0].probabilities.as_ref().map(|_| {
             stack(&|e| {

@@ -47,8 +47,52 @@ pub struct Comparison {
     /// The rows whose labels differ (label outputs).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub label_mismatches: Vec<LabelMismatch>,
-    /// Whether the output is within the tolerance.
+    /// For a float32 graph's decision values: their errors against the
+    /// error float32 arithmetic explains on each row (`reference::bound`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub f32_bound: Option<BoundCheck>,
+    /// Whether the output is within the tolerance, or (with a float32
+    /// bound) every element within the tolerance or its bound.
     pub passed: bool,
+}
+
+/// A float32 output's errors against the float32 error model: an element
+/// within the tolerance passes; one beyond it but within its bound is
+/// `explained` (the model is ill-conditioned there: float32 cannot do
+/// better); one beyond both fails.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoundCheck {
+    /// The largest error/bound ratio over the elements (≤ 1: every error
+    /// is within what float32 explains).
+    pub max_ratio: f64,
+    /// The row of `max_ratio`.
+    pub ratio_row: usize,
+    /// The bound on that row.
+    pub bound_at_max_ratio: f64,
+    /// The largest bound over the batch.
+    pub max_bound: f64,
+    /// Elements beyond the tolerance but within their bound.
+    pub explained: usize,
+    /// Elements beyond both (failures).
+    pub beyond: usize,
+    /// The first of them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_beyond: Option<Beyond>,
+}
+
+/// An element whose error is beyond the tolerance and its float32 bound.
+#[derive(Debug, Clone, Serialize)]
+pub struct Beyond {
+    /// The row of the batch.
+    pub row: usize,
+    /// Its absolute error.
+    pub error: f64,
+    /// What float32 explains on it.
+    pub bound: f64,
+    /// Whether the bound itself exceeds the tolerance (the model is
+    /// ill-conditioned in float32 there); otherwise the row is
+    /// well-conditioned and its error points at a bug.
+    pub ill_conditioned: bool,
 }
 
 /// The outcome of a validation run.
@@ -58,6 +102,9 @@ pub struct Report {
     pub dtype: &'static str,
     /// The tolerance every comparison was held to.
     pub tolerance: f64,
+    /// Whether the user gave it (then errors float32 explains beyond it
+    /// fail too; see `validate::Tolerance`).
+    pub tolerance_given: bool,
     /// Every comparison made, batch by batch.
     pub comparisons: Vec<Comparison>,
     /// Whether every comparison passed.
@@ -81,6 +128,19 @@ impl Report {
                 c.inputs,
                 c.detail()
             ));
+            if let Some(b) = c.f32_bound.as_ref().and_then(|b| b.first_beyond.as_ref()) {
+                s.push_str(&format!(
+                    "         row {}: error {:.2e} beyond the float32 bound {:.2e}{}\n",
+                    b.row,
+                    b.error,
+                    b.bound,
+                    if b.ill_conditioned {
+                        " (ill-conditioned row)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
             for m in c.label_mismatches.iter().take(5) {
                 s.push_str(&format!(
                     "         row {}: got {}, expected {} (tie margin {:.2e}{})\n",
@@ -97,10 +157,74 @@ impl Report {
     }
 }
 
+impl Report {
+    /// Why a failed validation failed, in one sentence for the error
+    /// message: an error beyond what float32 explains on a well-conditioned
+    /// row points at a bug; on an ill-conditioned one, at the model. None
+    /// when it passed or no float32 bound was involved.
+    pub fn diagnosis(&self) -> Option<String> {
+        if self.passed {
+            return None;
+        }
+        let failing = self
+            .comparisons
+            .iter()
+            .filter(|c| !c.passed)
+            .find_map(|c| Some((c, c.f32_bound.as_ref()?)));
+        let (c, bound) = failing?;
+        let Some(b) = bound.first_beyond.as_ref() else {
+            // Failed against the user's tolerance, within the bound.
+            return Some(format!(
+                "float32 arithmetic explains errors up to {:.2e} in {} on {} (the graph's \
+                 largest is {:.2e}); the tolerance asked for, {:e}, is below what float32 can \
+                 promise on this model",
+                bound.max_bound,
+                c.output,
+                c.inputs,
+                c.max_abs_error.unwrap_or(0.0),
+                self.tolerance
+            ));
+        };
+        Some(if b.ill_conditioned {
+            format!(
+                "the model is ill-conditioned in float32: on {} row {} float32 arithmetic explains \
+                 an error of {:.2e} in {}, more than the tolerance, and the graph's error {:.2e} \
+                 is beyond even that",
+                c.inputs, b.row, b.bound, c.output, b.error
+            )
+        } else {
+            format!(
+                "on {} row {} the graph's error in {} ({:.2e}) is beyond what float32 \
+                 arithmetic explains there ({:.2e}) on a well-conditioned row: likely a bug in \
+                 svm2onnx or a wrong graph, please report it",
+                c.inputs, b.row, c.output, b.error, b.bound
+            )
+        })
+    }
+}
+
 impl Comparison {
     /// The end of the comparison's line in [`Report::render`]: its errors
     /// or its label agreement.
     fn detail(&self) -> String {
+        let mut s = self.errors();
+        if let Some(b) = &self.f32_bound {
+            s.push_str(&format!(
+                "; f32 bound {:.2e}, error/bound {:.2}",
+                b.bound_at_max_ratio, b.max_ratio
+            ));
+            if b.explained > 0 {
+                s.push_str(&format!(
+                    ", {} beyond the tolerance within the bound",
+                    b.explained
+                ));
+            }
+        }
+        s
+    }
+
+    /// The errors or the label agreement.
+    fn errors(&self) -> String {
         match (self.max_rel_error, self.label_agreement) {
             (None, None) => format!(
                 "max abs err {:.2e} (worst row {})",

@@ -494,4 +494,8 @@ impl Family for SvmModel {
     fn evaluate(&self, x: ArrayView2<f64>) -> Evaluation {
         reference::evaluate(self, x)
     }
+
+    fn evaluate_bounded(&self, x: ArrayView2<f64>, input_error: &[f64]) -> Evaluation {
+        reference::evaluate_bounded(self, x, Some(input_error))
+    }
 }

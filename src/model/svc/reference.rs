@@ -3,21 +3,31 @@
 
 use super::SvmModel;
 use crate::ir::{Convention, DecisionShape};
+use crate::reference::bound::{dual_sum_bound, ovr_bound, KernelErrors};
 use crate::reference::{
-    couple, first_max, for_each_kernel_row, ovr_scores, pairwise_probabilities, predict_proba,
-    vote, Evaluation,
+    couple, first_max, for_each_kernel_row_with_sums, ovr_scores, pairwise_probabilities,
+    predict_proba, vote, Evaluation, F32Bound,
 };
 use ndarray::{Array2, ArrayView2};
 
 /// One-vs-one decision values in libsvm signs, N×P (§1.3): for pair (i, j),
 /// the class-i terms are summed first, then the class-j terms, then `-rho`.
-pub(crate) fn pairwise_decision(model: &SvmModel, x: ArrayView2<f64>) -> Array2<f64> {
+/// Given each row's input error, also the float32 bound of every pairwise
+/// value (`bound`), from the same kernel values.
+fn pairwise_decision_bounded(
+    model: &SvmModel,
+    x: ArrayView2<f64>,
+    input_error: Option<&[f64]>,
+) -> (Array2<f64>, Option<Array2<f64>>) {
     let coef = model.libsvm_dual_coef();
     let intercept = model.libsvm_intercept();
     let svs = model.support_vectors();
     let pairs = model.pairs();
     let mut out = Array2::<f64>::zeros((x.nrows(), pairs.len()));
-    for_each_kernel_row(model.kernel(), x, svs.view(), |n, kvalue| {
+    let errors = input_error.map(|_| KernelErrors::new(model.kernel(), svs.view()));
+    let mut bounds = errors.as_ref().map(|_| Array2::<f64>::zeros(out.dim()));
+    let mut dk = vec![0.0; svs.nrows()];
+    for_each_kernel_row_with_sums(model.kernel(), x, svs.view(), |n, kvalue, sums| {
         for (p, &(i, j)) in pairs.iter().enumerate() {
             let mut sum = 0.0;
             for s in model.class_range(i) {
@@ -28,17 +38,83 @@ pub(crate) fn pairwise_decision(model: &SvmModel, x: ArrayView2<f64>) -> Array2<
             }
             out[[n, p]] = sum + intercept[p];
         }
+        let (Some(errors), Some(bounds), Some(input_error)) = (&errors, &mut bounds, input_error)
+        else {
+            return;
+        };
+        errors.row(x.row(n), input_error[n], kvalue, sums, &mut dk);
+        for (p, &(i, j)) in pairs.iter().enumerate() {
+            let terms = model
+                .class_range(i)
+                .map(|s| (coef[[j - 1, s]], kvalue[s], dk[s]))
+                .chain(
+                    model
+                        .class_range(j)
+                        .map(|s| (coef[[i, s]], kvalue[s], dk[s])),
+                );
+            bounds[[n, p]] = dual_sum_bound(terms, intercept[p]);
+        }
     });
-    out
+    (out, bounds)
 }
 
 /// scikit-learn's `predict`, `decision_function` and `predict_proba`.
 pub(super) fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
-    if model.convention() == Convention::Libsvm {
-        return evaluate_libsvm(model, x);
-    }
+    evaluate_bounded(model, x, None)
+}
+
+/// [`evaluate`] with the float32 bound of the scores when `input_error`
+/// is given (`bound`).
+pub(super) fn evaluate_bounded(
+    model: &SvmModel,
+    x: ArrayView2<f64>,
+    input_error: Option<&[f64]>,
+) -> Evaluation {
+    let (pairwise, pairwise_bound) = pairwise_decision_bounded(model, x, input_error);
+    let mut eval = if model.convention() == Convention::Libsvm {
+        evaluate_libsvm(model, pairwise)
+    } else {
+        evaluate_sklearn(model, pairwise)
+    };
+    eval.f32_bound = pairwise_bound.map(|b| scores_bound(model, &eval, b));
+    eval
+}
+
+/// The bound of `scores` and of the label margins from the pairwise bounds.
+fn scores_bound(model: &SvmModel, eval: &Evaluation, pairwise: Array2<f64>) -> F32Bound {
     let k = model.n_classes();
-    let pairwise = pairwise_decision(model, x);
+    let ties: Vec<f64> = pairwise
+        .outer_iter()
+        .map(|r| r.iter().fold(0.0f64, |m, v| m.max(*v)))
+        .collect();
+    let ovr = model.convention() != Convention::Libsvm
+        && k > 2
+        && model.decision_shape() == DecisionShape::Ovr;
+    let scores = if ovr {
+        let mut s = Array2::<f64>::zeros(eval.scores.dim());
+        for (r, mut row) in s.outer_iter_mut().enumerate() {
+            let b = ovr_bound(eval.pairwise.row(r), pairwise.row(r), k);
+            row.assign(&ndarray::ArrayView1::from(&b));
+        }
+        s
+    } else {
+        pairwise
+    };
+    // break_ties decides on the ovr scores: their bound is the margin's.
+    let ties = if ovr && model.break_ties() {
+        scores
+            .outer_iter()
+            .map(|r| 2.0 * r.iter().fold(0.0f64, |m, v| m.max(*v)))
+            .collect()
+    } else {
+        ties
+    };
+    F32Bound { scores, ties }
+}
+
+/// scikit-learn's conventions (§1.4–§1.6) on the pairwise values.
+fn evaluate_sklearn(model: &SvmModel, pairwise: Array2<f64>) -> Evaluation {
+    let k = model.n_classes();
     let probabilities = predict_proba(
         model.n_classes(),
         &model.pairs(),
@@ -62,6 +138,7 @@ pub(super) fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
             label_index,
             probabilities,
             probability_label: None,
+            f32_bound: None,
         };
     }
     let ovr = ovr_scores(pairwise.view(), k);
@@ -83,6 +160,7 @@ pub(super) fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
         label_index,
         probabilities,
         probability_label: None,
+        f32_bound: None,
     };
     eval.tie_margins = (0..eval.pairwise.nrows())
         .map(|r| tie_margin(model, &eval, r))
@@ -96,9 +174,8 @@ pub(super) fn evaluate(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
 /// `svm_predict_probability` returns `[r_01, r_10]` for k = 2 (LIBSVM ≥ 3.22:
 /// no coupling), the coupled probabilities otherwise, and the label of the
 /// first maximal probability.
-fn evaluate_libsvm(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
+fn evaluate_libsvm(model: &SvmModel, pairwise: Array2<f64>) -> Evaluation {
     let k = model.n_classes();
-    let pairwise = pairwise_decision(model, x);
     let label_index = pairwise.outer_iter().map(|row| vote(row, k)).collect();
     let tie_margins = pairwise
         .outer_iter()
@@ -136,6 +213,7 @@ fn evaluate_libsvm(model: &SvmModel, x: ArrayView2<f64>) -> Evaluation {
         label_index,
         probabilities,
         probability_label,
+        f32_bound: None,
     }
 }
 
