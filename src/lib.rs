@@ -166,39 +166,46 @@ pub fn validate_onnx_path_reporting(
     validate_with(&runner, loaded, rows.into(), tolerance, Some(progress))
 }
 
-/// [`validate_onnx_path_reporting`] on `batches` whose reference was
-/// evaluated ahead ([`validate::Expected::compute`], e.g. while the graph
-/// was compiled and written).
+/// [`validate_onnx_path_reporting`] on `batches` whose reference is being
+/// evaluated elsewhere ([`validate::Expected::compute`] in a thread started
+/// before the graph was written): `pending` is waited for once tract has
+/// loaded and run the graph.
 #[cfg(feature = "tract")]
 pub fn validate_onnx_path_expecting(
     path: &std::path::Path,
     loaded: &LoadedModel,
-    ready: (Vec<validate::Batch>, validate::Expected),
+    (batches, pending): (&[validate::Batch], validate::Pending<'_>),
     tolerance: Option<f64>,
     progress: validate::Progress<'_>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::from_path(path).map_err(validate::ValidateError::from)?;
-    validate_ready(&runner, loaded, ready, tolerance, Some(progress))
+    validate_pending(
+        &runner,
+        loaded,
+        (batches, pending),
+        tolerance,
+        Some(progress),
+    )
 }
 
-/// [`validate_onnx`] on `batches` whose reference was evaluated ahead
-/// ([`validate::Expected::compute`], e.g. while the graph was compiled).
+/// [`validate_onnx`] on `batches` whose reference is being evaluated
+/// elsewhere (see [`validate_onnx_path_expecting`]).
 #[cfg(feature = "tract")]
 pub fn validate_onnx_expecting(
     onnx: &[u8],
     loaded: &LoadedModel,
-    ready: (Vec<validate::Batch>, validate::Expected),
+    (batches, pending): (&[validate::Batch], validate::Pending<'_>),
     tolerance: Option<f64>,
 ) -> Result<validate::Report, Error> {
     let runner = run::Runner::new(onnx).map_err(validate::ValidateError::from)?;
-    validate_ready(&runner, loaded, ready, tolerance, None)
+    validate_pending(&runner, loaded, (batches, pending), tolerance, None)
 }
 
 #[cfg(feature = "tract")]
-fn validate_ready(
+fn validate_pending(
     runner: &run::Runner,
     loaded: &LoadedModel,
-    (batches, expected): (Vec<validate::Batch>, validate::Expected),
+    (batches, pending): (&[validate::Batch], validate::Pending<'_>),
     tolerance: Option<f64>,
     progress: Option<validate::Progress<'_>>,
 ) -> Result<validate::Report, Error> {
@@ -206,8 +213,8 @@ fn validate_ready(
     Ok(validate::validate_expecting(
         runner,
         &loaded.model,
-        &batches,
-        Some(expected),
+        batches,
+        Some(pending),
         tolerance,
         progress,
     )?)

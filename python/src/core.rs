@@ -213,11 +213,12 @@ pub fn load_pickle(
         .map_err(|e| bad(None)(&e))
 }
 
-/// The reference evaluated on the default validation rows, in a thread.
-type Ahead<'scope> = std::thread::ScopedJoinHandle<
-    'scope,
-    (Vec<svm2onnx::validate::Batch>, svm2onnx::validate::Expected),
->;
+/// The default validation rows and the thread evaluating the reference on
+/// them.
+type Ahead<'scope, 'env> = (
+    &'env [svm2onnx::validate::Batch],
+    std::thread::ScopedJoinHandle<'scope, svm2onnx::validate::Expected>,
+);
 
 /// [`convert`] of a model already loaded (by [`load_pickle`]), with the
 /// options [`check`] accepted.
@@ -239,17 +240,17 @@ pub fn convert_loaded(
         None => options,
     };
     // As in the CLI, the reference is evaluated on the validation rows while
-    // the graph is compiled and written: it needs no graph.
+    // the graph is compiled, loaded into tract and run: it needs no graph.
+    let batches = request
+        .validate
+        .then(|| svm2onnx::validate::default_batches(&loaded.model, loaded.samples.as_ref()));
     std::thread::scope(|scope| {
-        let ahead = request.validate.then(|| {
+        let ahead = batches.as_deref().map(|batches| {
             let model = &loaded.model;
-            let samples = loaded.samples.as_ref();
             let float = options.float.elem();
-            scope.spawn(move || {
-                let batches = svm2onnx::validate::default_batches(model, samples);
-                let expected = svm2onnx::validate::Expected::compute(model, &batches, float);
-                (batches, expected)
-            })
+            let handle =
+                scope.spawn(move || svm2onnx::validate::Expected::compute(model, batches, float));
+            (batches, handle)
         });
         compile_and_check(&loaded, options, tolerance, request, keras_dest, ahead)
     })
@@ -263,7 +264,7 @@ fn compile_and_check(
     tolerance: Option<f64>,
     request: &Request,
     keras_dest: Destination,
-    ahead: Option<Ahead<'_>>,
+    ahead: Option<Ahead<'_, '_>>,
 ) -> Result<Converted, Failure> {
     let mut compiled = lower_model(&loaded.model, &options).map_err(|e| bad(None)(&e))?;
     if let Some(names) = &loaded.feature_names {
@@ -294,11 +295,13 @@ fn compile_and_check(
     drop(compiled);
     let report = if request.validate {
         let report = match ahead {
-            Some(handle) => {
-                let ready = handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                svm2onnx::validate_onnx_expecting(&onnx, loaded, ready, tolerance)
+            Some((batches, handle)) => {
+                let pending: svm2onnx::validate::Pending = Box::new(move || {
+                    handle
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                });
+                svm2onnx::validate_onnx_expecting(&onnx, loaded, (batches, pending), tolerance)
             }
             None => validate_onnx(&onnx, loaded, None, tolerance),
         }

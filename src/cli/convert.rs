@@ -143,39 +143,40 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
         (plan.compile, false)
     };
     // The reference needs no graph: it is evaluated on the validation rows
-    // while the graph is compiled and written (a big model's validation is
-    // mostly the f64 reference). Many rows are left to validation's blocks,
-    // which report progress.
+    // while the graph is compiled, written, loaded into tract and run (a big
+    // model's validation is mostly the f64 reference). Many rows are left
+    // to validation's blocks, which report progress.
+    let ahead_rows = plan
+        .validate
+        .then(|| {
+            plan.rows
+                .clone()
+                .batches(&loaded.model, loaded.samples.as_ref())
+        })
+        .filter(|b| b.iter().map(|b| b.x.nrows()).sum::<usize>() <= EXPECT_AHEAD_ROWS);
     std::thread::scope(|scope| {
-        let ahead = plan
-            .validate
-            .then(|| {
-                plan.rows
-                    .clone()
-                    .batches(&loaded.model, loaded.samples.as_ref())
-            })
-            .filter(|b| b.iter().map(|b| b.x.nrows()).sum::<usize>() <= EXPECT_AHEAD_ROWS)
-            .map(|batches| {
-                let model = &loaded.model;
-                let float = options.float.elem();
-                scope.spawn(move || {
-                    let expected = Expected::compute(model, &batches, float);
-                    (batches, expected)
-                })
-            });
+        let ahead = ahead_rows.as_deref().map(|batches| {
+            let model = &loaded.model;
+            let float = options.float.elem();
+            let handle = scope.spawn(move || Expected::compute(model, batches, float));
+            (batches, handle)
+        });
         compile_and_write(plan, &loaded, (options, indices_forced), ahead)
     })
 }
 
-/// The reference evaluated ahead, when it is.
-type Ahead<'scope> = Option<std::thread::ScopedJoinHandle<'scope, (Vec<Batch>, Expected)>>;
+/// The validation rows and the thread evaluating the reference on them.
+type Ahead<'scope, 'env> = Option<(
+    &'env [Batch],
+    std::thread::ScopedJoinHandle<'scope, Expected>,
+)>;
 
 /// Compiles, writes to the staging folder, validates, publishes.
 fn compile_and_write(
     plan: &Plan,
     loaded: &svm2onnx::LoadedModel,
     (options, indices_forced): (CompileOptions, bool),
-    ahead: Ahead<'_>,
+    ahead: Ahead<'_, '_>,
 ) -> Outcome {
     let mut compiled = lower_model(&loaded.model, &options)?;
     if let Some(names) = &loaded.feature_names {
@@ -246,13 +247,16 @@ fn validated(
     plan: &Plan,
     onnx: &Path,
     loaded: &svm2onnx::LoadedModel,
-    ahead: Ahead<'_>,
+    ahead: Ahead<'_, '_>,
 ) -> Result<bool> {
     let rows = match ahead {
-        Some(handle) => Validation::Ready(
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+        Some((batches, handle)) => Validation::Ready(
+            batches,
+            Box::new(move || {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }),
         ),
         None => Validation::Rows(plan.rows.clone()),
     };

@@ -111,7 +111,7 @@ impl Drop for ProgressLine {
 fn validate_with_progress(
     onnx: &Path,
     loaded: &svm2onnx::LoadedModel,
-    rows: Validation,
+    rows: Validation<'_>,
     tolerance: Option<f64>,
     json: bool,
 ) -> std::result::Result<Report, svm2onnx::Error> {
@@ -121,17 +121,24 @@ fn validate_with_progress(
         Validation::Rows(rows) => {
             svm2onnx::validate_onnx_path_reporting(onnx, loaded, rows, tolerance, &progress)
         }
-        Validation::Ready(ready) => {
-            svm2onnx::validate_onnx_path_expecting(onnx, loaded, ready, tolerance, &progress)
-        }
+        Validation::Ready(batches, pending) => svm2onnx::validate_onnx_path_expecting(
+            onnx,
+            loaded,
+            (batches, pending),
+            tolerance,
+            &progress,
+        ),
     }
 }
 
 /// What validation runs on: rows whose reference is still to evaluate, or
-/// batches whose reference was evaluated ahead (`convert`).
-enum Validation {
+/// batches whose reference is being evaluated in a thread (`convert`).
+enum Validation<'a> {
     Rows(Rows),
-    Ready((Vec<svm2onnx::validate::Batch>, svm2onnx::validate::Expected)),
+    Ready(
+        &'a [svm2onnx::validate::Batch],
+        svm2onnx::validate::Pending<'a>,
+    ),
 }
 
 /// Input rows for validation: `--data` (a 2-D .npy or CSV file), or the

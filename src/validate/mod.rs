@@ -251,22 +251,28 @@ impl Expected {
     }
 }
 
-/// [`validate_reporting`] with the reference already evaluated
-/// ([`Expected::compute`] on the same batches); evaluated here when None or
-/// computed for another float type.
+/// The reference evaluated elsewhere (a thread started before the graph
+/// was written): called once tract has run, so that loading and running
+/// the graph overlap with it.
+pub type Pending<'a> = Box<dyn FnOnce() -> Expected + 'a>;
+
+/// [`validate_reporting`] with the reference evaluated elsewhere
+/// ([`Expected::compute`] on the same batches, waited for through
+/// `expected` after tract has run); evaluated here when None or computed for
+/// another float type.
 pub fn validate_expecting(
     runner: &Runner,
     model: &Model,
     batches: &[Batch],
-    expected: Option<Expected>,
+    expected: Option<Pending<'_>>,
     tolerance: Tolerance,
     progress: Option<Progress<'_>>,
 ) -> Result<Report, ValidateError> {
     check_interface(runner, model)?;
+    for batch in batches {
+        check_width(model, batch)?;
+    }
     let bounded = runner.info().input_elem != ElemType::F64;
-    let mut expected = expected
-        .filter(|e| e.bounded == bounded && e.blocks.len() == batches.len())
-        .map(|e| e.blocks.into_iter());
     let total: usize = batches.iter().map(|b| b.x.nrows()).sum();
     let mut done = 0;
     let mut step = |rows: usize| {
@@ -275,12 +281,42 @@ pub fn validate_expecting(
             progress(done, total);
         }
     };
+    let mut gathered = Vec::new();
+    match expected {
+        Some(pending) => {
+            let mut outs = Vec::new();
+            for batch in batches {
+                let mut blocks = Vec::new();
+                for rows in batch.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP) {
+                    blocks.push(runner.run(rows)?);
+                    step(rows.nrows());
+                }
+                outs.push(blocks);
+            }
+            let expected = pending();
+            let usable = expected.bounded == bounded && expected.blocks.len() == batches.len();
+            let mut evals = expected.blocks.into_iter();
+            for (batch, out) in batches.iter().zip(outs) {
+                let eval = match evals.next().filter(|e| usable && e.len() == out.len()) {
+                    Some(eval) => eval,
+                    None => batch
+                        .x
+                        .axis_chunks_iter(Axis(0), ROWS_PER_STEP)
+                        .map(|rows| parallel::evaluate_in_parallel(model, rows, bounded))
+                        .collect(),
+                };
+                gathered.push((out, eval));
+            }
+        }
+        None => {
+            for batch in batches {
+                gathered.push(side_by_side(runner, model, batch, bounded, &mut step)?);
+            }
+        }
+    }
     let mut comparisons = Vec::new();
-    for batch in batches {
-        let ready = expected.as_mut().and_then(Iterator::next);
-        comparisons.extend(check_batch(
-            runner, model, batch, ready, tolerance, &mut step,
-        )?);
+    for (batch, (outs, evals)) in batches.iter().zip(gathered) {
+        comparisons.extend(check_batch(runner, model, batch, outs, evals, tolerance)?);
     }
     if comparisons.is_empty() {
         return Err(ValidateError::Mismatch(
@@ -301,19 +337,8 @@ pub fn validate_expecting(
     })
 }
 
-/// Runs the graph and the reference on one batch, then checks each output
-/// of the graph: those the contract lists against their spec, any other
-/// against the shape validate has always accepted for it
-/// (`checks::unlisted_spec`). Contract outputs the graph lacks are not
-/// reported: a graph written with `--outputs` keeps a subset.
-fn check_batch(
-    runner: &Runner,
-    model: &Model,
-    batch: &Batch,
-    ready: Option<Vec<Evaluation>>,
-    tolerance: Tolerance,
-    step: &mut dyn FnMut(usize),
-) -> Result<Vec<Comparison>, ValidateError> {
+/// A batch must be as wide as the model's input.
+fn check_width(model: &Model, batch: &Batch) -> Result<(), ValidateError> {
     if batch.x.ncols() != model.n_features() {
         return Err(ValidateError::Mismatch(format!(
             "{} rows have {} columns, the model expects {}",
@@ -322,34 +347,44 @@ fn check_batch(
             model.n_features()
         )));
     }
-    let mut outs = Vec::new();
-    let mut evals = Vec::new();
-    // A float32 graph is also held to the error float32 explains.
-    let bounded = runner.info().input_elem != ElemType::F64;
-    let blocks = batch.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP);
-    match ready.filter(|r| r.len() == blocks.len()) {
-        Some(ready) => {
-            for (rows, eval) in blocks.zip(ready) {
-                outs.push(runner.run(rows)?);
-                evals.push(eval);
-                step(rows.nrows());
-            }
-        }
-        None => {
-            for rows in blocks {
-                // tract and the reference run side by side: neither needs
-                // the other until the comparison.
-                let (out, eval) = std::thread::scope(|scope| {
-                    let graph = scope.spawn(|| runner.run(rows));
-                    let eval = parallel::evaluate_in_parallel(model, rows, bounded);
-                    (graph.join(), eval)
-                });
-                outs.push(out.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
-                evals.push(eval);
-                step(rows.nrows());
-            }
-        }
+    Ok(())
+}
+
+/// tract and the reference on one batch, block by block, side by side:
+/// neither needs the other until the comparison.
+fn side_by_side(
+    runner: &Runner,
+    model: &Model,
+    batch: &Batch,
+    bounded: bool,
+    step: &mut dyn FnMut(usize),
+) -> Result<(Vec<GraphOutputs>, Vec<Evaluation>), ValidateError> {
+    let (mut outs, mut evals) = (Vec::new(), Vec::new());
+    for rows in batch.x.axis_chunks_iter(Axis(0), ROWS_PER_STEP) {
+        let (out, eval) = std::thread::scope(|scope| {
+            let graph = scope.spawn(|| runner.run(rows));
+            let eval = parallel::evaluate_in_parallel(model, rows, bounded);
+            (graph.join(), eval)
+        });
+        outs.push(out.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?);
+        evals.push(eval);
+        step(rows.nrows());
     }
+    Ok((outs, evals))
+}
+
+/// Checks each output of the graph on one batch: those the contract lists
+/// against their spec, any other against the shape validate has always
+/// accepted for it (`checks::unlisted_spec`). Contract outputs the graph
+/// lacks are not reported: a graph written with `--outputs` keeps a subset.
+fn check_batch(
+    runner: &Runner,
+    model: &Model,
+    batch: &Batch,
+    outs: Vec<GraphOutputs>,
+    evals: Vec<Evaluation>,
+    tolerance: Tolerance,
+) -> Result<Vec<Comparison>, ValidateError> {
     let out = GraphOutputs::concat(outs);
     let eval = parallel::stack(evals);
     if let Some(i) = eval.scores.iter().position(|v| !v.is_finite()) {

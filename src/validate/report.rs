@@ -209,9 +209,14 @@ impl Comparison {
     fn detail(&self) -> String {
         let mut s = self.errors();
         if let Some(b) = &self.f32_bound {
+            let ratio = if b.max_ratio > 0.0 && b.max_ratio < 0.01 {
+                format!("{:.1e}", b.max_ratio)
+            } else {
+                format!("{:.2}", b.max_ratio)
+            };
             s.push_str(&format!(
-                "; f32 bound {:.2e}, error/bound {:.2}",
-                b.bound_at_max_ratio, b.max_ratio
+                "; f32 bound {:.2e}, error/bound {ratio}",
+                b.bound_at_max_ratio
             ));
             if b.explained > 0 {
                 s.push_str(&format!(

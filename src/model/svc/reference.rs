@@ -27,14 +27,25 @@ fn pairwise_decision_bounded(
     let errors = input_error.map(|_| KernelErrors::new(model.kernel(), svs.view()));
     let mut bounds = errors.as_ref().map(|_| Array2::<f64>::zeros(out.dim()));
     let mut dk = vec![0.0; svs.nrows()];
+    // Per pair (i, j): the class-i support vectors with their coefficients
+    // (row j − 1), then the class-j ones (row i), as plain slices.
+    let halves: Vec<[(std::ops::Range<usize>, &[f64]); 2]> = pairs
+        .iter()
+        .map(|&(i, j)| {
+            let row = |r: usize| coef.row(r).to_slice().expect("coef is row-major");
+            [
+                (model.class_range(i), row(j - 1)),
+                (model.class_range(j), row(i)),
+            ]
+        })
+        .collect();
     for_each_kernel_row_with_sums(model.kernel(), x, svs.view(), |n, kvalue, sums| {
-        for (p, &(i, j)) in pairs.iter().enumerate() {
+        for (p, half) in halves.iter().enumerate() {
             let mut sum = 0.0;
-            for s in model.class_range(i) {
-                sum += coef[[j - 1, s]] * kvalue[s];
-            }
-            for s in model.class_range(j) {
-                sum += coef[[i, s]] * kvalue[s];
+            for (range, c) in half {
+                for (a, k) in c[range.clone()].iter().zip(&kvalue[range.clone()]) {
+                    sum += a * k;
+                }
             }
             out[[n, p]] = sum + intercept[p];
         }
@@ -43,15 +54,14 @@ fn pairwise_decision_bounded(
             return;
         };
         errors.row(x.row(n), input_error[n], kvalue, sums, &mut dk);
-        for (p, &(i, j)) in pairs.iter().enumerate() {
-            let terms = model
-                .class_range(i)
-                .map(|s| (coef[[j - 1, s]], kvalue[s], dk[s]))
-                .chain(
-                    model
-                        .class_range(j)
-                        .map(|s| (coef[[i, s]], kvalue[s], dk[s])),
-                );
+        for (p, half) in halves.iter().enumerate() {
+            let terms = half.iter().flat_map(|(range, c)| {
+                c[range.clone()]
+                    .iter()
+                    .zip(&kvalue[range.clone()])
+                    .zip(&dk[range.clone()])
+                    .map(|((&a, &k), &e)| (a, k, e))
+            });
             bounds[[n, p]] = dual_sum_bound(terms, intercept[p]);
         }
     });
