@@ -1,7 +1,8 @@
 //! Generated probe rows for validation when no data is given: the support
-//! vectors themselves, midpoints between support vectors of different classes
-//! (where decision values cross zero), and random rows in the support
-//! vectors' bounding box. Deterministic, so reports are reproducible.
+//! vectors themselves, rows near them, midpoints between support vectors of
+//! different classes, random rows in the support vectors' bounding box, and
+//! rows on the decision boundary (small classifiers). Deterministic, so
+//! reports are reproducible.
 
 use crate::model::Model;
 use ndarray::{Array2, Axis};
@@ -41,7 +42,9 @@ pub fn default_count(model: &Model) -> usize {
 
 /// Builds `count` probe rows (at least 4), a quarter of each kind: support
 /// vectors, rows near them, midpoints between support vectors of different
-/// classes, and uniform rows in their bounding box.
+/// classes, and uniform rows in their bounding box; then, for classifiers
+/// whose reference is cheap enough to bisect, one row on the decision
+/// boundary per midpoint segment whose ends are labelled differently.
 pub fn probes(model: &Model, count: usize) -> Array2<f64> {
     let (anchors, groups) = model.anchor_points();
     let svs = &anchors;
@@ -69,9 +72,9 @@ pub fn probes(model: &Model, count: usize) -> Array2<f64> {
     // two anchors when there is a single group; draws of one group are
     // retried a bounded number of times.
     let single = groups.iter().all(|&g| g == groups[0]);
-    let mut made = 0;
+    let mut pairs = Vec::with_capacity(n);
     for _ in 0..8 * n {
-        if made == n {
+        if pairs.len() == n {
             break;
         }
         let a = rng.below(s);
@@ -85,7 +88,7 @@ pub fn probes(model: &Model, count: usize) -> Array2<f64> {
                 .zip(svs.row(b).iter())
                 .map(|(x, y)| 0.5 * (x + y)),
         );
-        made += 1;
+        pairs.push((a, b));
     }
     // Uniform rows in the bounding box.
     for _ in 0..n {
@@ -99,7 +102,90 @@ pub fn probes(model: &Model, count: usize) -> Array2<f64> {
     for step in model.preprocessing().iter().rev() {
         step.invert(&mut probes);
     }
-    probes
+    match boundary_rows(model, svs, &pairs) {
+        Some(on_boundary) => ndarray::concatenate(Axis(0), &[probes.view(), on_boundary.view()])
+            .expect("rows of one width"),
+        None => probes,
+    }
+}
+
+/// Bisection steps towards the decision boundary: each halves the segment
+/// the label changes on, so rows end within 2⁻¹⁰ of its length from it.
+const BISECTIONS: usize = 10;
+
+/// Kernel multiply-adds the boundary search may spend: it evaluates the
+/// reference `BISECTIONS + 2` times on its rows, which for a big model would
+/// cost more than the validation itself; big models keep the midpoints.
+const BOUNDARY_BUDGET: usize = 50_000_000;
+
+/// Rows on the decision boundary of a classifier (or a novelty detector):
+/// along each segment between two anchors whose labels differ, the point
+/// where the label changes, found by bisection on the reference's labels in
+/// input space. None for regressors, CalibratedClassifierCV, and when the
+/// search would cost more than [`BOUNDARY_BUDGET`].
+fn boundary_rows(
+    model: &Model,
+    anchors: &Array2<f64>,
+    pairs: &[(usize, usize)],
+) -> Option<Array2<f64>> {
+    let work = anchors.len() * pairs.len() * (BISECTIONS + 2);
+    // CalibratedClassifierCV's probabilities jump where its multiclass
+    // base's votes flip, which is where its labels change; validation holds
+    // probabilities to the tolerance alone (no float32 bound), so rows put
+    // there on purpose would fail on float32 rounding, not on a fault.
+    let calibrated = matches!(model, Model::Calibrated(_));
+    if pairs.is_empty() || calibrated || model.label_classes().is_none() || work > BOUNDARY_BUDGET {
+        return None;
+    }
+    let mut ends = Array2::<f64>::zeros((2 * pairs.len(), anchors.ncols()));
+    for (i, &(a, b)) in pairs.iter().enumerate() {
+        ends.row_mut(2 * i).assign(&anchors.row(a));
+        ends.row_mut(2 * i + 1).assign(&anchors.row(b));
+    }
+    for step in model.preprocessing().iter().rev() {
+        step.invert(&mut ends);
+    }
+    // The input's width (the steps may change it).
+    let d = ends.ncols();
+    let labels = model.evaluate(ends.view()).label_index;
+    if labels.len() != ends.nrows() {
+        return None;
+    }
+    // Segments whose ends the model labels differently: [lo, hi] in t.
+    let mut segments: Vec<(usize, f64, f64)> = (0..pairs.len())
+        .filter(|&i| labels[2 * i] != labels[2 * i + 1])
+        .map(|i| (i, 0.0, 1.0))
+        .collect();
+    if segments.is_empty() {
+        return None;
+    }
+    let at = |i: usize, t: f64| {
+        let (a, b) = (ends.row(2 * i), ends.row(2 * i + 1));
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| x + t * (y - x))
+            .collect::<Vec<f64>>()
+    };
+    let points = |segments: &[(usize, f64, f64)]| {
+        let flat: Vec<f64> = segments
+            .iter()
+            .flat_map(|&(i, lo, hi)| at(i, 0.5 * (lo + hi)))
+            .collect();
+        Array2::from_shape_vec((segments.len(), d), flat).expect("rows of width d")
+    };
+    for _ in 0..BISECTIONS {
+        let mids = model.evaluate(points(&segments).view()).label_index;
+        for (seg, &label) in segments.iter_mut().zip(&mids) {
+            let mid = 0.5 * (seg.1 + seg.2);
+            // Keep the half whose ends still carry different labels.
+            if label == labels[2 * seg.0] {
+                seg.1 = mid;
+            } else {
+                seg.2 = mid;
+            }
+        }
+    }
+    Some(points(&segments))
 }
 
 /// Fixed seed: probes are the same on every run.

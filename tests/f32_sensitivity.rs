@@ -89,7 +89,8 @@ fn one_dual_coefficient_off_by_1e_3_is_refused_in_f32() {
             diagnosed += 1;
         }
     }
-    // Binary SVC, SVR and OneClassSVM fail on their decision values; the
-    // 5-class NuSVC on its probabilities (its ovr scores squash the error).
-    assert_eq!(diagnosed, 3);
+    // All four fail on their decision values too: the 5-class NuSVC's ovr
+    // scores squash the error, but on a probe at its decision boundary the
+    // perturbation flips a vote that float32 does not explain.
+    assert_eq!(diagnosed, 4);
 }

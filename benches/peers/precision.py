@@ -92,7 +92,7 @@ def main():
     os.makedirs(a.model_dir, exist_ok=True)
     print(f"scikit-learn {sklearn.__version__}, skl2onnx {skl2onnx.__version__}, onnxruntime {onnxruntime.__version__}")
     print("| model | SVs × features | svm2onnx f32 in onnxruntime: max abs (rel) | skl2onnx f32 in onnxruntime | "
-          "svm2onnx f32 in tract vs reference (rel) | labels ours / skl2onnx | default convert |")
+          "svm2onnx f32 in tract vs reference (rel; error/float32 bound) | labels ours / skl2onnx | default convert |")
     print("|---|---|---|---|---|---|---|")
     for name in a.models.split(","):
         path, x = {"issue13": issue13_model, "rbf_10c": bench_model("rbf_10c"), "rbf_bin": bench_model("rbf_bin")}[name](a.model_dir)
@@ -113,8 +113,9 @@ def main():
             np.save(rows, x)
             val = subprocess.run([a.svm2onnx, "validate", out, "--reference", path, "--data", rows],
                                  capture_output=True, text=True)
-            m = re.search(r"scores\s+vs reference.*?max rel err ([0-9.e+-]+)", val.stdout + val.stderr)
-            tract = m.group(1) if m else "?"
+            m = re.search(r"scores\s+vs reference.*?max rel err ([0-9.e+-]+)(?:.*?error/bound ([0-9.e+-]+))?",
+                          val.stdout + val.stderr)
+            tract = f"{m.group(1)}; {m.group(2)}" if m and m.group(2) else (m.group(1) if m else "?")
         o_abs, o_rel = errors(ours["scores"], want)
         s_scores, s_labels = skl2onnx_scores(model, x32, want)
         s_abs, s_rel = errors(s_scores, want)

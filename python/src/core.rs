@@ -318,10 +318,10 @@ fn compile_and_check(
             };
             return Err(Failure::Mismatch {
                 message: format!(
-                    "validation failed{}; {what}{hint}",
+                    "validation failed; {what}{hint}{}",
                     report
                         .diagnosis()
-                        .map(|d| format!(": {d}"))
+                        .map(|d| format!("; {d}"))
                         .unwrap_or_default()
                 ),
                 report,

@@ -272,10 +272,10 @@ fn validated(
         };
         let why = report
             .diagnosis()
-            .map(|d| format!(": {d}"))
+            .map(|d| format!("; {d}"))
             .unwrap_or_default();
         eprintln!(
-            "error: validation failed{why}; {} was not written{hint}",
+            "error: validation failed; {} was not written{hint}{why}",
             plan.output.display()
         );
     }

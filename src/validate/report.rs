@@ -175,10 +175,9 @@ impl Report {
         let Some(b) = bound.first_beyond.as_ref() else {
             // Failed against the user's tolerance, within the bound.
             return Some(format!(
-                "float32 arithmetic explains errors up to {:.2e} in {} on {} (the graph's \
-                 largest is {:.2e}); the tolerance asked for, {:e}, is below what float32 can \
-                 promise on this model",
-                bound.max_bound,
+                "every error beyond the tolerance in {} on {} is within what float32 \
+                 arithmetic explains on its row (largest error {:.2e}): the tolerance asked \
+                 for, {:e}, is more than float32 can promise on this model",
                 c.output,
                 c.inputs,
                 c.max_abs_error.unwrap_or(0.0),
