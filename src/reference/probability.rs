@@ -133,13 +133,13 @@ pub fn one_class_probability(marks: &[f64; 10], dec: f64) -> f64 {
 
 /// SGDClassifier(loss='log_loss')'s `predict_proba` (scikit-learn's
 /// `_predict_proba_lr`): `expit(d) = 1 / (1 + e^{−d})` per column, then
-/// [`ovr_from_positive`].
+/// `ovr_from_positive`.
 pub fn logistic_ovr(dec: ArrayView2<f64>) -> Array2<f64> {
     ovr_from_positive(dec.mapv(|d| 1.0 / (1.0 + (-d).exp())))
 }
 
 /// SGDClassifier(loss='modified_huber')'s `predict_proba`:
-/// `(clip(d, −1, 1) + 1) / 2` per column, then [`ovr_from_positive`].
+/// `(clip(d, −1, 1) + 1) / 2` per column, then `ovr_from_positive`.
 pub fn modified_huber_ovr(dec: ArrayView2<f64>) -> Array2<f64> {
     ovr_from_positive(dec.mapv(|d| (d.clamp(-1.0, 1.0) + 1.0) / 2.0))
 }
