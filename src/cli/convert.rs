@@ -146,8 +146,11 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
     // while the graph is compiled, written, loaded into tract and run (a big
     // model's validation is mostly the f64 reference). Many rows are left
     // to validation's blocks, which report progress.
-    let ahead_rows = plan
-        .validate
+    let few_data_rows = match &plan.rows {
+        Rows::Data(x) => x.nrows() <= EXPECT_AHEAD_ROWS,
+        Rows::Default { .. } => true,
+    };
+    let ahead_rows = (plan.validate && few_data_rows)
         .then(|| {
             plan.rows
                 .clone()
