@@ -40,11 +40,13 @@ pub fn default_count(model: &Model) -> usize {
     (400_000_000 / work).clamp(MIN_PROBES, MAX_PROBES)
 }
 
-/// Builds `count` probe rows (at least 4), a quarter of each kind: support
-/// vectors, rows near them, midpoints between support vectors of different
-/// classes, and uniform rows in their bounding box; then, for classifiers
-/// whose reference is cheap enough to bisect, one row on the decision
-/// boundary per midpoint segment whose ends are labelled differently.
+/// Builds about `count` probe rows (at least 4), a quarter of each kind:
+/// support vectors (all of them when there are fewer), rows near them,
+/// midpoints between support vectors of different classes (fewer when such
+/// pairs are rare among the draws), and uniform rows in their bounding box;
+/// then, for classifiers whose reference is cheap enough to bisect, one row
+/// on the decision boundary per midpoint segment whose ends are labelled
+/// differently.
 pub fn probes(model: &Model, count: usize) -> Array2<f64> {
     let (anchors, groups) = model.anchor_points();
     let svs = &anchors;
@@ -121,8 +123,9 @@ const BOUNDARY_BUDGET: usize = 50_000_000;
 /// Rows on the decision boundary of a classifier (or a novelty detector):
 /// along each segment between two anchors whose labels differ, the point
 /// where the label changes, found by bisection on the reference's labels in
-/// input space. None for regressors, CalibratedClassifierCV, and when the
-/// search would cost more than [`BOUNDARY_BUDGET`].
+/// input space. None for regressors, CalibratedClassifierCV, LIBSVM
+/// one-class models with density marks, and when the search would cost more
+/// than [`BOUNDARY_BUDGET`].
 fn boundary_rows(
     model: &Model,
     anchors: &Array2<f64>,
@@ -133,8 +136,12 @@ fn boundary_rows(
     // base's votes flip, which is where its labels change; validation holds
     // probabilities to the tolerance alone (no float32 bound), so rows put
     // there on purpose would fail on float32 rounding, not on a fault.
+    // LIBSVM one-class probabilities are a step function of the decision
+    // value (density marks, §7), with a mark near 0: the same jump.
     let calibrated = matches!(model, Model::Calibrated(_));
-    if pairs.is_empty() || calibrated || model.label_classes().is_none() || work > BOUNDARY_BUDGET {
+    let stepped = matches!(model, Model::Dual(d) if d.density_marks().is_some());
+    let skip = calibrated || stepped || model.label_classes().is_none();
+    if pairs.is_empty() || skip || work > BOUNDARY_BUDGET {
         return None;
     }
     let mut ends = Array2::<f64>::zeros((2 * pairs.len(), anchors.ncols()));

@@ -87,6 +87,13 @@ fn convert_validates_on_the_data_given() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("3 columns"), "{}", stderr(&o));
     assert!(!out.exists());
+    // Too wide: the same one-line error, never a panic in the reference.
+    std::fs::write(&data, "1,2,3,4,5\n").unwrap();
+    let o = convert(&example(), &out, &["--data", data.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("5 columns"), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    assert!(!out.exists());
     // --data says what to validate on: it contradicts --no-validate.
     let o = convert(
         &example(),

@@ -98,7 +98,7 @@ pub struct ConvertArgs {
     pub data: Option<PathBuf>,
     /// Generated probe rows to validate on when no --data is given (default:
     /// 768 for small models, down to 256 for big ones).
-    #[arg(long, conflicts_with_all = ["no_validate", "data"], value_parser = clap::value_parser!(u32).range(4..))]
+    #[arg(long, conflicts_with_all = ["no_validate", "data"], value_parser = clap::value_parser!(u32).range(4..=1_000_000))]
     pub probes: Option<u32>,
     /// Print the validation report as JSON.
     #[arg(long)]
@@ -128,7 +128,7 @@ pub struct ValidateArgs {
     pub data: Option<PathBuf>,
     /// Generated probe rows when no --data is given (default: 768 for small
     /// models, down to 256 for big ones).
-    #[arg(long, conflicts_with = "data", value_parser = clap::value_parser!(u32).range(4..))]
+    #[arg(long, conflicts_with = "data", value_parser = clap::value_parser!(u32).range(4..=1_000_000))]
     pub probes: Option<u32>,
     /// Relative tolerance (default 1e-9 for f64 graphs, 1e-4 for f32 graphs).
     #[arg(long)]

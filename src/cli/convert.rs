@@ -12,7 +12,7 @@ use svm2onnx::graph::FloatType;
 use svm2onnx::model::Model;
 use svm2onnx::publish::{stage_bytes, stage_compiled, Published};
 use svm2onnx::smoke::{smoke_run, SmokeError};
-use svm2onnx::validate::{Batch, Expected, Rows, EXPECT_AHEAD_ROWS};
+use svm2onnx::validate::{check_width, Batch, Expected, Rows, EXPECT_AHEAD_ROWS};
 use svm2onnx::{keras_options, lower_model, CompileError, CompileOptions, LoadOptions};
 use svm2onnx::{onnxml, ModelFile};
 
@@ -156,7 +156,12 @@ fn convert_model(plan: &Plan, file: ModelFile) -> Outcome {
                 .clone()
                 .batches(&loaded.model, loaded.samples.as_ref())
         })
-        .filter(|b| b.iter().map(|b| b.x.nrows()).sum::<usize>() <= EXPECT_AHEAD_ROWS);
+        .filter(|b| b.iter().map(|b| b.x.nrows()).sum::<usize>() <= EXPECT_AHEAD_ROWS)
+        // Rows of the wrong width (or none) get validation's one-line error
+        // instead: the reference must not see them.
+        .filter(|b| b.iter().all(|b| check_width(&loaded.model, b).is_ok()));
+    // An error while compiling or writing returns only once the reference
+    // thread has finished (the scope joins it): at most 4,096 rows' work.
     std::thread::scope(|scope| {
         let ahead = ahead_rows.as_deref().map(|batches| {
             let model = &loaded.model;

@@ -134,7 +134,9 @@ fn validate_with_progress(
 /// What validation runs on: rows whose reference is still to evaluate, or
 /// batches whose reference is being evaluated in a thread (`convert`).
 enum Validation<'a> {
+    /// `--data` or the default rows, evaluated as validation goes.
     Rows(Rows),
+    /// Batches and the thread that is evaluating the reference on them.
     Ready(
         &'a [svm2onnx::validate::Batch],
         svm2onnx::validate::Pending<'a>,

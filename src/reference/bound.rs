@@ -17,7 +17,7 @@
 //! where `δarg_j` is the rounding of the kernel's argument: for RBF (which
 //! the graph computes through the centred expansion, §6)
 //! `γ·(u·(‖x−μ‖² + ‖s_j−μ‖²) + 2‖x−s_j‖·δx)`, and for the dot-product
-//! kernels `γ·‖s_j‖·(u·‖x‖ + δx)`; `δx` is the input's own error (its
+//! kernels `γ·‖s_j‖·(u·‖x‖ + δx) + u·|coef0|`; `δx` is the input's own error (its
 //! rounding to float32, carried through the pipeline's steps).
 //!
 //! `SAFETY` stands for the growth of rounding errors along a sum. The worst

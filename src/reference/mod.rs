@@ -53,18 +53,22 @@ pub struct F32Bound {
     /// Per row and column of `scores`: the absolute error a float32 graph
     /// may carry.
     pub scores: Array2<f64>,
-    /// Per row: the error of the decision values a label is decided on
-    /// (the largest over the row's pairwise values), in `tie_margins` units.
+    /// Per row: the error of the margin a label is decided on, in
+    /// `tie_margins` units (for one-vs-one votes the largest bound over the
+    /// row's pairwise values).
     pub ties: Vec<f64>,
 }
 
 impl F32Bound {
-    /// A bound whose label margins are the scores' own (one decision value
-    /// per row, or a label taken by argmax of the scores).
+    /// A bound whose label margins are the scores' own: one decision value
+    /// per row (the label is its sign: the margin's error is the value's), or
+    /// a label taken by argmax of the scores (the gap between two of them:
+    /// twice the largest bound).
     pub(crate) fn of_scores(scores: Array2<f64>) -> F32Bound {
+        let factor = if scores.ncols() == 1 { 1.0 } else { 2.0 };
         let ties = scores
             .outer_iter()
-            .map(|r| 2.0 * r.iter().fold(0.0f64, |m, v| m.max(*v)))
+            .map(|r| factor * r.iter().fold(0.0f64, |m, v| m.max(*v)))
             .collect();
         F32Bound { scores, ties }
     }

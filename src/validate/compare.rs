@@ -100,6 +100,9 @@ pub(crate) fn compare_numbers(
         Measure::Relative => tolerance * (1.0 + want.iter().fold(0.0f64, |m, v| m.max(v.abs()))),
         Measure::Absolute => tolerance,
     };
+    // A recorded array of another shape (compared over the shorter) has no
+    // bound to pair with: the tolerance alone decides, and the report shows
+    // no bound for it.
     let bound = bound
         .filter(|(b, _)| b.dim() == want.dim() && b.dim() == got.dim())
         .map(|(b, passes)| (BoundCheck::of(got, want, b, allowed_abs), passes));

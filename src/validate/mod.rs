@@ -206,7 +206,9 @@ pub fn validate(
     validate_reporting(runner, model, batches, tolerance, None)
 }
 
-/// [`validate`], telling `progress` after each block of rows.
+/// [`validate`], telling `progress` after each block of rows; `tolerance`
+/// is taken as a default one (errors within the float32 bound pass, see
+/// [`Tolerance`]).
 pub fn validate_reporting(
     runner: &Runner,
     model: &Model,
@@ -337,8 +339,15 @@ pub fn validate_expecting(
     })
 }
 
-/// A batch must be as wide as the model's input.
-fn check_width(model: &Model, batch: &Batch) -> Result<(), ValidateError> {
+/// A batch must have rows, and be as wide as the model's input (checked
+/// before any evaluation: the reference indexes rows by the model's width).
+pub fn check_width(model: &Model, batch: &Batch) -> Result<(), ValidateError> {
+    if batch.x.nrows() == 0 {
+        return Err(ValidateError::Mismatch(format!(
+            "{} has no rows",
+            batch.name
+        )));
+    }
     if batch.x.ncols() != model.n_features() {
         return Err(ValidateError::Mismatch(format!(
             "{} rows have {} columns, the model expects {}",

@@ -23,8 +23,10 @@ pub(crate) fn evaluate_in_parallel(model: &Model, x: ArrayView2<f64>, bounded: b
             model.evaluate(rows)
         }
     };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || x.nrows() < 2 * MIN_ROWS_PER_THREAD {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(x.nrows() / MIN_ROWS_PER_THREAD);
+    if threads < 2 {
         return evaluate(x);
     }
     let chunk = x.nrows().div_ceil(threads);

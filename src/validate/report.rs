@@ -213,10 +213,13 @@ impl Comparison {
             } else {
                 format!("{:.2}", b.max_ratio)
             };
-            s.push_str(&format!(
-                "; f32 bound {:.2e}, error/bound {ratio}",
+            // With every error 0 no row has a ratio: show the largest bound.
+            let bound = if b.max_ratio > 0.0 {
                 b.bound_at_max_ratio
-            ));
+            } else {
+                b.max_bound
+            };
+            s.push_str(&format!("; f32 bound {bound:.2e}, error/bound {ratio}"));
             if b.explained > 0 {
                 s.push_str(&format!(
                     ", {} beyond the tolerance within the bound",

@@ -19,7 +19,8 @@ fn pairwise_decision_bounded(
     x: ArrayView2<f64>,
     input_error: Option<&[f64]>,
 ) -> (Array2<f64>, Option<Array2<f64>>) {
-    let coef = model.libsvm_dual_coef();
+    // Row slices below: standard layout whatever the caller's `dual_coef`.
+    let coef = model.libsvm_dual_coef().as_standard_layout().into_owned();
     let intercept = model.libsvm_intercept();
     let svs = model.support_vectors();
     let pairs = model.pairs();
