@@ -359,6 +359,65 @@ mod tests {
         }
     }
 
+    /// `kernel_rows` runs whichever tile code the CPU allows; each one this
+    /// CPU has must give the plain tiles' bits, for both sums.
+    #[test]
+    fn every_tile_code_path_gives_the_same_bits() {
+        let (rows, n, d) = (16, 12, 37);
+        let packed: Vec<f64> = (0..rows * d)
+            .map(|i| ((i as f64) * 0.731).sin() * 10f64.powi((i % 5) as i32 - 2))
+            .collect();
+        let svs: Vec<f64> = (0..n * d)
+            .map(|i| ((i as f64) * 1.37).cos() * 10f64.powi((i % 3) as i32 - 1))
+            .collect();
+        let tiles = Tiles {
+            packed: &packed,
+            svs: &svs,
+            d,
+            n,
+            full_svs: n,
+        };
+        for term in [|a: f64, b: f64| (a - b) * (a - b), |a: f64, b: f64| a * b] {
+            let mut plain = vec![0.0; rows * n];
+            tiles.run(&mut plain, term);
+            #[cfg(target_arch = "x86_64")]
+            {
+                let mut wide = vec![0.0; rows * n];
+                if std::arch::is_x86_feature_detected!("avx2") {
+                    // SAFETY: AVX2 is present (checked above).
+                    unsafe { tiles_avx2(&tiles, &mut wide, term) };
+                    assert!(plain
+                        .iter()
+                        .zip(&wide)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                }
+                if std::arch::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: AVX-512F is present (checked above).
+                    unsafe { tiles_avx512(&tiles, &mut wide, term) };
+                    assert!(plain
+                        .iter()
+                        .zip(&wide)
+                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                }
+            }
+            // And the plain tiles are the scalar left-to-right sums.
+            for t in 0..rows / TILE_ROWS {
+                for l in 0..TILE_ROWS {
+                    for s in 0..n {
+                        let mut acc = 0.0;
+                        for j in 0..d {
+                            acc += term(
+                                packed[t * d * TILE_ROWS + j * TILE_ROWS + l],
+                                svs[s * d + j],
+                            );
+                        }
+                        assert_eq!(acc.to_bits(), plain[(t * TILE_ROWS + l) * n + s].to_bits());
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn powi_matches_repeated_multiplication() {
         for d in 1..10u32 {
