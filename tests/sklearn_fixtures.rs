@@ -78,14 +78,62 @@ fn recorded_prediction(loaded: &svm2onnx::LoadedModel) -> ndarray::Array2<f64> {
     ndarray::Array2::from_shape_vec((v.len(), 1), v).unwrap()
 }
 
+/// Whether the reference's `got` reproduces scikit-learn's recorded `want`.
+///
+/// The reference performs libsvm's operations in libsvm's order, so on the
+/// committed fixtures it agrees to rounding (1e-12 relative; they match bit
+/// for bit). scikit-learn's libsvm takes every kernel's dot product from its
+/// BLAS `ddot`, and OpenBLAS picks that kernel for the CPU at run time: the
+/// SkylakeX one (AVX-512 machines) fuses multiply-adds, the Haswell one does
+/// not (docs/SEMANTICS_ADDENDUM.md, "scikit-learn's dot products depend on
+/// the CPU"). On an ill-conditioned model that moves scikit-learn's own
+/// values by more than 1e-12 (nusvc_poly2_moons_k2_pm1: 1.6e-11, its terms
+/// summing to 1e6 in absolute value against values below 2.6). So fixtures
+/// re-made on this machine (`$SVM2ONNX_FIXTURES`) may also agree within
+/// float64 rounding as the model's conditioning explains it, element by
+/// element: the float32 bound (`reference::bound`), every term of which is a
+/// unit roundoff times a magnitude, taken at float64's unit roundoff.
+fn reproduces(
+    loaded: &svm2onnx::LoadedModel,
+    got: &ndarray::Array2<f64>,
+    want: &ndarray::Array2<f64>,
+    bounded: bool,
+) -> Result<(), String> {
+    let err = relative_error(got, want);
+    if err <= 1e-12 {
+        return Ok(());
+    }
+    if !bounded || common::sklearn_fixtures_are_committed() {
+        return Err(format!("relative error {err:e}"));
+    }
+    let x = loaded.samples.as_ref().unwrap().x.view();
+    let Some(bound) = loaded.model.evaluate_bounded(x).f32_bound else {
+        return Err(format!("relative error {err:e} (no rounding bound)"));
+    };
+    let to_f64 = f64::EPSILON / f64::from(f32::EPSILON);
+    let ratio = got
+        .iter()
+        .zip(want)
+        .zip(&bound.scores)
+        .map(|((a, b), e)| (a - b).abs() / (e * to_f64))
+        .fold(0.0f64, f64::max);
+    if ratio <= 1.0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "relative error {err:e}, {ratio:.3} times its float64 rounding bound"
+        ))
+    }
+}
+
 #[test]
 fn reference_evaluator_reproduces_sklearn() {
     for (name, loaded) in fixtures() {
         let samples = loaded.samples.as_ref().unwrap();
         let eval = loaded.model.evaluate(samples.x.view());
         if loaded.model.task() == Task::Regress {
-            let err = relative_error(&eval.scores, &recorded_prediction(&loaded));
-            assert!(err <= 1e-12, "{name}: predict relative error {err:e}");
+            let r = reproduces(&loaded, &eval.scores, &recorded_prediction(&loaded), true);
+            assert!(r.is_ok(), "{name}: predict {}", r.unwrap_err());
             continue;
         }
         assert_eq!(
@@ -93,20 +141,18 @@ fn reference_evaluator_reproduces_sklearn() {
             recorded_indices(&loaded),
             "{name}: predict"
         );
-        let (got, want) = match samples.decision_function.as_ref() {
-            Some(d) => (&eval.scores, d),
-            // CalibratedClassifierCV has no decision_function: its probabilities.
+        let (got, want, bounded) = match samples.decision_function.as_ref() {
+            Some(d) => (&eval.scores, d, true),
+            // CalibratedClassifierCV has no decision_function: its
+            // probabilities, which have no rounding bound.
             None => (
                 eval.probabilities.as_ref().unwrap(),
                 samples.predict_proba.as_ref().unwrap(),
+                false,
             ),
         };
-        let err = relative_error(got, want);
-        // Same operations in the same order as libsvm: agreement to rounding.
-        assert!(
-            err <= 1e-12,
-            "{name}: decision_function relative error {err:e}"
-        );
+        let r = reproduces(&loaded, got, want, bounded);
+        assert!(r.is_ok(), "{name}: decision_function {}", r.unwrap_err());
     }
 }
 

@@ -72,6 +72,12 @@ pub fn sklearn_fixture_dir() -> PathBuf {
     fixture_dir("SVM2ONNX_FIXTURES", "").0
 }
 
+/// Whether the scikit-learn fixtures are the committed ones (not re-made on
+/// this machine through `$SVM2ONNX_FIXTURES`).
+pub fn sklearn_fixtures_are_committed() -> bool {
+    fixture_dir("SVM2ONNX_FIXTURES", "").1
+}
+
 /// Every fixture model written by tests/fixtures/make_fixtures.py: the
 /// committed ones, or those in `$SVM2ONNX_FIXTURES`.
 pub fn fixtures() -> Vec<(String, LoadedModel)> {
