@@ -120,9 +120,7 @@ impl Nystroem {
             kv.abs() + slope_times_arg
         })
         .dot(&self.normalization.mapv(f64::abs).t());
-        m.outer_iter()
-            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
-            .collect()
+        super::magnitude::row_norms(m.view())
     }
 
     /// Applies the step in f64 with `pairwise_kernels`' formulas: RBF from

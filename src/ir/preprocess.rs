@@ -391,63 +391,6 @@ impl Preprocess {
         }
     }
 
-    /// Per row, the size of what the step's float arithmetic rounds: its
-    /// output carries about unit roundoff times this much error of its own
-    /// (the float32 error model, `reference::bound`). A running-error
-    /// estimate: each step's result computed on magnitudes (|x|, |weights|),
-    /// with the kernel steps' argument magnitudes and normalisation.
-    pub fn magnitude(&self, x: &Array2<f64>) -> Vec<f64> {
-        let norms = |m: &Array2<f64>| -> Vec<f64> {
-            m.outer_iter()
-                .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
-                .collect()
-        };
-        let abs_x = x.mapv(|v| if v.is_nan() { 0.0 } else { v.abs() });
-        match self {
-            Preprocess::StandardScaler { mean, scale } => {
-                let mut m = abs_x;
-                if let Some(mean) = mean {
-                    m += &mean.mapv(f64::abs);
-                }
-                if let Some(s) = scale {
-                    m /= &s.mapv(f64::abs);
-                }
-                norms(&m)
-            }
-            Preprocess::MinMaxScaler { min, scale, .. } => {
-                norms(&(abs_x * &scale.mapv(f64::abs) + &min.mapv(f64::abs)))
-            }
-            Preprocess::Projection(p) => p.magnitude(&abs_x),
-            Preprocess::RandomFeatures(r) => r.magnitude(&abs_x),
-            Preprocess::Nystroem(n) => n.magnitude(x),
-            Preprocess::Union(u) => {
-                let mut total = vec![0.0; x.nrows()];
-                for b in &u.branches {
-                    let mut t = x.select(Axis(1), &b.columns);
-                    for step in &b.steps {
-                        for (a, m) in total.iter_mut().zip(step.magnitude(&t)) {
-                            *a += m;
-                        }
-                        step.apply(&mut t);
-                    }
-                }
-                total
-            }
-            // Products of up to three features: three roundings each.
-            Preprocess::Polynomial(_) => {
-                let mut t = x.clone();
-                self.apply(&mut t);
-                norms(&t).into_iter().map(|n| 3.0 * n).collect()
-            }
-            // One rounding of each output value (or none: copies).
-            _ => {
-                let mut t = x.clone();
-                self.apply(&mut t);
-                norms(&t.mapv(|v| if v.is_nan() { 0.0 } else { v }))
-            }
-        }
-    }
-
     /// Applies the transform in f64, operation by operation as scikit-learn.
     pub fn apply(&self, x: &mut Array2<f64>) {
         match self {

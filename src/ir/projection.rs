@@ -148,9 +148,7 @@ impl Projection {
         if let Some(s) = self.whiten_scale() {
             m /= &s;
         }
-        m.outer_iter()
-            .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
-            .collect()
+        super::magnitude::row_norms(m.view())
     }
 
     /// Applies the projection in f64.

@@ -284,14 +284,8 @@ impl Model {
             return self.family().evaluate_bounded(x, &input_rounding(x));
         }
         // Each step's own rounding (unit roundoff times its magnitude) …
-        let mut t = x.to_owned();
-        let mut input_error = vec![0.0; x.nrows()];
-        for step in self.preprocessing() {
-            for (e, m) in input_error.iter_mut().zip(step.magnitude(&t)) {
-                *e += UNIT_ROUNDOFF_F32 * m;
-            }
-            step.apply(&mut t);
-        }
+        let (magnitude, t) = crate::ir::steps_magnitude(self.preprocessing(), x.to_owned());
+        let mut input_error: Vec<f64> = magnitude.iter().map(|m| UNIT_ROUNDOFF_F32 * m).collect();
         // … plus the input's rounding carried through all of them.
         let moved = ndarray::Array2::from_shape_fn(x.dim(), |(r, j)| {
             let sign = if (r + j) % 2 == 0 { 1.0 } else { -1.0 };

@@ -184,8 +184,9 @@ pub(crate) fn ovr_bound(pairwise: ArrayView1<f64>, bounds: ArrayView1<f64>, k: u
 /// Per row, the error of the input as the estimator sees it: float32
 /// rounding of each feature, `u·‖x‖`.
 pub(crate) fn input_rounding(x: ArrayView2<f64>) -> Vec<f64> {
-    x.outer_iter()
-        .map(|r| UNIT_ROUNDOFF_F32 * r.iter().map(|v| v * v).sum::<f64>().sqrt())
+    crate::ir::row_norms(x)
+        .into_iter()
+        .map(|n| UNIT_ROUNDOFF_F32 * n)
         .collect()
 }
 

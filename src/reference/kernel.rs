@@ -382,22 +382,22 @@ mod tests {
             tiles.run(&mut plain, term);
             #[cfg(target_arch = "x86_64")]
             {
+                let same_bits = |wide: &[f64]| {
+                    plain
+                        .iter()
+                        .zip(wide)
+                        .all(|(a, b)| a.to_bits() == b.to_bits())
+                };
                 let mut wide = vec![0.0; rows * n];
                 if std::arch::is_x86_feature_detected!("avx2") {
                     // SAFETY: AVX2 is present (checked above).
                     unsafe { tiles_avx2(&tiles, &mut wide, term) };
-                    assert!(plain
-                        .iter()
-                        .zip(&wide)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert!(same_bits(&wide), "AVX2 tiles");
                 }
                 if std::arch::is_x86_feature_detected!("avx512f") {
                     // SAFETY: AVX-512F is present (checked above).
                     unsafe { tiles_avx512(&tiles, &mut wide, term) };
-                    assert!(plain
-                        .iter()
-                        .zip(&wide)
-                        .all(|(a, b)| a.to_bits() == b.to_bits()));
+                    assert!(same_bits(&wide), "AVX-512 tiles");
                 }
             }
             // And the plain tiles are the scalar left-to-right sums.
